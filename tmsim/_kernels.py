@@ -1,0 +1,176 @@
+"""Run (hot path): numba kernels of the simulator. They take contiguous arrays, write into buffers the
+caller allocated or return new ones, and return status codes; they never validate or raise. Each has a
+plain-Python twin of the same name in ``_reference.py`` (the executable specification)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Status codes shared with _reference.py and simulate.py.
+HALTED = 0
+UNDEFINED = 1
+STEP_LIMIT = 2
+TAPE_LIMIT = 3
+
+#: Smallest tape buffer the kernel allocates.
+_MIN_BUFFER = 64
+
+
+@njit(cache=True, nogil=True)
+def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_tape):
+    """Run one machine from one configuration.
+
+    Parameters
+    ----------
+    packed : int32[:]      the machine's packed table (``Machine.arrays.packed``)
+    n_symbols : int        symbols per state row of ``packed``
+    cells : uint8[:]       initial tape cells, ``cells[i]`` at absolute position ``cells_origin + i``
+    cells_origin, head, state : int   absolute position of ``cells[0]``, head position, state index
+    max_steps : int        step budget (>= 0)
+    max_tape : int         largest allowed visited span, in cells (>= the initial span)
+
+    Returns
+    -------
+    (status, steps, state, head, buf, buf_origin): the final tape is ``buf`` (uint8) with ``buf[0]`` at
+    absolute position ``buf_origin``; cells outside ``buf`` are blank (0).
+    """
+    S = n_symbols
+    lo = head
+    hi = head
+    n_cells = cells.shape[0]
+    if n_cells > 0:
+        if cells_origin < lo:
+            lo = cells_origin
+        if cells_origin + n_cells - 1 > hi:
+            hi = cells_origin + n_cells - 1
+    span = hi - lo + 1
+    cap = 2 * span
+    if cap < _MIN_BUFFER:
+        cap = _MIN_BUFFER
+    # Centre the visited span in the buffer so that growth on either side is cheap.
+    buf_origin = lo - (cap - span) // 2
+    tape = np.zeros(cap, dtype=np.uint8)
+    for i in range(n_cells):
+        tape[cells_origin - buf_origin + i] = cells[i]
+    p = head - buf_origin
+    rlo = lo - buf_origin
+    rhi = hi - buf_origin
+    base = state * S
+    steps = 0
+    status = STEP_LIMIT
+    while True:
+        budget = max_steps - steps
+        n = 0
+        idx = 0
+        e = 0
+        # Hot loop: one table load per step; a negative entry means "halting state" or "undefined".
+        while n < budget:
+            idx = base + tape[p]
+            e = packed[idx]
+            if e < 0:
+                break
+            tape[p] = (e >> 2) & 0xFF
+            p += (e & 3) - 1
+            base = e >> 10
+            n += 1
+            if p < rlo or p > rhi:
+                break
+        steps += n
+        if e < 0:
+            status = HALTED if e == -2 else UNDEFINED
+            break
+        if p < rlo or p > rhi:
+            # The head stepped onto a cell it never visited: check the tape limit, then grow.
+            if rhi - rlo + 2 > max_tape:
+                # Undo the step: the configuration stays the one before it.
+                sym = idx % S
+                p -= (e & 3) - 1
+                tape[p] = sym
+                base = idx - sym
+                steps -= 1
+                status = TAPE_LIMIT
+                break
+            if p < rlo:
+                rlo = p
+            else:
+                rhi = p
+            if p < 0 or p >= cap:
+                new_cap = 2 * cap
+                shift = (new_cap - cap) // 2
+                new_tape = np.zeros(new_cap, dtype=np.uint8)
+                new_tape[shift:shift + cap] = tape
+                tape = new_tape
+                cap = new_cap
+                buf_origin -= shift
+                p += shift
+                rlo += shift
+                rhi += shift
+            continue
+        # Budget exhausted: halting and undefined take precedence over the step limit.
+        e = packed[base + tape[p]]
+        if e == -2:
+            status = HALTED
+        elif e == -1:
+            status = UNDEFINED
+        else:
+            status = STEP_LIMIT
+        break
+    return status, steps, base // S, p + buf_origin, tape, buf_origin
+
+
+@njit(cache=True, nogil=True)
+def nonblank_span(buf):
+    """Return ``(first, stop)`` of the non-blank cells of ``buf`` (``(0, 0)`` when all blank)."""
+    n = buf.shape[0]
+    first = 0
+    while first < n and buf[first] == 0:
+        first += 1
+    if first == n:
+        return 0, 0
+    stop = n
+    while buf[stop - 1] == 0:
+        stop -= 1
+    return first, stop
+
+
+@njit(cache=True, parallel=True)
+def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offsets, cells_origin, heads,
+              states, max_steps, max_tape, out_tape, out_offsets, out_status, out_steps, out_state,
+              out_head, out_tape_start, out_tape_len, out_nonblank):
+    """Run job ``j`` = (machine table ``packed_all[table_lo[j]:table_hi[j]]``, tape
+    ``cells_all[cells_offsets[j]:cells_offsets[j+1]]``) for every j, in parallel over jobs.
+
+    The final non-blank span of job ``j`` is written to ``out_tape[out_offsets[j]:]`` (capacity
+    ``out_offsets[j+1] - out_offsets[j]``, which must be >= the largest possible span), its length to
+    ``out_tape_len[j]`` and its absolute start to ``out_tape_start[j]``.
+    """
+    n_jobs = heads.shape[0]
+    for j in prange(n_jobs):
+        table = packed_all[table_lo[j]:table_hi[j]]
+        cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
+        status, steps, state, head, buf, buf_origin = run_one(
+            table, n_symbols[j], cells, cells_origin[j], heads[j], states[j], max_steps[j], max_tape[j])
+        first, stop = nonblank_span(buf)
+        count = 0
+        for i in range(first, stop):
+            out_tape[out_offsets[j] + i - first] = buf[i]
+            if buf[i] != 0:
+                count += 1
+        out_status[j] = status
+        out_steps[j] = steps
+        out_state[j] = state
+        out_head[j] = head
+        out_tape_start[j] = buf_origin + first if stop > first else 0
+        out_tape_len[j] = stop - first
+        out_nonblank[j] = count
+
+
+@njit(cache=True, nogil=True)
+def pointer_chase(perm, n_iter):
+    """Baseline for benchmarks: ``i = perm[i]`` ``n_iter`` times (one dependent load per iteration,
+    the practical ceiling of a table-driven simulator). Returns the final index."""
+    i = 0
+    for _ in range(n_iter):
+        i = perm[i]
+    return i

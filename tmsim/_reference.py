@@ -1,0 +1,86 @@
+"""Run (executable specification): plain-Python twins of the numba kernels in ``_kernels.py``, with the
+same names, arguments and results. Slow and obviously correct; the property tests hold the kernels to them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+HALTED = 0
+UNDEFINED = 1
+STEP_LIMIT = 2
+TAPE_LIMIT = 3
+
+
+def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_tape):
+    """Reference of :func:`tmsim._kernels.run_one` (same arguments and results)."""
+    S = int(n_symbols)
+    tape = {int(cells_origin) + i: int(c) for i, c in enumerate(cells) if c != 0}
+    head = int(head)
+    lo = hi = head
+    if len(cells):
+        lo = min(lo, int(cells_origin))
+        hi = max(hi, int(cells_origin) + len(cells) - 1)
+    steps = 0
+    while True:
+        read = tape.get(head, 0)
+        e = int(packed[state * S + read])
+        if e == -2:
+            status = HALTED
+            break
+        if e == -1:
+            status = UNDEFINED
+            break
+        if steps >= max_steps:
+            status = STEP_LIMIT
+            break
+        nxt, write, move = (e >> 10) // S, (e >> 2) & 0xFF, (e & 3) - 1
+        new_head = head + move
+        if max(hi, new_head) - min(lo, new_head) + 1 > max_tape:
+            status = TAPE_LIMIT
+            break
+        tape[head] = write
+        head = new_head
+        lo, hi = min(lo, head), max(hi, head)
+        state = nxt
+        steps += 1
+    written = [p for p, c in tape.items() if c != 0]
+    if written:
+        origin = min(written)
+        buf = np.zeros(max(written) - origin + 1, dtype=np.uint8)
+        for p in written:
+            buf[p - origin] = tape[p]
+    else:
+        origin, buf = 0, np.zeros(0, dtype=np.uint8)
+    return status, steps, state, head, buf, origin
+
+
+def nonblank_span(buf):
+    """Reference of :func:`tmsim._kernels.nonblank_span`."""
+    nz = [i for i, c in enumerate(buf) if c != 0]
+    return (nz[0], nz[-1] + 1) if nz else (0, 0)
+
+
+def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offsets, cells_origin, heads,
+              states, max_steps, max_tape, out_tape, out_offsets, out_status, out_steps, out_state,
+              out_head, out_tape_start, out_tape_len, out_nonblank):
+    """Reference of :func:`tmsim._kernels.run_batch`: the same loop over jobs, one at a time."""
+    for j in range(len(heads)):
+        table = packed_all[table_lo[j]:table_hi[j]]
+        cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
+        status, steps, state, head, buf, origin = run_one(
+            table, n_symbols[j], cells, cells_origin[j], heads[j], states[j], max_steps[j], max_tape[j])
+        first, stop = nonblank_span(buf)
+        span = buf[first:stop]
+        out_tape[out_offsets[j]:out_offsets[j] + len(span)] = span
+        out_status[j], out_steps[j], out_state[j], out_head[j] = status, steps, state, head
+        out_tape_start[j] = origin + first if stop > first else 0
+        out_tape_len[j] = len(span)
+        out_nonblank[j] = int(np.count_nonzero(span))
+
+
+def pointer_chase(perm, n_iter):
+    """Reference of :func:`tmsim._kernels.pointer_chase`."""
+    i = 0
+    for _ in range(n_iter):
+        i = int(perm[i])
+    return i

@@ -1,0 +1,68 @@
+"""Errors of the tmsim package: every bad-input error is a ``ValueError`` that says what, where, the
+constraint and the value given."""
+
+from __future__ import annotations
+
+__all__ = [
+    "TmsimError",
+    "MachineError",
+    "FormatError",
+    "InputError",
+    "ConversionError",
+    "ParameterError",
+]
+
+
+class TmsimError(Exception):
+    """Base class of every error raised on purpose by :mod:`tmsim`."""
+
+
+class MachineError(TmsimError, ValueError):
+    """A machine definition is invalid (unknown state or symbol, bad direction, duplicate rule, ...)."""
+
+
+class FormatError(TmsimError, ValueError):
+    """A machine file or string cannot be parsed in the format it claims to be in."""
+
+
+class InputError(TmsimError, ValueError):
+    """An input string or configuration does not fit the machine (unknown symbol, bad head position)."""
+
+
+class ConversionError(TmsimError, ValueError):
+    """A machine cannot be expressed in the requested format (e.g. too many symbols for the standard
+    format, or a start state that is also a halting state for automata-lib)."""
+
+
+class ParameterError(TmsimError, ValueError):
+    """A parameter of a public function is out of range or of the wrong type."""
+
+
+def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None,
+              owner: str = "tmsim") -> int:
+    """Return ``value`` as an int, or raise :class:`ParameterError` naming ``name``.
+
+    ``bool`` is rejected on purpose: ``max_steps=True`` is almost certainly a mistake.
+    """
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError(
+            f"The {name!r} parameter of {owner} must be an integer"
+            f"{_range_text(low, high)}. Got {value!r} instead."
+        )
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ParameterError(
+            f"The {name!r} parameter of {owner} must be an integer{_range_text(low, high)}. "
+            f"Got {v!r} instead."
+        )
+    return v
+
+
+def _range_text(low: int | None, high: int | None) -> str:
+    if low is None and high is None:
+        return ""
+    lo = "-inf" if low is None else str(low)
+    hi = "inf" if high is None else str(high)
+    return f" in [{lo}, {hi}]"

@@ -1,0 +1,471 @@
+"""Machine -> run: simulate a machine on an input (numba kernel or the plain-Python reference), one run or
+a batch of many (machine, input) jobs in one compiled call."""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from . import _reference
+from .errors import InputError, ParameterError, check_int
+from .machine import Machine
+
+__all__ = [
+    "Status",
+    "Configuration",
+    "RunResult",
+    "BatchResult",
+    "run",
+    "run_batch",
+    "configurations",
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_MAX_TAPE",
+]
+
+#: Default step budget of :func:`run`: enough for the BB(5) champion (47,176,870 steps), about a second
+#: of compiled simulation for a machine that never halts.
+DEFAULT_MAX_STEPS = 100_000_000
+#: Default limit on the visited span of the tape, in cells (16 MiB of tape buffer at most).
+DEFAULT_MAX_TAPE = 1 << 24
+
+_BACKENDS = ("numba", "python")
+
+
+class Status(str, enum.Enum):
+    """How a run ended."""
+
+    #: Entered a halting state (the halting transition is counted as a step).
+    HALTED = "halted"
+    #: Reached a (state, symbol) pair with no rule; that lookup is not a step.
+    UNDEFINED = "undefined"
+    #: Used the whole step budget without halting.
+    STEP_LIMIT = "step_limit"
+    #: The next step would have made the visited span of the tape longer than ``max_tape``; it was not
+    #: executed.
+    TAPE_LIMIT = "tape_limit"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_STATUS_BY_CODE = (Status.HALTED, Status.UNDEFINED, Status.STEP_LIMIT, Status.TAPE_LIMIT)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """A machine configuration: state, the tape's non-blank content and the head position.
+
+    Attributes
+    ----------
+    state : str
+        Current state.
+    tape : tuple of str
+        Tape symbols from absolute position ``tape_start`` on; every cell outside is blank. May contain
+        blanks inside (and, for a configuration built by hand, at its ends).
+    tape_start : int
+        Absolute position of ``tape[0]``. The input of a fresh run starts at position 0.
+    head : int
+        Absolute head position.
+    """
+
+    state: str
+    tape: tuple[str, ...]
+    tape_start: int
+    head: int
+
+    def symbol_at(self, position: int, blank: str) -> str:
+        """Symbol at absolute ``position`` (``blank`` outside the stored span)."""
+        i = position - self.tape_start
+        return self.tape[i] if 0 <= i < len(self.tape) else blank
+
+    def window(self, lo: int, hi: int, blank: str) -> tuple[str, ...]:
+        """Symbols at absolute positions ``lo .. hi - 1``."""
+        return tuple(self.symbol_at(p, blank) for p in range(lo, hi))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The result of a run.
+
+    Attributes
+    ----------
+    status : Status
+        ``halted``, ``undefined``, ``step_limit`` or ``tape_limit``.
+    steps : int
+        Transitions executed (the halting transition counts).
+    state : str
+        Final state.
+    head : int
+        Final absolute head position (the input started at position 0).
+    tape : tuple of str
+        The final tape from its first to its last non-blank cell (empty when the tape is blank).
+    tape_start : int
+        Absolute position of ``tape[0]`` (0 when the tape is blank).
+    nonblank : int
+        Number of non-blank cells.
+    output : str
+        ``tape`` joined into one string (no separator for single-character symbols).
+    """
+
+    status: Status
+    steps: int
+    state: str
+    head: int
+    tape: tuple[str, ...]
+    tape_start: int
+    nonblank: int
+    output: str
+
+    @property
+    def halted(self) -> bool:
+        """True when the machine stopped on its own (halting state or undefined transition)."""
+        return self.status in (Status.HALTED, Status.UNDEFINED)
+
+    @property
+    def configuration(self) -> Configuration:
+        """The final configuration, from which :func:`run` can resume (``start=``)."""
+        return Configuration(self.state, self.tape, self.tape_start, self.head)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict with the keys of ``tmsim run --json``."""
+        return {
+            "status": self.status.value,
+            "steps": self.steps,
+            "state": self.state,
+            "head": self.head,
+            "tape": self.output,
+            "tape_start": self.tape_start,
+            "nonblank": self.nonblank,
+        }
+
+
+def _budgets(max_steps: int, max_tape: int, owner: str) -> tuple[int, int]:
+    return (check_int("max_steps", max_steps, low=0, owner=owner),
+            check_int("max_tape", max_tape, low=1, owner=owner))
+
+
+def _initial(machine: Machine, input, start: Configuration | None, owner: str):
+    """Return (cells uint8, cells_origin, head, state_index) for a fresh input or a configuration."""
+    if start is not None:
+        if input is not None:
+            raise ParameterError(f"{owner}: give either 'input' or 'start', not both.")
+        if not isinstance(start, Configuration):
+            raise ParameterError(
+                f"The 'start' parameter of {owner} must be a tmsim.Configuration. Got {type(start).__name__}."
+            )
+        if start.state not in machine.state_index:
+            raise InputError(
+                f"Machine {machine.name!r}: start configuration state {start.state!r} is not one of the "
+                f"states {machine.states!r}."
+            )
+        cells = machine.encode_input(list(start.tape), name="configuration tape", allow_tape_symbols=True)
+        return (cells, check_int("start.tape_start", start.tape_start, owner=owner),
+                check_int("start.head", start.head, owner=owner), machine.state_index[start.state])
+    cells = machine.encode_input(input)
+    return cells, 0, 0, machine.state_index[machine.start]
+
+
+def _initial_span(cells: np.ndarray, origin: int, head: int) -> int:
+    if len(cells) == 0:
+        return 1
+    return max(head, origin + len(cells) - 1) - min(head, origin) + 1
+
+
+def run(
+    machine: Machine,
+    input: str | Sequence[str] | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_tape: int = DEFAULT_MAX_TAPE,
+    start: Configuration | None = None,
+    backend: str = "numba",
+) -> RunResult:
+    """Run ``machine`` on ``input`` (or from the configuration ``start``) until it stops or a budget ends.
+
+    Parameters
+    ----------
+    machine : Machine
+    input : str or sequence of str, optional
+        Written at positions 0, 1, ...; the head starts at 0 in the start state. A ``str`` is split into
+        characters when every symbol is one character, else on white space. Every symbol must be an
+        input symbol.
+    max_steps : int, default DEFAULT_MAX_STEPS
+        Step budget (>= 0). A run never exceeds it, so :func:`run` never hangs.
+    max_tape : int, default DEFAULT_MAX_TAPE
+        Largest allowed visited span of the tape, in cells.
+    start : Configuration, optional
+        Resume from this configuration instead of a fresh input (e.g. ``previous.configuration``).
+        Running ``a`` steps and then resuming for ``b`` steps equals one run of ``a + b`` steps.
+    backend : {"numba", "python"}
+        The compiled kernel or the plain-Python reference (same semantics, ~100x slower).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    InputError
+        An input symbol outside the input alphabet (named with its position).
+    ParameterError
+        A negative ``max_steps``, ``max_tape < 1`` or smaller than the initial tape, an unknown backend.
+
+    Examples
+    --------
+    >>> from tmsim import parse_standard, run
+    >>> bb4 = parse_standard("1RB1LB_1LA0LC_1RZ1LD_1RD0RA")
+    >>> r = run(bb4)
+    >>> (r.status.value, r.steps, r.nonblank)
+    ('halted', 107, 13)
+    """
+    owner = "tmsim.run"
+    if not isinstance(machine, Machine):
+        raise ParameterError(f"The 'machine' parameter of {owner} must be a tmsim.Machine. "
+                             f"Got {type(machine).__name__}.")
+    max_steps, max_tape = _budgets(max_steps, max_tape, owner)
+    impl = _backend(backend, owner)
+    cells, origin, head, state = _initial(machine, input, start, owner)
+    span = _initial_span(cells, origin, head)
+    if span > max_tape:
+        raise ParameterError(
+            f"The 'max_tape' parameter of {owner} must be at least the initial tape span ({span} cells). "
+            f"Got {max_tape} instead."
+        )
+    status, steps, state, head, buf, buf_origin = impl.run_one(
+        machine.arrays.packed, machine.n_symbols, np.ascontiguousarray(cells, dtype=np.uint8),
+        origin, head, state, max_steps, max_tape)
+    return _result(machine, int(status), int(steps), int(state), int(head), np.asarray(buf), int(buf_origin))
+
+
+def _result(machine: Machine, status: int, steps: int, state: int, head: int, buf: np.ndarray,
+            buf_origin: int) -> RunResult:
+    nz = np.flatnonzero(buf)
+    if nz.size:
+        span = buf[nz[0]:nz[-1] + 1]
+        tape = machine.decode_tape(span)
+        tape_start = buf_origin + int(nz[0])
+    else:
+        tape, tape_start = (), 0
+    return RunResult(_STATUS_BY_CODE[status], steps, machine.states[state], head, tape, tape_start,
+                     int(nz.size), machine.format_tape(tape))
+
+
+def _backend(name: str, owner: str):
+    if name == "numba":
+        from . import _kernels
+
+        return _kernels
+    if name == "python":
+        return _reference
+    raise ParameterError(f"The 'backend' parameter of {owner} must be one of {_BACKENDS!r}. Got {name!r} instead.")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Results of :func:`run_batch` as arrays (job ``j`` is ``result[j]``, a :class:`RunResult`).
+
+    Attributes
+    ----------
+    status : ndarray of int8, shape (n_jobs,)   codes 0..3, the order of :class:`Status`
+    steps : ndarray of int64, shape (n_jobs,)
+    state : ndarray of int64, shape (n_jobs,)   index into the job's machine's ``states``
+    head : ndarray of int64, shape (n_jobs,)
+    tape : ndarray of uint8, shape (capacity,)  final non-blank spans: job ``j``'s is
+                                                ``tape[tape_offsets[j]:tape_offsets[j] + tape_len[j]]``
+    tape_offsets : ndarray of int64, shape (n_jobs + 1,)
+    tape_len : ndarray of int64, shape (n_jobs,)
+    tape_start : ndarray of int64, shape (n_jobs,)
+    nonblank : ndarray of int64, shape (n_jobs,)
+    machines : tuple of Machine, one per job
+    """
+
+    status: np.ndarray
+    steps: np.ndarray
+    state: np.ndarray
+    head: np.ndarray
+    tape: np.ndarray
+    tape_offsets: np.ndarray
+    tape_len: np.ndarray
+    tape_start: np.ndarray
+    nonblank: np.ndarray
+    machines: tuple[Machine, ...]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, j: int) -> RunResult:
+        m = self.machines[j]
+        cells = self.tape[self.tape_offsets[j]:self.tape_offsets[j] + self.tape_len[j]]
+        syms = m.decode_tape(cells)
+        return RunResult(_STATUS_BY_CODE[int(self.status[j])], int(self.steps[j]), m.states[int(self.state[j])],
+                         int(self.head[j]), syms, int(self.tape_start[j]), int(self.nonblank[j]),
+                         m.format_tape(syms))
+
+    def __iter__(self) -> Iterator[RunResult]:
+        return (self[j] for j in range(len(self)))
+
+
+def run_batch(
+    machines: Machine | Sequence[Machine],
+    inputs: Sequence[str | Sequence[str] | None],
+    *,
+    max_steps: int = 1_000_000,
+    max_tape: int = 1 << 16,
+    backend: str = "numba",
+    n_threads: int | None = None,
+) -> BatchResult:
+    """Run many (machine, input) jobs in one compiled call, in parallel over both cores.
+
+    Parameters
+    ----------
+    machines : Machine or sequence of Machine
+        One machine for every input, or one per input (``len(machines) == len(inputs)``).
+    inputs : sequence of (str or sequence of str or None)
+    max_steps, max_tape : int
+        Budgets applied to every job (see :func:`run`). The output buffer holds
+        ``min(max_tape, input span + max_steps)`` cells per job, so keep them modest for large batches.
+    backend : {"numba", "python"}
+    n_threads : int, optional
+        Threads for the numba backend (default: all cores numba sees).
+
+    Returns
+    -------
+    BatchResult
+
+    Examples
+    --------
+    >>> from tmsim import zoo, run_batch
+    >>> inc = zoo.get("binary-increment").machine
+    >>> [r.output for r in run_batch(inc, ["1", "11", "101"])]
+    ['10', '100', '110']
+    """
+    owner = "tmsim.run_batch"
+    max_steps, max_tape = _budgets(max_steps, max_tape, owner)
+    impl = _backend(backend, owner)
+    if isinstance(inputs, (str, bytes)):
+        raise ParameterError(f"The 'inputs' parameter of {owner} must be a sequence of inputs, not a single "
+                             f"string {inputs!r}.")
+    inputs = list(inputs)
+    n = len(inputs)
+    if isinstance(machines, Machine):
+        per_job = (machines,) * n
+    else:
+        per_job = tuple(machines)
+        if len(per_job) != n:
+            raise ParameterError(f"{owner}: got {len(per_job)} machines for {n} inputs; give one machine or "
+                                 f"one per input.")
+        for m in per_job:
+            if not isinstance(m, Machine):
+                raise ParameterError(f"{owner}: every machine must be a tmsim.Machine. Got {type(m).__name__}.")
+    # One table per distinct machine, shared by the jobs that use it.
+    uniq: dict[int, int] = {}
+    tables: list[np.ndarray] = []
+    table_lo = np.empty(n, dtype=np.int64)
+    table_hi = np.empty(n, dtype=np.int64)
+    offset = 0
+    pos: dict[int, tuple[int, int]] = {}
+    for j, m in enumerate(per_job):
+        key = id(m)
+        if key not in uniq:
+            uniq[key] = len(tables)
+            t = m.arrays.packed
+            tables.append(t)
+            pos[key] = (offset, offset + len(t))
+            offset += len(t)
+        table_lo[j], table_hi[j] = pos[key]
+    packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int32)
+    encoded = [m.encode_input(x, name=f"inputs[{j}]") for j, (m, x) in enumerate(zip(per_job, inputs))]
+    lens = np.array([len(c) for c in encoded], dtype=np.int64)
+    cells_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=cells_offsets[1:])
+    cells_all = np.concatenate(encoded) if encoded else np.zeros(0, dtype=np.uint8)
+    spans = np.maximum(lens, 1)
+    if (spans > max_tape).any():
+        j = int(np.flatnonzero(spans > max_tape)[0])
+        raise ParameterError(f"The 'max_tape' parameter of {owner} must be at least the longest input "
+                             f"({int(spans[j])} cells, inputs[{j}]). Got {max_tape} instead.")
+    caps = np.minimum(max_tape, spans + max_steps)
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(caps, out=out_offsets[1:])
+    out_tape = np.zeros(int(out_offsets[-1]), dtype=np.uint8)
+    status = np.zeros(n, dtype=np.int8)
+    steps = np.zeros(n, dtype=np.int64)
+    state = np.zeros(n, dtype=np.int64)
+    head = np.zeros(n, dtype=np.int64)
+    tape_start = np.zeros(n, dtype=np.int64)
+    tape_len = np.zeros(n, dtype=np.int64)
+    nonblank = np.zeros(n, dtype=np.int64)
+    n_symbols = np.array([m.n_symbols for m in per_job], dtype=np.int64)
+    starts = np.array([m.state_index[m.start] for m in per_job], dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    args = (packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offsets, zeros, zeros.copy(), starts,
+            np.full(n, max_steps, dtype=np.int64), np.full(n, max_tape, dtype=np.int64), out_tape, out_offsets,
+            status, steps, state, head, tape_start, tape_len, nonblank)
+    if impl is _reference or n == 0:
+        impl.run_batch(*args)
+    else:
+        import numba
+
+        if n_threads is not None:
+            n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
+            old = numba.get_num_threads()
+            numba.set_num_threads(n_threads)
+            try:
+                impl.run_batch(*args)
+            finally:
+                numba.set_num_threads(old)
+        else:
+            impl.run_batch(*args)
+    return BatchResult(status, steps, state, head, out_tape, out_offsets, tape_len, tape_start, nonblank,
+                       per_job)
+
+
+def configurations(
+    machine: Machine,
+    input: str | Sequence[str] | None = None,
+    *,
+    max_steps: int = 10_000,
+    start: Configuration | None = None,
+) -> Iterator[Configuration]:
+    """Yield the configuration before the first step and after every step (plain Python).
+
+    A run as a generator: lazy, so it never holds the whole history; bounded by ``max_steps`` so it never
+    hangs. Each configuration's ``tape`` covers the visited span (blanks included).
+
+    Examples
+    --------
+    >>> from tmsim import parse_standard, configurations
+    >>> [c.head for c in configurations(parse_standard("1RB1LB_1LA0LC_1RZ1LD_1RD0RA"), max_steps=4)]
+    [0, 1, 0, -1, 0]
+    """
+    owner = "tmsim.configurations"
+    max_steps = check_int("max_steps", max_steps, low=0, owner=owner)
+    cells, origin, head, state = _initial(machine, input, start, owner)
+    tape = {origin + i: int(c) for i, c in enumerate(cells)}
+    lo = min([head] + list(tape))
+    hi = max([head] + list(tape))
+    ar = machine.arrays
+
+    def snapshot() -> Configuration:
+        return Configuration(machine.states[state],
+                             tuple(machine.symbols[tape.get(p, 0)] for p in range(lo, hi + 1)), lo, head)
+
+    yield snapshot()
+    for _ in range(max_steps):
+        read = tape.get(head, 0)
+        if ar.halting[state] or ar.next_state[state, read] < 0:
+            return
+        tape[head] = int(ar.write[state, read])
+        head += int(ar.move[state, read])
+        state = int(ar.next_state[state, read])
+        lo, hi = min(lo, head), max(hi, head)
+        yield snapshot()
+
+
+def default_threads() -> int:
+    """Threads numba will use for batched runs (honours ``NUMBA_NUM_THREADS``)."""
+    return int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1))
