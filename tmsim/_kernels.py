@@ -23,7 +23,7 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
 
     Parameters
     ----------
-    packed : int32[:]      the machine's packed table (``Machine.arrays.packed``)
+    packed : int64[:]      the machine's packed table (``Machine.arrays.packed``)
     n_symbols : int        symbols per state row of ``packed``
     cells : uint8[:]       initial tape cells, ``cells[i]`` at absolute position ``cells_origin + i``
     cells_origin, head, state : int   absolute position of ``cells[0]``, head position, state index
@@ -45,7 +45,7 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
         if cells_origin + n_cells - 1 > hi:
             hi = cells_origin + n_cells - 1
     span = hi - lo + 1
-    cap = 2 * span
+    cap = 2 * span + 2
     if cap < _MIN_BUFFER:
         cap = _MIN_BUFFER
     # Centre the visited span in the buffer so that growth on either side is cheap.
@@ -60,23 +60,36 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     steps = 0
     status = STEP_LIMIT
     while True:
+        # Invariant here: the visited span [rlo, rhi] holds p and has one spare cell on each side in the
+        # buffer, so the hot loop may read both neighbours of the head without a bounds check.
         budget = max_steps - steps
-        n = 0
+        n = budget
         idx = 0
         e = 0
-        # Hot loop: one table load per step; a negative entry means "halting state" or "undefined".
-        while n < budget:
-            idx = base + tape[p]
+        m = 1
+        cur = np.int64(tape[p])
+        left = np.int64(tape[p - 1])
+        right = np.int64(tape[p + 1])
+        width = np.uint64(rhi - rlo)
+        # Hot loop: one table load per step on the critical path. Both neighbours of the head are loaded
+        # ahead, so the next symbol is a select on the move, not a load that waits for the new position.
+        while n > 0:
+            idx = base + cur
             e = packed[idx]
             if e < 0:
                 break
-            tape[p] = (e >> 2) & 0xFF
-            p += (e & 3) - 1
+            m = e & 3
+            w = (e >> 2) & 0xFF
             base = e >> 10
-            n += 1
-            if p < rlo or p > rhi:
+            tape[p] = w
+            p += m - 1
+            n -= 1
+            if np.uint64(p - rlo) > width:
                 break
-        steps += n
+            cur = right if m == 2 else (left if m == 0 else w)
+            left = np.int64(tape[p - 1])
+            right = np.int64(tape[p + 1])
+        steps += budget - n
         if e < 0:
             status = HALTED if e == -2 else UNDEFINED
             break
@@ -85,7 +98,7 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
             if rhi - rlo + 2 > max_tape:
                 # Undo the step: the configuration stays the one before it.
                 sym = idx % S
-                p -= (e & 3) - 1
+                p -= m - 1
                 tape[p] = sym
                 base = idx - sym
                 steps -= 1
@@ -95,7 +108,7 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
                 rlo = p
             else:
                 rhi = p
-            if p < 0 or p >= cap:
+            if p < 1 or p > cap - 2:
                 new_cap = 2 * cap
                 shift = (new_cap - cap) // 2
                 new_tape = np.zeros(new_cap, dtype=np.uint8)

@@ -17,7 +17,7 @@ __all__ = ["Move", "Rule", "Machine", "TableArrays", "MAX_SYMBOLS", "MAX_TABLE_C
 
 #: The kernels store a tape cell in one byte.
 MAX_SYMBOLS = 256
-#: The kernels pack ``next_state * n_symbols`` into 21 bits of one int32 table entry.
+#: Bound on ``n_states * n_symbols`` (the packed table stays small enough to live in cache).
 MAX_TABLE_CELLS = 1 << 21
 
 _NAME_RE = re.compile(r"^\S+$")
@@ -78,8 +78,8 @@ class TableArrays:
         -1, 0 or +1 (0 where undefined).
     halting : ndarray of bool, shape (n_states,)
         True for halting states.
-    packed : ndarray of int32, shape (n_states * n_symbols,)
-        One int32 per (state, symbol): ``(next * n_symbols) << 10 | write << 2 | (move + 1)``,
+    packed : ndarray of int64, shape (n_states * n_symbols,)
+        One int64 per (state, symbol) (int64 saves a sign extension on the hot path): ``(next * n_symbols) << 10 | write << 2 | (move + 1)``,
         ``-1`` for an undefined transition and ``-2`` in every cell of a halting state, so the hot loop
         does one load per step and stops on a negative entry.
     """
@@ -316,7 +316,7 @@ class Machine:
             nxt >= 0,
             ((nxt.astype(np.int64) * s) << 10) | (wr.astype(np.int64) << 2) | (mv.astype(np.int64) + 1),
             -1,
-        ).astype(np.int32)
+        ).astype(np.int64)
         packed[halting, :] = -2
         for a in (nxt, wr, mv, halting, packed):
             a.setflags(write=False)

@@ -377,7 +377,7 @@ def run_batch(
             pos[key] = (offset, offset + len(t))
             offset += len(t)
         table_lo[j], table_hi[j] = pos[key]
-    packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int32)
+    packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
     encoded = [m.encode_input(x, name=f"inputs[{j}]") for j, (m, x) in enumerate(zip(per_job, inputs))]
     lens = np.array([len(c) for c in encoded], dtype=np.int64)
     cells_offsets = np.zeros(n + 1, dtype=np.int64)
