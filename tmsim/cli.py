@@ -1,0 +1,342 @@
+"""CLI: ``tmsim run | show | convert | draw | spacetime | zoo``, a thin argparse layer over the library.
+
+Every subcommand takes a MACHINE: a file (format from the extension or ``--format``), a standard-format
+string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``, or ``zoo:NAME``. Bad input (an unreadable file, a
+malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
+an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
+usage errors are argparse's (also status 2).
+
+Examples
+--------
+>>> from tmsim.cli import main
+>>> main(["run", "zoo:bb4", "--json"])
+{"machine": "bb4", "status": "halted", "steps": 107, "state": "Z", "head": -9, "tape": "10111111111111", "tape_start": -10, "nonblank": 13}
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sys
+from typing import Callable, Sequence
+
+from . import __version__
+from .errors import FormatError, ParameterError, TmsimError
+from .machine import Machine
+from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, run
+
+__all__ = ["main", "build_parser", "load_machine", "format_table"]
+
+#: Longest tape the human summary of ``tmsim run`` prints in full (``--json`` always prints all of it).
+SUMMARY_TAPE_CHARS = 200
+#: Exit status for bad input, the same as argparse's usage errors.
+EXIT_BAD_INPUT = 2
+# The characters of a standard-format machine (no '.', so no file name with an extension matches).
+_STANDARD_CHARS = re.compile(r"^[0-9A-Z_\-]+$")
+
+
+# --------------------------------------------------------------------------------------- machines
+def load_machine(spec: str, format: str | None = None) -> Machine:
+    """Resolve a MACHINE argument: ``zoo:NAME``, a file path, or a standard-format string.
+
+    Parameters
+    ----------
+    spec : str
+        ``zoo:NAME``, a path (format by extension unless ``format`` is given), or a machine text such as
+        ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``.
+    format : str, optional
+        One of :data:`tmsim.formats.io.FORMATS`; not allowed with ``zoo:``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown zoo name, or ``format`` given with a zoo name.
+    FormatError
+        An unknown format, an unreadable or malformed machine.
+    OSError
+        A file that cannot be read.
+
+    Examples
+    --------
+    >>> load_machine("zoo:bb2").name
+    'bb2'
+    >>> load_machine("1RB1LB_1LA1RZ").states
+    ('A', 'B', 'Z')
+    """
+    if spec.startswith("zoo:"):
+        from . import zoo
+
+        if format is not None:
+            raise ParameterError(f"--format {format!r} does not apply to the zoo machine {spec!r}.")
+        return zoo.get(spec[len("zoo:"):]).machine
+    from .formats import io
+    from .formats.standard import parse_standard
+
+    _check_format(format, "--format")
+    if format is None and not os.path.exists(spec) and _STANDARD_CHARS.match(spec.strip()):
+        # Almost certainly a mistyped standard-format machine, not a file: say what is wrong with it
+        # rather than that its "extension" is unknown.
+        try:
+            return parse_standard(spec)
+        except FormatError as exc:
+            from . import zoo
+
+            hint = f" (did you mean zoo:{spec.lower()}?)" if spec.lower() in zoo.names() else ""
+            raise FormatError(f"{spec!r} is not an existing file, nor a valid standard-format machine{hint}: "
+                              f"{exc}") from None
+    return io.load(spec, format=format)
+
+
+def _check_format(fmt: str | None, flag: str) -> None:
+    from .formats import io
+
+    if fmt is not None and fmt.lower() not in io.FORMATS:
+        raise FormatError(f"{flag} must be one of {', '.join(io.FORMATS)}. Got {fmt!r} instead.")
+
+
+# --------------------------------------------------------------------------------------- text output
+def format_table(machine: Machine) -> str:
+    """The transition table as a text grid: rows are states, columns are read symbols.
+
+    A cell is ``<write><move><next>`` (``1RB``), with spaces between the parts (``_ L carry``) when a
+    symbol or state has more than one character; ``---`` is an undefined transition. ``>`` marks the start state and ``*`` the
+    halting states (which have no rules). Summary lines follow the grid.
+
+    Examples
+    --------
+    >>> from tmsim import parse_standard
+    >>> print(format_table(parse_standard("1RB1LB_1LA1RZ")))
+    Machine '1RB1LB_1LA1RZ': 3 states, 2 symbols, 4 rules
+         0     1
+    > A  1RB   1LB
+      B  1LA   1RZ
+    * Z  halt  halt
+    <BLANKLINE>
+    start: A
+    blank: '0'
+    halting: Z
+    input symbols: 1
+    """
+    # "1RB" is unambiguous only when every symbol and state is one character.
+    sep = "" if machine.single_char_symbols and all(len(s) == 1 for s in machine.states) else " "
+
+    def cell(state: str, sym: str) -> str:
+        if state in machine.halting:
+            return "halt"
+        r = machine.transitions.get((state, sym))
+        return "---" if r is None else f"{r.write}{sep}{r.move.letter}{sep}{r.next}"
+
+    header = [""] + list(machine.symbols)
+    rows = [[state] + [cell(state, sym) for sym in machine.symbols] for state in machine.states]
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(mark: str, cells: list[str]) -> str:
+        return (mark + " " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()
+
+    out = [f"Machine {machine.name!r}: {machine.n_states} states, {machine.n_symbols} symbols, "
+           f"{len(machine.transitions)} rules",
+           line(" ", header)]
+    for state, row in zip(machine.states, rows):
+        mark = ">" if state == machine.start else "*" if state in machine.halting else " "
+        out.append(line(mark, row))
+    halting = [s for s in machine.states if s in machine.halting]
+    out += ["",
+            f"start: {machine.start}",
+            f"blank: {machine.blank!r}",
+            f"halting: {' '.join(halting) if halting else '(none)'}",
+            f"input symbols: {' '.join(machine.input_symbols) if machine.input_symbols else '(none)'}"]
+    return "\n".join(out)
+
+
+def _summary(name: str, result: dict) -> str:
+    tape = result["tape"]
+    if len(tape) > SUMMARY_TAPE_CHARS:
+        tape = tape[:SUMMARY_TAPE_CHARS] + f"... ({len(tape)} characters; --json prints all)"
+    rows = [("machine", name), ("status", result["status"]), ("steps", f"{result['steps']:,}"),
+            ("state", result["state"]), ("head", result["head"]),
+            ("tape", f"{tape!r} from position {result['tape_start']}" if tape else "(blank)"),
+            ("nonblank", f"{result['nonblank']:,}")]
+    return "\n".join(f"{k + ':':<10}{v}" for k, v in rows)
+
+
+def _check_out_dir(path: str) -> None:
+    # Checked up front so the message names the directory, not a temporary file inside it.
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ParameterError(f"--out {path!r}: the directory {parent!r} does not exist.")
+
+
+# --------------------------------------------------------------------------------------- subcommands
+def _cmd_run(args: argparse.Namespace) -> int:
+    machine = load_machine(args.machine, args.format)
+    result = run(machine, args.input, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend)
+    d = {"machine": machine.name, **result.to_dict()}
+    if args.json:
+        print(json.dumps(d))
+    else:
+        print(_summary(machine.name, d))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    print(format_table(load_machine(args.machine, args.format)))
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .formats import io
+
+    _check_format(args.to, "--to")
+    machine = load_machine(args.machine, args.format)
+    if args.out is not None:
+        _check_out_dir(args.out)
+        io.save(machine, args.out, args.to)  # atomic: a temporary file, then os.replace
+        return 0
+    text = io.dumps(machine, args.to)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _cmd_draw(args: argparse.Namespace) -> int:
+    from .draw import draw_state_diagram
+
+    draw_state_diagram(load_machine(args.machine, args.format), out=args.out)
+    return 0
+
+
+def _cmd_spacetime(args: argparse.Namespace) -> int:
+    from .draw import draw_spacetime
+
+    draw_spacetime(load_machine(args.machine, args.format), args.input, max_steps=args.max_steps,
+                   out=args.out, max_width=args.max_width)
+    return 0
+
+
+def _cmd_zoo(args: argparse.Namespace) -> int:
+    from . import zoo
+
+    entries = [zoo.get(n) for n in zoo.names()]
+    if args.json:
+        print(json.dumps([{"name": e.name, "task": e.task, "description": e.description,
+                           "states": e.machine.n_states, "symbols": e.machine.n_symbols,
+                           "max_steps": e.max_steps} for e in entries]))
+        return 0
+    w_name = max(len(e.name) for e in entries)
+    w_task = max(len(e.task) for e in entries)
+    print(f"{'name':<{w_name}}  {'task':<{w_task}}  description")
+    for e in entries:
+        print(f"{e.name:<{w_name}}  {e.task:<{w_task}}  {e.description}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tmsim`` argument parser (one subparser per subcommand, ``func`` set to its handler)."""
+    from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS
+
+    parser = argparse.ArgumentParser(
+        prog="tmsim",
+        description="Simulate, inspect, convert and draw Turing machines.",
+        epilog="MACHINE is a file (.yaml/.yml/.json/.morphett/.mtm/.tm/.txt), a standard-format string such as "
+               "1RB1LB_1LA0LC_1RZ1LD_1RD0RA, or zoo:NAME (see 'tmsim zoo').")
+    parser.add_argument("--version", action="version", version=f"tmsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    machine = argparse.ArgumentParser(add_help=False)
+    machine.add_argument("machine", metavar="MACHINE", help="file, standard-format string or zoo:NAME")
+    machine.add_argument("--format", metavar="FMT", default=None,
+                         help="format of a MACHINE file (standard, yaml, morphett, json); default: by extension")
+
+    p = sub.add_parser("run", parents=[machine], help="run a machine and print the result",
+                       description="Run MACHINE on --input and print how the run ended.")
+    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
+                   help=f"step budget (default {DEFAULT_MAX_STEPS:,}); reaching it is status step_limit")
+    p.add_argument("--max-tape", type=int, default=DEFAULT_MAX_TAPE, metavar="N",
+                   help=f"largest visited tape span in cells (default {DEFAULT_MAX_TAPE:,})")
+    p.add_argument("--backend", choices=("numba", "python"), default="numba",
+                   help="compiled kernel or plain-Python reference (default numba)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("show", parents=[machine], help="print the transition table",
+                       description="Print MACHINE's transition table and its start, blank and halting states.")
+    p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("convert", parents=[machine], help="write a machine in another format",
+                       description="Print MACHINE in another format, or write it atomically to --out.")
+    p.add_argument("--to", required=True, metavar="FORMAT", help="standard, yaml, morphett or json")
+    p.add_argument("--out", default=None, metavar="PATH", help="write here instead of printing")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("draw", parents=[machine], help="draw the state diagram",
+                       description="Draw MACHINE's state diagram to a PNG or SVG file.")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .png or .svg")
+    p.set_defaults(func=_cmd_draw)
+
+    p = sub.add_parser("spacetime", parents=[machine], help="draw the space-time diagram of a run",
+                       description="Draw the space-time diagram of MACHINE on --input to a PNG or SVG file.")
+    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .png or .svg")
+    p.add_argument("--max-steps", type=int, default=DEFAULT_SPACETIME_STEPS, metavar="N",
+                   help=f"rows to draw (default {DEFAULT_SPACETIME_STEPS:,}, at most 100,000)")
+    p.add_argument("--max-width", type=int, default=DEFAULT_MAX_WIDTH, metavar="N",
+                   help=f"refuse runs visiting more tape cells than this (default {DEFAULT_MAX_WIDTH:,})")
+    p.set_defaults(func=_cmd_spacetime)
+
+    p = sub.add_parser("zoo", help="list the zoo of named machines",
+                       description="List the zoo: name, task and description of every machine.")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.set_defaults(func=_cmd_zoo)
+    return parser
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        text = f"{exc.strerror}: {where!r}" if where != "" else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())  # one line, whatever the message holds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tmsim`` command line; return the exit status (0 success, 2 bad input or usage).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default ``sys.argv[1:]``).
+
+    Examples
+    --------
+    >>> main(["show", "1RB1LB_1LA1RZ"])  # doctest: +ELLIPSIS
+    Machine '1RB1LB_1LA1RZ': 3 states, 2 symbols, 4 rules
+    ...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors: argparse prints them and exits with status 2
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader went away (``tmsim show ... | head``): stop quietly, as Unix tools do. Point stdout
+        # at devnull so the interpreter's final flush does not fail again.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE
+    except (TmsimError, OSError) as exc:
+        print(f"tmsim: error: {_error_text(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tmsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
