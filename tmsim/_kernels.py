@@ -53,9 +53,21 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     tape = np.zeros(cap, dtype=np.uint8)
     for i in range(n_cells):
         tape[cells_origin - buf_origin + i] = cells[i]
-    p = head - buf_origin
-    rlo = lo - buf_origin
-    rhi = hi - buf_origin
+    status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
+        packed, S, tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin, state, max_steps,
+        max_tape)
+    return status, steps, state, p + buf_origin, tape, buf_origin
+
+
+@njit(cache=True, nogil=True)
+def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape):
+    """The simulation loop of :func:`run_one` on a caller-prepared buffer (shared with :func:`run_batch`).
+
+    ``tape`` holds the configuration, ``p`` is the head's buffer index and ``[rlo, rhi]`` the visited span
+    (buffer indices, with at least one spare cell on each side). Returns ``(status, steps, state, p, tape,
+    buf_origin, rlo, rhi)``; ``tape`` is a new, larger array when the buffer had to grow.
+    """
+    cap = tape.shape[0]
     base = state * S
     steps = 0
     status = STEP_LIMIT
@@ -70,9 +82,9 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
         cur = np.int64(tape[p])
         left = np.int64(tape[p - 1])
         right = np.int64(tape[p + 1])
-        width = np.uint64(rhi - rlo)
         # Hot loop: one table load per step on the critical path. Both neighbours of the head are loaded
         # ahead, so the next symbol is a select on the move, not a load that waits for the new position.
+        # The visited span is tracked with two selects; leaving the loop is rare (tape limit, buffer edge).
         while n > 0:
             idx = base + cur
             e = packed[idx]
@@ -84,8 +96,14 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
             tape[p] = w
             p += m - 1
             n -= 1
-            if np.uint64(p - rlo) > width:
-                break
+            if p < rlo:
+                rlo = p
+                if rhi - rlo >= max_tape or p < 1:
+                    break
+            elif p > rhi:
+                rhi = p
+                if rhi - rlo >= max_tape or p > cap - 2:
+                    break
             cur = right if m == 2 else (left if m == 0 else w)
             left = np.int64(tape[p - 1])
             right = np.int64(tape[p + 1])
@@ -93,32 +111,31 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
         if e < 0:
             status = HALTED if e == -2 else UNDEFINED
             break
-        if p < rlo or p > rhi:
-            # The head stepped onto a cell it never visited: check the tape limit, then grow.
-            if rhi - rlo + 2 > max_tape:
-                # Undo the step: the configuration stays the one before it.
-                sym = idx % S
-                p -= m - 1
-                tape[p] = sym
-                base = idx - sym
-                steps -= 1
-                status = TAPE_LIMIT
-                break
-            if p < rlo:
-                rlo = p
+        if rhi - rlo >= max_tape:
+            # The step visited a cell that makes the span too long: undo it, so the configuration stays
+            # the one before it.
+            if p == rlo:
+                rlo += 1
             else:
-                rhi = p
-            if p < 1 or p > cap - 2:
-                new_cap = 2 * cap
-                shift = (new_cap - cap) // 2
-                new_tape = np.zeros(new_cap, dtype=np.uint8)
-                new_tape[shift:shift + cap] = tape
-                tape = new_tape
-                cap = new_cap
-                buf_origin -= shift
-                p += shift
-                rlo += shift
-                rhi += shift
+                rhi -= 1
+            sym = idx % S
+            p -= m - 1
+            tape[p] = sym
+            base = idx - sym
+            steps -= 1
+            status = TAPE_LIMIT
+            break
+        if p < 1 or p > cap - 2:
+            new_cap = 2 * cap
+            shift = (new_cap - cap) // 2
+            new_tape = np.zeros(new_cap, dtype=np.uint8)
+            new_tape[shift:shift + cap] = tape
+            tape = new_tape
+            cap = new_cap
+            buf_origin -= shift
+            p += shift
+            rlo += shift
+            rhi += shift
             continue
         # Budget exhausted: halting and undefined take precedence over the step limit.
         e = packed[base + tape[p]]
@@ -129,7 +146,7 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
         else:
             status = STEP_LIMIT
         break
-    return status, steps, base // S, p + buf_origin, tape, buf_origin
+    return status, steps, base // S, p, tape, buf_origin, rlo, rhi
 
 
 @njit(cache=True, nogil=True)
@@ -159,24 +176,50 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
     ``out_tape_len[j]`` and its absolute start to ``out_tape_start[j]``.
     """
     n_jobs = heads.shape[0]
-    for j in prange(n_jobs):
-        table = packed_all[table_lo[j]:table_hi[j]]
-        cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
-        status, steps, state, head, buf, buf_origin = run_one(
-            table, n_symbols[j], cells, cells_origin[j], heads[j], states[j], max_steps[j], max_tape[j])
-        first, stop = nonblank_span(buf)
-        count = 0
-        for i in range(first, stop):
-            out_tape[out_offsets[j] + i - first] = buf[i]
-            if buf[i] != 0:
-                count += 1
-        out_status[j] = status
-        out_steps[j] = steps
-        out_state[j] = state
-        out_head[j] = head
-        out_tape_start[j] = buf_origin + first if stop > first else 0
-        out_tape_len[j] = stop - first
-        out_nonblank[j] = count
+    # Jobs are split into chunks; each chunk reuses one tape buffer (cleared over the visited span only),
+    # so a short job costs no allocation.
+    n_chunks = min(n_jobs, 64)
+    for c in prange(n_chunks):
+        tape = np.zeros(_MIN_BUFFER, dtype=np.uint8)
+        for j in range(c * n_jobs // n_chunks, (c + 1) * n_jobs // n_chunks):
+            cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
+            n_cells = cells.shape[0]
+            head = heads[j]
+            lo = head
+            hi = head
+            if n_cells > 0:
+                lo = min(lo, cells_origin[j])
+                hi = max(hi, cells_origin[j] + n_cells - 1)
+            span = hi - lo + 1
+            if tape.shape[0] < span + 2:
+                tape = np.zeros(2 * span + 2, dtype=np.uint8)
+            buf_origin = lo - (tape.shape[0] - span) // 2
+            for i in range(n_cells):
+                tape[cells_origin[j] - buf_origin + i] = cells[i]
+            S = n_symbols[j]
+            status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
+                packed_all[table_lo[j]:table_hi[j]], S, tape, buf_origin, head - buf_origin, lo - buf_origin,
+                hi - buf_origin, states[j], max_steps[j], max_tape[j])
+            # Non-blank cells lie inside the visited span.
+            first = rlo
+            while first <= rhi and tape[first] == 0:
+                first += 1
+            stop = rhi + 1
+            while stop > first and tape[stop - 1] == 0:
+                stop -= 1
+            count = 0
+            for i in range(first, stop):
+                out_tape[out_offsets[j] + i - first] = tape[i]
+                if tape[i] != 0:
+                    count += 1
+            tape[rlo:rhi + 1] = 0
+            out_status[j] = status
+            out_steps[j] = steps
+            out_state[j] = state
+            out_head[j] = p + buf_origin
+            out_tape_start[j] = buf_origin + first if stop > first else 0
+            out_tape_len[j] = stop - first
+            out_nonblank[j] = count
 
 
 @njit(cache=True, nogil=True)

@@ -21,6 +21,8 @@ __all__ = [
     "BatchResult",
     "run",
     "run_batch",
+    "prepare_batch",
+    "BatchJobs",
     "configurations",
     "DEFAULT_MAX_STEPS",
     "DEFAULT_MAX_TAPE",
@@ -309,6 +311,133 @@ class BatchResult:
         return (self[j] for j in range(len(self)))
 
 
+@dataclass(frozen=True)
+class BatchJobs:
+    """Jobs packed for the batched kernel by :func:`prepare_batch`; run them with :meth:`run`.
+
+    Packing is plain Python (validation, one pass over the inputs); running is one compiled call. Keeping
+    them apart lets a caller pack once and run many times (benchmarks, sweeps over budgets).
+
+    Attributes
+    ----------
+    packed_all : ndarray of int64       every distinct machine's packed table, concatenated
+    table_lo, table_hi : ndarray of int64, shape (n_jobs,)   job j's table is ``packed_all[lo:hi]``
+    n_symbols, starts : ndarray of int64, shape (n_jobs,)
+    cells_all : ndarray of uint8        inputs as symbol indices, concatenated
+    cells_offsets : ndarray of int64, shape (n_jobs + 1,)
+    out_offsets : ndarray of int64, shape (n_jobs + 1,)   output capacity per job
+    max_steps, max_tape : int
+    machines : tuple of Machine, one per job
+    """
+
+    packed_all: np.ndarray
+    table_lo: np.ndarray
+    table_hi: np.ndarray
+    n_symbols: np.ndarray
+    starts: np.ndarray
+    cells_all: np.ndarray
+    cells_offsets: np.ndarray
+    out_offsets: np.ndarray
+    max_steps: int
+    max_tape: int
+    machines: tuple[Machine, ...]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def run(self, *, backend: str = "numba", n_threads: int | None = None) -> BatchResult:
+        """Run every job (in parallel over jobs with the numba backend) and return a :class:`BatchResult`."""
+        owner = "tmsim.BatchJobs.run"
+        impl = _backend(backend, owner)
+        n = len(self)
+        out_tape = np.zeros(int(self.out_offsets[-1]), dtype=np.uint8)
+        status = np.zeros(n, dtype=np.int8)
+        steps, state, head, tape_start, tape_len, nonblank = (np.zeros(n, dtype=np.int64) for _ in range(6))
+        zeros = np.zeros(n, dtype=np.int64)
+        args = (self.packed_all, self.table_lo, self.table_hi, self.n_symbols, self.cells_all,
+                self.cells_offsets, zeros, zeros, self.starts, np.full(n, self.max_steps, dtype=np.int64),
+                np.full(n, self.max_tape, dtype=np.int64), out_tape, self.out_offsets, status, steps, state,
+                head, tape_start, tape_len, nonblank)
+        if impl is _reference or n == 0 or n_threads is None:
+            impl.run_batch(*args)
+        else:
+            import numba
+
+            n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
+            old = numba.get_num_threads()
+            numba.set_num_threads(n_threads)
+            try:
+                impl.run_batch(*args)
+            finally:
+                numba.set_num_threads(old)
+        return BatchResult(status, steps, state, head, out_tape, self.out_offsets, tape_len, tape_start,
+                           nonblank, self.machines)
+
+
+def prepare_batch(
+    machines: Machine | Sequence[Machine],
+    inputs: Sequence[str | Sequence[str] | None],
+    *,
+    max_steps: int = 1_000_000,
+    max_tape: int = 1 << 16,
+) -> BatchJobs:
+    """Validate and pack (machine, input) jobs for the batched kernel (see :func:`run_batch`)."""
+    owner = "tmsim.run_batch"
+    max_steps, max_tape = _budgets(max_steps, max_tape, owner)
+    if isinstance(inputs, (str, bytes)):
+        raise ParameterError(f"The 'inputs' parameter of {owner} must be a sequence of inputs, not a single "
+                             f"string {inputs!r}.")
+    inputs = list(inputs)
+    n = len(inputs)
+    if isinstance(machines, Machine):
+        per_job: tuple[Machine, ...] = (machines,) * n
+    else:
+        per_job = tuple(machines)
+        if len(per_job) != n:
+            raise ParameterError(f"{owner}: got {len(per_job)} machines for {n} inputs; give one machine or "
+                                 f"one per input.")
+    # One table per distinct machine object, shared by the jobs that use it.
+    where: dict[int, tuple[int, int, int, int]] = {}
+    tables: list[np.ndarray] = []
+    offset = 0
+    table_lo = np.empty(n, dtype=np.int64)
+    table_hi = np.empty(n, dtype=np.int64)
+    n_symbols = np.empty(n, dtype=np.int64)
+    starts = np.empty(n, dtype=np.int64)
+    for j, m in enumerate(per_job):
+        info = where.get(id(m))
+        if info is None:
+            if not isinstance(m, Machine):
+                raise ParameterError(f"{owner}: every machine must be a tmsim.Machine. Got {type(m).__name__} "
+                                     f"at position {j}.")
+            t = m.arrays.packed
+            tables.append(t)
+            info = where[id(m)] = (offset, offset + len(t), m.n_symbols, m.state_index[m.start])
+            offset += len(t)
+        table_lo[j], table_hi[j], n_symbols[j], starts[j] = info
+    packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
+    encoded = [m.encode_input(x, name=f"inputs[{j}]") if x else _EMPTY
+               for j, (m, x) in enumerate(zip(per_job, inputs))]
+    lens = np.fromiter((len(c) for c in encoded), dtype=np.int64, count=n)
+    cells_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=cells_offsets[1:])
+    cells_all = np.concatenate(encoded) if n else _EMPTY
+    spans = np.maximum(lens, 1)
+    if n and spans.max() > max_tape:
+        j = int(np.argmax(spans))
+        raise ParameterError(f"The 'max_tape' parameter of {owner} must be at least the longest input "
+                             f"({int(spans[j])} cells, inputs[{j}]). Got {max_tape} instead.")
+    # A job's final non-blank span lies inside its visited span: at most min(max_tape, span + steps).
+    caps = np.minimum(max_tape, spans + max_steps)
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(caps, out=out_offsets[1:])
+    return BatchJobs(packed_all, table_lo, table_hi, n_symbols, starts, cells_all, cells_offsets, out_offsets,
+                     max_steps, max_tape, per_job)
+
+
+_EMPTY = np.zeros(0, dtype=np.uint8)
+
+
 def run_batch(
     machines: Machine | Sequence[Machine],
     inputs: Sequence[str | Sequence[str] | None],
@@ -343,85 +472,8 @@ def run_batch(
     >>> [r.output for r in run_batch(inc, ["1", "11", "101"])]
     ['10', '100', '110']
     """
-    owner = "tmsim.run_batch"
-    max_steps, max_tape = _budgets(max_steps, max_tape, owner)
-    impl = _backend(backend, owner)
-    if isinstance(inputs, (str, bytes)):
-        raise ParameterError(f"The 'inputs' parameter of {owner} must be a sequence of inputs, not a single "
-                             f"string {inputs!r}.")
-    inputs = list(inputs)
-    n = len(inputs)
-    if isinstance(machines, Machine):
-        per_job = (machines,) * n
-    else:
-        per_job = tuple(machines)
-        if len(per_job) != n:
-            raise ParameterError(f"{owner}: got {len(per_job)} machines for {n} inputs; give one machine or "
-                                 f"one per input.")
-        for m in per_job:
-            if not isinstance(m, Machine):
-                raise ParameterError(f"{owner}: every machine must be a tmsim.Machine. Got {type(m).__name__}.")
-    # One table per distinct machine, shared by the jobs that use it.
-    uniq: dict[int, int] = {}
-    tables: list[np.ndarray] = []
-    table_lo = np.empty(n, dtype=np.int64)
-    table_hi = np.empty(n, dtype=np.int64)
-    offset = 0
-    pos: dict[int, tuple[int, int]] = {}
-    for j, m in enumerate(per_job):
-        key = id(m)
-        if key not in uniq:
-            uniq[key] = len(tables)
-            t = m.arrays.packed
-            tables.append(t)
-            pos[key] = (offset, offset + len(t))
-            offset += len(t)
-        table_lo[j], table_hi[j] = pos[key]
-    packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
-    encoded = [m.encode_input(x, name=f"inputs[{j}]") for j, (m, x) in enumerate(zip(per_job, inputs))]
-    lens = np.array([len(c) for c in encoded], dtype=np.int64)
-    cells_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lens, out=cells_offsets[1:])
-    cells_all = np.concatenate(encoded) if encoded else np.zeros(0, dtype=np.uint8)
-    spans = np.maximum(lens, 1)
-    if (spans > max_tape).any():
-        j = int(np.flatnonzero(spans > max_tape)[0])
-        raise ParameterError(f"The 'max_tape' parameter of {owner} must be at least the longest input "
-                             f"({int(spans[j])} cells, inputs[{j}]). Got {max_tape} instead.")
-    caps = np.minimum(max_tape, spans + max_steps)
-    out_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(caps, out=out_offsets[1:])
-    out_tape = np.zeros(int(out_offsets[-1]), dtype=np.uint8)
-    status = np.zeros(n, dtype=np.int8)
-    steps = np.zeros(n, dtype=np.int64)
-    state = np.zeros(n, dtype=np.int64)
-    head = np.zeros(n, dtype=np.int64)
-    tape_start = np.zeros(n, dtype=np.int64)
-    tape_len = np.zeros(n, dtype=np.int64)
-    nonblank = np.zeros(n, dtype=np.int64)
-    n_symbols = np.array([m.n_symbols for m in per_job], dtype=np.int64)
-    starts = np.array([m.state_index[m.start] for m in per_job], dtype=np.int64)
-    zeros = np.zeros(n, dtype=np.int64)
-    args = (packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offsets, zeros, zeros.copy(), starts,
-            np.full(n, max_steps, dtype=np.int64), np.full(n, max_tape, dtype=np.int64), out_tape, out_offsets,
-            status, steps, state, head, tape_start, tape_len, nonblank)
-    if impl is _reference or n == 0:
-        impl.run_batch(*args)
-    else:
-        import numba
-
-        if n_threads is not None:
-            n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
-            old = numba.get_num_threads()
-            numba.set_num_threads(n_threads)
-            try:
-                impl.run_batch(*args)
-            finally:
-                numba.set_num_threads(old)
-        else:
-            impl.run_batch(*args)
-    return BatchResult(status, steps, state, head, out_tape, out_offsets, tape_len, tape_start, nonblank,
-                       per_job)
+    jobs = prepare_batch(machines, inputs, max_steps=max_steps, max_tape=max_tape)
+    return jobs.run(backend=backend, n_threads=n_threads)
 
 
 def configurations(
@@ -440,7 +492,7 @@ def configurations(
     --------
     >>> from tmsim import parse_standard, configurations
     >>> [c.head for c in configurations(parse_standard("1RB1LB_1LA0LC_1RZ1LD_1RD0RA"), max_steps=4)]
-    [0, 1, 0, -1, 0]
+    [0, 1, 0, -1, -2]
     """
     owner = "tmsim.configurations"
     max_steps = check_int("max_steps", max_steps, low=0, owner=owner)

@@ -108,8 +108,19 @@ def machines(
 
 
 def standard_machines(n_states: IntRange = (1, 5), n_symbols: IntRange = (2, 4)) -> st.SearchStrategy[Machine]:
-    """Machines that the standard text format represents exactly (L/R moves, standard names, one ``Z``)."""
-    return machines(n_states, n_symbols, allow_stay=False, n_halting=1, standard_names=True)
+    """Machines that the standard text format represents exactly (L/R moves, standard names, and a
+    halting state only when some rule goes to it: the format knows halting states only as targets)."""
+
+    def drop_unreachable_halts(m: Machine) -> Machine:
+        targets = {r.next for r in m.transitions.values()}
+        unused = [h for h in m.halting if h not in targets]
+        if not unused:
+            return m
+        return m.replace(states=tuple(s for s in m.states if s not in unused),
+                         halting=tuple(h for h in m.halting if h in targets))
+
+    return machines(n_states, n_symbols, allow_stay=False, n_halting=1, standard_names=True).map(
+        drop_unreachable_halts)
 
 
 @st.composite
