@@ -1,0 +1,9 @@
+"""learners: linear auto-regressive next-token predictors over one-hot windows, greedy rollouts and
+evaluation."""
+
+from .data import Sequences, as_sequences
+from .errors import LearnerError, NotFittedError, VocabularyMismatchError
+from .linear import LeastSquaresAR, PerceptronAR, load_model
+
+__all__ = ["LeastSquaresAR", "PerceptronAR", "load_model", "Sequences", "as_sequences", "LearnerError",
+           "NotFittedError", "VocabularyMismatchError"]

@@ -1,0 +1,184 @@
+"""Learner (hot path): numba kernels over implicit one-hot windows. A window is the tokens at the declared
+offsets before a position (``pad`` before the sequence start); feature ``i*V + token`` is the one-hot bit of
+offset ``i``. Kernels read the flat token array directly, write into caller-allocated buffers and return
+counts; they never validate or raise. Each has a plain-Python twin of the same name in ``_reference.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True)
+def window_features(tokens, start, t, offs, V, pad, out):
+    """Write the ``k`` feature indices of the window before flat position ``t`` into ``out[:k]``."""
+    for i in range(offs.shape[0]):
+        s = t - offs[i]
+        tok = tokens[s] if s >= start else pad
+        out[i] = i * V + tok
+
+
+@njit(cache=True, nogil=True)
+def count_windows(seq_offsets, kinds):
+    """Number of training positions (``kinds != 0``) in all sequences."""
+    n = 0
+    for t in range(seq_offsets[0], seq_offsets[-1]):
+        if kinds[t] != 0:
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def list_windows(seq_offsets, kinds, positions, starts):
+    """Fill ``positions`` (flat index of each training position) and ``starts`` (its sequence start)."""
+    n = 0
+    for s in range(seq_offsets.shape[0] - 1):
+        for t in range(seq_offsets[s], seq_offsets[s + 1]):
+            if kinds[t] != 0:
+                positions[n] = t
+                starts[n] = seq_offsets[s]
+                n += 1
+    return n
+
+
+@njit(cache=True, parallel=True)
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
+    """Add ``X^T X`` to ``G`` (shape (n_chunks, D, D), upper triangle and diagonal only) and ``X^T Y`` to
+    ``B`` (shape (n_chunks, D, V)) over every training position; chunk ``c`` accumulates the sequences
+    ``c::n_chunks``. ``D = k * V``. Returns the number of windows.
+
+    X^T X is a sum of k^2 co-occurrence blocks; the block of one offset with itself is diagonal (one-hot),
+    and the lower blocks mirror the upper ones, so only ``k (k + 1) / 2`` increments are made per window.
+    """
+    n_chunks = G.shape[0]
+    n_seq = seq_offsets.shape[0] - 1
+    k = offs.shape[0]
+    counts = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        feat = np.empty(k, dtype=np.int64)
+        g = G[c]
+        b = B[c]
+        n = 0
+        for s in range(c, n_seq, n_chunks):
+            start = seq_offsets[s]
+            for t in range(start, seq_offsets[s + 1]):
+                if kinds[t] == 0:
+                    continue
+                y = tokens[t]
+                for i in range(k):
+                    u = t - offs[i]
+                    feat[i] = i * V + (tokens[u] if u >= start else pad)
+                for i in range(k):
+                    fi = feat[i]
+                    row = g[fi]
+                    row[fi] += 1.0
+                    for j in range(i + 1, k):
+                        row[feat[j]] += 1.0
+                    b[fi, y] += 1.0
+                n += 1
+        counts[c] = n
+    return counts.sum()
+
+
+@njit(cache=True, parallel=True)
+def predict_windows(tokens, positions, starts, offs, V, pad, W, bias, out):
+    """``out[j] = argmax_v (bias[v] + sum_i W[i*V + tok_i, v])`` for the window before ``positions[j]``
+    (ties go to the lowest id)."""
+    n = positions.shape[0]
+    k = offs.shape[0]
+    n_out = W.shape[1]
+    for j in prange(n):
+        t = positions[j]
+        start = starts[j]
+        best = 0
+        best_score = -np.inf
+        for v in range(n_out):
+            score = bias[v]
+            for i in range(k):
+                u = t - offs[i]
+                score += W[i * V + (tokens[u] if u >= start else pad), v]
+            if score > best_score:
+                best_score = score
+                best = v
+        out[j] = best
+
+
+@njit(cache=True, nogil=True)
+def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U, ubias, c0):
+    """One multiclass perceptron epoch over the windows in ``order``; returns the number of mistakes.
+
+    On a mistake (predicted ``p`` != target ``y``) the rows of the window's features gain +1 in column ``y``
+    and -1 in column ``p``; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
+    ``c * update`` where ``c = c0 + index in this epoch`` (the averaged weights are ``W - U / c_end``).
+    Pass zero-size ``U`` to skip the averaging bookkeeping.
+    """
+    k = offs.shape[0]
+    n_out = W.shape[1]
+    feat = np.empty(k, dtype=np.int64)
+    averaged = U.shape[0] > 0
+    mistakes = 0
+    for idx in range(order.shape[0]):
+        j = order[idx]
+        t = positions[j]
+        start = starts[j]
+        for i in range(k):
+            u = t - offs[i]
+            feat[i] = i * V + (tokens[u] if u >= start else pad)
+        y = tokens[t]
+        best = 0
+        best_score = -np.inf
+        for v in range(n_out):
+            score = bias[v]
+            for i in range(k):
+                score += W[feat[i], v]
+            if score > best_score:
+                best_score = score
+                best = v
+        if best != y:
+            mistakes += 1
+            bias[y] += 1.0
+            bias[best] -= 1.0
+            for i in range(k):
+                W[feat[i], y] += 1.0
+                W[feat[i], best] -= 1.0
+            if averaged:
+                cc = c0 + idx
+                ubias[y] += cc
+                ubias[best] -= cc
+                for i in range(k):
+                    U[feat[i], y] += cc
+                    U[feat[i], best] -= cc
+    return mistakes
+
+
+@njit(cache=True, parallel=True)
+def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, out_len):
+    """Greedy generation: for each prompt, append ``argmax`` tokens until ``eos`` (kept) or ``max_new``
+    tokens. Sequence ``s`` is written to ``out[s, :out_len[s]]`` (prompt included); ``out`` has shape
+    ``(n, max_prompt + max_new)``."""
+    n = prompt_offsets.shape[0] - 1
+    k = offs.shape[0]
+    n_out = W.shape[1]
+    for s in prange(n):
+        p0 = prompt_offsets[s]
+        plen = prompt_offsets[s + 1] - p0
+        row = out[s]
+        for i in range(plen):
+            row[i] = prompts[p0 + i]
+        length = plen
+        for _ in range(max_new):
+            best = 0
+            best_score = -np.inf
+            for v in range(n_out):
+                score = bias[v]
+                for i in range(k):
+                    u = length - offs[i]
+                    score += W[i * V + (row[u] if u >= 0 else pad), v]
+                if score > best_score:
+                    best_score = score
+                    best = v
+            row[length] = best
+            length += 1
+            if best == eos:
+                break
+        out_len[s] = length

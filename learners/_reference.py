@@ -1,0 +1,95 @@
+"""Learner (executable specification): plain-Python/numpy twins of the kernels in ``_kernels.py``, with the
+same names, arguments and results. They build the dense one-hot rows the kernels never materialise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def window_features(tokens, start, t, offs, V, pad, out):
+    """Reference of :func:`learners._kernels.window_features`."""
+    for i, o in enumerate(offs):
+        s = t - int(o)
+        out[i] = i * V + (int(tokens[s]) if s >= start else pad)
+
+
+def count_windows(seq_offsets, kinds):
+    """Reference of :func:`learners._kernels.count_windows`."""
+    return int(np.count_nonzero(kinds[seq_offsets[0]:seq_offsets[-1]]))
+
+
+def list_windows(seq_offsets, kinds, positions, starts):
+    """Reference of :func:`learners._kernels.list_windows`."""
+    n = 0
+    for s in range(len(seq_offsets) - 1):
+        for t in range(seq_offsets[s], seq_offsets[s + 1]):
+            if kinds[t] != 0:
+                positions[n], starts[n] = t, seq_offsets[s]
+                n += 1
+    return n
+
+
+def _dense_row(tokens, start, t, offs, V, pad):
+    x = np.zeros(len(offs) * V)
+    f = np.empty(len(offs), dtype=np.int64)
+    window_features(tokens, start, t, offs, V, pad, f)
+    x[f] = 1.0
+    return x
+
+
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
+    """Reference of :func:`learners._kernels.gram_accumulate`: dense one-hot rows, then the upper triangle
+    (with the diagonal) of their outer products."""
+    n_chunks = G.shape[0]
+    n = 0
+    for s in range(len(seq_offsets) - 1):
+        c = s % n_chunks
+        start = seq_offsets[s]
+        for t in range(start, seq_offsets[s + 1]):
+            if kinds[t] == 0:
+                continue
+            x = _dense_row(tokens, start, t, offs, V, pad)
+            G[c] += np.triu(np.outer(x, x))
+            B[c][:, tokens[t]] += x
+            n += 1
+    return n
+
+
+def predict_windows(tokens, positions, starts, offs, V, pad, W, bias, out):
+    """Reference of :func:`learners._kernels.predict_windows`."""
+    for j, (t, start) in enumerate(zip(positions, starts)):
+        out[j] = int(np.argmax(bias + _dense_row(tokens, start, t, offs, V, pad) @ W))
+
+
+def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U, ubias, c0):
+    """Reference of :func:`learners._kernels.perceptron_epoch`."""
+    mistakes = 0
+    for idx, j in enumerate(order):
+        t, start = positions[j], starts[j]
+        x = _dense_row(tokens, start, t, offs, V, pad)
+        y = int(tokens[t])
+        p = int(np.argmax(bias + x @ W))
+        if p != y:
+            mistakes += 1
+            for M, mb, scale in ((W, bias, 1.0), (U, ubias, float(c0 + idx))):
+                if M.shape[0] == 0:
+                    continue
+                mb[y] += scale
+                mb[p] -= scale
+                M[:, y] += scale * x
+                M[:, p] -= scale * x
+    return mistakes
+
+
+def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, out_len):
+    """Reference of :func:`learners._kernels.rollout`."""
+    for s in range(len(prompt_offsets) - 1):
+        seq = [int(x) for x in prompts[prompt_offsets[s]:prompt_offsets[s + 1]]]
+        for _ in range(max_new):
+            arr = np.array(seq, dtype=np.int64)
+            nxt = int(np.argmax(bias + _dense_row(arr, 0, len(seq), offs, V, pad) @ W))
+            seq.append(nxt)
+            if nxt == eos:
+                break
+        out[s, :len(seq)] = seq
+        out_len[s] = len(seq)

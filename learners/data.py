@@ -1,0 +1,140 @@
+"""Dataset -> learner: the ragged token sequences a learner trains on (flat tokens, offsets, loss mask),
+accepted from a tmsim dataset, a token trace batch, or plain arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import LearnerError
+
+__all__ = ["Sequences", "as_sequences"]
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Ragged token sequences with a loss mask.
+
+    Attributes
+    ----------
+    tokens : ndarray of int32, shape (n_tokens,)
+        All sequences, concatenated.
+    offsets : ndarray of int64, shape (n_sequences + 1,)
+        Sequence ``s`` is ``tokens[offsets[s]:offsets[s + 1]]``.
+    kinds : ndarray of uint8, shape (n_tokens,)
+        0 prompt (never a training target), 1 chain of thought, 2 answer.
+    vocab_size : int
+        Every token is in ``[0, vocab_size)``.
+    vocabulary : object or None
+        The dataset's vocabulary (kept to check that a model and a dataset agree).
+    """
+
+    tokens: np.ndarray
+    offsets: np.ndarray
+    kinds: np.ndarray
+    vocab_size: int
+    vocabulary: Any = None
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def sequence(self, s: int) -> np.ndarray:
+        return self.tokens[self.offsets[s]:self.offsets[s + 1]]
+
+    def prompt_lengths(self) -> np.ndarray:
+        """Length of each sequence's prompt (its leading run of kind-0 tokens)."""
+        out = np.empty(len(self), dtype=np.int64)
+        for s in range(len(self)):
+            k = self.kinds[self.offsets[s]:self.offsets[s + 1]]
+            nz = np.flatnonzero(k != 0)
+            out[s] = nz[0] if nz.size else len(k)
+        return out
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> "Sequences":
+        """The sequences ``index`` (in that order), e.g. a cross-validation fold."""
+        index = np.asarray(index, dtype=np.int64)
+        lens = (self.offsets[1:] - self.offsets[:-1])[index]
+        offsets = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        take = np.concatenate([np.arange(self.offsets[s], self.offsets[s + 1]) for s in index]) \
+            if len(index) else np.zeros(0, dtype=np.int64)
+        return Sequences(self.tokens[take], offsets, self.kinds[take], self.vocab_size, self.vocabulary)
+
+    def __getitem__(self, index) -> "Sequences":
+        if isinstance(index, slice):
+            index = np.arange(len(self))[index]
+        return self.subset(np.atleast_1d(index))
+
+
+def as_sequences(X: Any, *, vocab_size: int | None = None, owner: str = "learners") -> Sequences:
+    """Turn ``X`` into :class:`Sequences`, validating shapes, dtypes and token range.
+
+    ``X`` may be a :class:`Sequences`; any object with ``tokens``, ``offsets`` and ``kinds`` arrays and a
+    ``vocabulary`` (a tmsim dataset or trace batch); a ``(tokens, offsets, kinds)`` tuple; or a list of 1-D
+    integer sequences (every token after the first is a target). ``vocab_size`` defaults to the
+    vocabulary's length, else ``max token + 1``.
+
+    Raises
+    ------
+    LearnerError
+        An empty dataset, mismatched array lengths, decreasing offsets, or a token outside the vocabulary
+        (naming the position and the value).
+    """
+    if isinstance(X, Sequences):
+        seqs = X
+        if vocab_size is not None and vocab_size != X.vocab_size:
+            raise LearnerError(f"{owner}: the data has vocab_size {X.vocab_size}, expected {vocab_size}.")
+        _check(seqs, owner)
+        return seqs
+    vocabulary = None
+    if all(hasattr(X, a) for a in ("tokens", "offsets", "kinds")):
+        tokens, offsets, kinds = X.tokens, X.offsets, X.kinds
+        vocabulary = getattr(X, "vocabulary", None)
+    elif isinstance(X, tuple) and len(X) == 3:
+        tokens, offsets, kinds = X
+    elif isinstance(X, (list, tuple)):
+        arrays = [np.asarray(x) for x in X]
+        for i, a in enumerate(arrays):
+            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+                raise LearnerError(f"{owner}: sequence {i} must be a 1-D integer array. Got shape {a.shape}, "
+                                   f"dtype {a.dtype}.")
+        lens = np.array([len(a) for a in arrays], dtype=np.int64)
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        tokens = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+        kinds = np.ones(len(tokens), dtype=np.uint8)
+        kinds[offsets[:-1][lens > 0]] = 0
+    else:
+        raise LearnerError(f"{owner}: cannot read training data from a {type(X).__name__}; expected a tmsim "
+                           f"dataset, a (tokens, offsets, kinds) tuple, or a list of token sequences.")
+    if vocab_size is None:
+        if vocabulary is not None:
+            vocab_size = len(vocabulary)
+        else:
+            tok = np.asarray(tokens)
+            vocab_size = int(tok.max()) + 1 if tok.size else 1
+    seqs = Sequences(np.ascontiguousarray(tokens, dtype=np.int32), np.ascontiguousarray(offsets, dtype=np.int64),
+                     np.ascontiguousarray(kinds, dtype=np.uint8), int(vocab_size), vocabulary)
+    _check(seqs, owner)
+    return seqs
+
+
+def _check(s: Sequences, owner: str) -> None:
+    if s.tokens.ndim != 1 or s.kinds.ndim != 1 or s.offsets.ndim != 1:
+        raise LearnerError(f"{owner}: tokens, kinds and offsets must be 1-D arrays. Got shapes "
+                           f"{s.tokens.shape}, {s.kinds.shape}, {s.offsets.shape}.")
+    if len(s.kinds) != len(s.tokens):
+        raise LearnerError(f"{owner}: kinds has {len(s.kinds)} entries for {len(s.tokens)} tokens.")
+    if len(s.offsets) < 2:
+        raise LearnerError(f"{owner}: the dataset is empty (no sequences).")
+    if s.offsets[0] != 0 or s.offsets[-1] != len(s.tokens) or np.any(np.diff(s.offsets) < 0):
+        raise LearnerError(f"{owner}: offsets must rise from 0 to the number of tokens ({len(s.tokens)}). "
+                           f"Got {s.offsets[:3].tolist()}...{s.offsets[-3:].tolist()}.")
+    if s.tokens.size:
+        lo, hi = int(s.tokens.min()), int(s.tokens.max())
+        if lo < 0 or hi >= s.vocab_size:
+            pos = int(np.flatnonzero((s.tokens < 0) | (s.tokens >= s.vocab_size))[0])
+            raise LearnerError(f"{owner}: token {int(s.tokens[pos])} at position {pos} is outside the "
+                               f"vocabulary [0, {s.vocab_size}).")

@@ -1,0 +1,453 @@
+"""Learner: linear auto-regressive next-token predictors over implicit one-hot windows (ridge least squares
+and the multiclass perceptron), scikit-learn compatible, with greedy rollouts."""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from . import _kernels, _reference
+from .data import Sequences, as_sequences
+from .errors import LearnerError, NotFittedError, VocabularyMismatchError
+
+__all__ = ["LeastSquaresAR", "PerceptronAR", "load_model"]
+
+PAD = 0
+
+
+def _param_error(owner: str, name: str, expected: str, got: Any) -> LearnerError:
+    return LearnerError(f"The {name!r} parameter of {owner} must be {expected}. Got {got!r} instead.")
+
+
+def _check_int_param(owner: str, name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise _param_error(owner, name, f"an int in [{low}, inf)", value)
+    return int(value)
+
+
+def _impl(backend: str, owner: str):
+    if backend == "numba":
+        return _kernels
+    if backend == "python":
+        return _reference
+    raise _param_error(owner, "backend", "one of ('numba', 'python')", backend)
+
+
+class _LinearAR(BaseEstimator):
+    """Shared machinery: window offsets, teacher-forced prediction, rollouts, save/load."""
+
+    def _owner(self) -> str:
+        return type(self).__name__
+
+    def _window_offsets(self) -> np.ndarray:
+        owner = self._owner()
+        if self.offsets is not None:
+            offs = np.asarray(self.offsets)
+            if offs.ndim != 1 or offs.size == 0 or offs.dtype.kind not in "iu" or (offs < 1).any():
+                raise _param_error(owner, "offsets", "a non-empty sequence of ints >= 1", self.offsets)
+            if len(np.unique(offs)) != len(offs):
+                raise _param_error(owner, "offsets", "a sequence of distinct ints", self.offsets)
+            return np.ascontiguousarray(offs, dtype=np.int64)
+        k = _check_int_param(owner, "window", self.window, 1)
+        return np.arange(1, k + 1, dtype=np.int64)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(f"This {self._owner()} instance is not fitted yet. Call 'fit' with a dataset "
+                                 f"first.")
+
+    def _data(self, X: Any, *, fitting: bool) -> Sequences:
+        owner = self._owner()
+        if fitting and not hasattr(self, "coef_"):
+            return as_sequences(X, owner=owner)
+        seqs = as_sequences(X, vocab_size=None, owner=owner)
+        if seqs.vocabulary is not None and self.vocabulary_ is not None and seqs.vocabulary != self.vocabulary_:
+            raise VocabularyMismatchError(
+                f"{owner}: the dataset's vocabulary ({len(seqs.vocabulary)} tokens) is not the one the model "
+                f"was fitted with ({len(self.vocabulary_)} tokens).")
+        if seqs.vocab_size > self.vocab_size_:
+            raise VocabularyMismatchError(
+                f"{owner}: the dataset has {seqs.vocab_size} token ids; the model knows {self.vocab_size_}.")
+        return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, self.vocab_size_, seqs.vocabulary)
+
+    @staticmethod
+    def _windows(seqs: Sequences, impl) -> tuple[np.ndarray, np.ndarray]:
+        n = impl.count_windows(seqs.offsets, seqs.kinds)
+        positions = np.empty(n, dtype=np.int64)
+        starts = np.empty(n, dtype=np.int64)
+        impl.list_windows(seqs.offsets, seqs.kinds, positions, starts)
+        return positions, starts
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, X: Any, *, backend: str = "numba") -> np.ndarray:
+        """Teacher-forced next-token predictions at every training position (``kinds != 0``).
+
+        Returns
+        -------
+        ndarray of int32, shape (n_positions,)
+            In the order of the flat token array; compare with ``targets(X)``.
+        """
+        self._check_fitted()
+        impl = _impl(backend, self._owner())
+        seqs = self._data(X, fitting=False)
+        positions, starts = self._windows(seqs, impl)
+        out = np.empty(len(positions), dtype=np.int32)
+        impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD, self.coef_,
+                             self.intercept_, out)
+        return out
+
+    def targets(self, X: Any) -> np.ndarray:
+        """The true next tokens at the positions :meth:`predict` predicts."""
+        seqs = as_sequences(X, owner=self._owner())
+        return seqs.tokens[seqs.kinds != 0]
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Teacher-forced token accuracy on the training positions of ``X``."""
+        pred = self.predict(X)
+        return float(np.mean(pred == self.targets(X))) if len(pred) else 1.0
+
+    def predict_next(self, context: Sequence[int]) -> int:
+        """The protocol of :mod:`learners.testing`: the argmax next token after ``context``."""
+        self._check_fitted()
+        ctx = np.asarray(context, dtype=np.int32)
+        pos = np.array([len(ctx)], dtype=np.int64)
+        out = np.empty(1, dtype=np.int32)
+        tokens = np.concatenate([ctx, np.zeros(1, dtype=np.int32)])
+        _kernels.predict_windows(tokens, pos, np.zeros(1, dtype=np.int64), self.offsets_, self.vocab_size_, PAD,
+                                 self.coef_, self.intercept_, out)
+        return int(out[0])
+
+    def generate(self, prompts: Sequence[Sequence[int]] | Sequences, *, max_new_tokens: int,
+                 eos: int | None = None, backend: str = "numba") -> list[np.ndarray]:
+        """Greedy batched rollouts: from each prompt, append the argmax token until ``eos`` or
+        ``max_new_tokens``.
+
+        Parameters
+        ----------
+        prompts : list of int sequences, or Sequences (their prompt parts are used)
+        max_new_tokens : int
+        eos : int, optional
+            End token (kept in the output). Defaults to ``<eos>`` of the fitted vocabulary, if any.
+
+        Returns
+        -------
+        list of ndarray of int32
+            Each prompt followed by its generated tokens.
+        """
+        self._check_fitted()
+        owner = self._owner()
+        impl = _impl(backend, owner)
+        max_new = _check_int_param(owner, "max_new_tokens", max_new_tokens, 0)
+        if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
+            seqs = as_sequences(prompts, owner=owner)
+            plens = seqs.prompt_lengths()
+            plist = [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
+        else:
+            plist = [np.asarray(p, dtype=np.int32) for p in prompts]
+        for i, p in enumerate(plist):
+            if p.ndim != 1 or (p.size and (p.min() < 0 or p.max() >= self.vocab_size_)):
+                raise LearnerError(f"{owner}: prompt {i} must be 1-D token ids in [0, {self.vocab_size_}).")
+        if eos is None:
+            eos = self._eos_id()
+        lens = np.array([len(p) for p in plist], dtype=np.int64)
+        poff = np.zeros(len(plist) + 1, dtype=np.int64)
+        np.cumsum(lens, out=poff[1:])
+        flat = np.concatenate(plist).astype(np.int32) if plist else np.zeros(0, dtype=np.int32)
+        width = int(lens.max(initial=0)) + max_new
+        out = np.zeros((len(plist), max(width, 1)), dtype=np.int32)
+        out_len = np.zeros(len(plist), dtype=np.int64)
+        impl.rollout(flat, poff, self.offsets_, self.vocab_size_, PAD, self.coef_, self.intercept_, int(eos),
+                     max_new, out, out_len)
+        return [out[s, :out_len[s]].copy() for s in range(len(plist))]
+
+    def _eos_id(self) -> int:
+        voc = getattr(self, "vocabulary_", None)
+        if voc is not None and "<eos>" in voc:
+            return int(voc.id("<eos>"))
+        return -1  # no end token: generate exactly max_new_tokens
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the fitted model to ``.npz`` (weights, offsets, vocabulary, parameters), atomically."""
+        self._check_fitted()
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise LearnerError(f"{self._owner()}.save: directory {str(path.parent)!r} does not exist.")
+        meta = {
+            "format": "learners-linear-ar", "version": 1, "class": type(self).__name__,
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
+            "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
+            "vocab_size": self.vocab_size_,
+        }
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, coef=self.coef_, intercept=self.intercept_, offsets=self.offsets_,
+                         meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
+
+def load_model(path: str | os.PathLike) -> "_LinearAR":
+    """Load a model written by ``save``.
+
+    Raises
+    ------
+    LearnerError
+        A missing file, or a file that is not a saved learner.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LearnerError(f"load_model: no model file at {str(path)!r}.")
+    try:
+        with np.load(path) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+            coef, intercept, offsets = z["coef"], z["intercept"], z["offsets"]
+    except (KeyError, ValueError, OSError) as e:
+        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({e}).") from None
+    classes = {"LeastSquaresAR": LeastSquaresAR, "PerceptronAR": PerceptronAR}
+    if meta.get("format") != "learners-linear-ar" or meta.get("class") not in classes:
+        raise LearnerError(f"load_model: {str(path)!r} is not a saved linear AR learner.")
+    params = meta["params"]
+    if params.get("offsets") is not None:
+        params["offsets"] = tuple(params["offsets"])
+    model = classes[meta["class"]](**params)
+    model.coef_, model.intercept_, model.offsets_ = coef, intercept, offsets
+    model.vocab_size_ = int(meta["vocab_size"])
+    model.vocabulary_ = None
+    if meta["vocabulary"] is not None:
+        from tmsim.encodings import Vocabulary
+
+        model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
+    return model
+
+
+class LeastSquaresAR(_LinearAR):
+    """Ridge regression onto one-hot next tokens over a window of one-hot tokens, argmax decoding.
+
+    Closed form through the Gram matrix, accumulated directly from the window indices (X^T X is a sum of
+    k^2 co-occurrence blocks, X^T Y a count table) and solved by Cholesky. ``partial_fit`` adds a chunk to
+    the accumulators and re-solves, so a dataset larger than memory trains in bounded memory.
+
+    Parameters
+    ----------
+    window : int, default 8
+        Use the tokens at offsets 1..window before each position (ignored when ``offsets`` is given).
+    offsets : sequence of int, optional
+        An explicit set of offsets (e.g. those an encoding declares its tokens depend on).
+    alpha : float, default 1.0
+        Ridge penalty (>= 0; 0 uses a least-squares solve of the singular system).
+    fit_intercept : bool, default True
+        Fit per-token biases (by centring, as scikit-learn's ``RidgeClassifier`` does).
+
+    Attributes
+    ----------
+    coef_ : ndarray of float64, shape (k * V, V)
+    intercept_ : ndarray of float64, shape (V,)
+    offsets_ : ndarray of int64, shape (k,)
+    vocab_size_ : int
+    vocabulary_ : Vocabulary or None
+    n_windows_ : int
+        Training positions seen.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learners import LeastSquaresAR
+    >>> seqs = [np.array([1, 2, 3, 1, 2, 3, 1, 2, 3])] * 4   # a repeating pattern
+    >>> model = LeastSquaresAR(window=2, alpha=1e-3).fit(seqs)
+    >>> model.generate([[1, 2]], max_new_tokens=4)[0].tolist()
+    [1, 2, 3, 1, 2, 3]
+    """
+
+    def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
+                 fit_intercept: bool = True):
+        self.window = window
+        self.offsets = offsets
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "LeastSquaresAR":
+        """Fit on the training positions of ``X`` (``y`` is ignored: targets are the next tokens)."""
+        for attr in ("coef_", "_G", "_B"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        return self.partial_fit(X, backend=backend)
+
+    def partial_fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "LeastSquaresAR":
+        """Add the windows of ``X`` to the accumulated Gram matrix and re-solve."""
+        owner = self._owner()
+        impl = _impl(backend, owner)
+        if not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool) or not self.alpha >= 0:
+            raise _param_error(owner, "alpha", "a float in [0, inf)", self.alpha)
+        first = not hasattr(self, "_G")
+        seqs = self._data(X, fitting=first)
+        if first:
+            self.offsets_ = self._window_offsets()
+            self.vocab_size_ = seqs.vocab_size
+            self.vocabulary_ = seqs.vocabulary
+            D = len(self.offsets_) * self.vocab_size_
+            self._G = np.zeros((D, D))
+            self._B = np.zeros((D, self.vocab_size_))
+            self.n_windows_ = 0
+        D, V = self._G.shape[0], self.vocab_size_
+        n_chunks = 1 if impl is _reference else min(2, max(1, len(seqs)))
+        G = np.zeros((n_chunks, D, D))
+        B = np.zeros((n_chunks, D, V))
+        n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, G, B)
+        if n == 0 and self.n_windows_ == 0:
+            raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
+        upper = G.sum(axis=0)
+        self._G += upper + np.triu(upper, 1).T
+        self._B += B.sum(axis=0)
+        self.n_windows_ += int(n)
+        self._solve()
+        return self
+
+    def _solve(self) -> None:
+        from scipy import linalg
+        from threadpoolctl import threadpool_limits
+
+        G, B, n = self._G, self._B, self.n_windows_
+        if self.fit_intercept:
+            s = np.diag(G).copy()  # feature counts (X^T 1): the diagonal of a one-hot Gram matrix
+            c = B.sum(axis=0) / len(self.offsets_)  # class counts: each window adds its target k times
+            Gc = G - np.outer(s, s) / n
+            Bc = B - np.outer(s, c) / n
+        else:
+            Gc, Bc = G, B
+        A = Gc + self.alpha * np.eye(G.shape[0])
+        # Small dense solves ran up to 30x slower under OpenBLAS's default threads on this 2-core machine.
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self.alpha > 0:
+                W = linalg.cho_solve(linalg.cho_factor(A, lower=False, check_finite=False), Bc,
+                                     check_finite=False)
+            else:
+                W = linalg.lstsq(A, Bc, check_finite=False)[0]
+        self.coef_ = np.ascontiguousarray(W)
+        self.intercept_ = (c - s @ W) / n if self.fit_intercept else np.zeros(B.shape[1])
+
+
+class PerceptronAR(_LinearAR):
+    """Multiclass perceptron over a window of one-hot tokens (plain or averaged), argmax decoding.
+
+    Epochs run in numba over the training positions in an order drawn from ``random_state``; training
+    stops after an epoch without a mistake (realisable traces are separable with a margin, so it converges
+    to an exact emulator) or after ``max_iter`` epochs.
+
+    Parameters
+    ----------
+    window : int, default 8
+    offsets : sequence of int, optional
+    averaged : bool, default True
+        Return the average of the weights over all updates (more robust off the training set). When the
+        averaged weights are not exact on the training positions but the last ones are, the last ones are
+        kept (``weights_ == "last"``), so a converged model always reproduces its training traces.
+    max_iter : int, default 100
+        Epochs at most.
+    shuffle : bool, default True
+        Draw a new order of the training positions every epoch.
+    random_state : int, Generator or None
+
+    Attributes
+    ----------
+    coef_, intercept_, offsets_, vocab_size_, vocabulary_ : as :class:`LeastSquaresAR`
+    n_iter_ : int
+        Epochs run.
+    mistakes_ : list of int
+        Mistakes per epoch.
+    converged_ : bool
+        True when the last epoch made no mistake.
+    weights_ : {"averaged", "last"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learners import PerceptronAR
+    >>> seqs = [np.array([1, 2, 3, 1, 2, 3, 1, 2, 3])] * 4
+    >>> model = PerceptronAR(window=2, random_state=0).fit(seqs)
+    >>> model.converged_, model.score(seqs)
+    (True, 1.0)
+    """
+
+    def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, averaged: bool = True,
+                 max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None):
+        self.window = window
+        self.offsets = offsets
+        self.averaged = averaged
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "PerceptronAR":
+        """Train from zero weights until an epoch makes no mistake or ``max_iter`` epochs."""
+        for attr in ("coef_", "_state"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        owner = self._owner()
+        max_iter = _check_int_param(owner, "max_iter", self.max_iter, 1)
+        return self._train(X, max_iter, backend)
+
+    def partial_fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "PerceptronAR":
+        """One more epoch over ``X``, continuing from the current weights."""
+        return self._train(X, 1, backend)
+
+    def _train(self, X: Any, epochs: int, backend: str) -> "PerceptronAR":
+        owner = self._owner()
+        impl = _impl(backend, owner)
+        first = not hasattr(self, "_state")
+        seqs = self._data(X, fitting=first)
+        if first:
+            self.offsets_ = self._window_offsets()
+            self.vocab_size_ = seqs.vocab_size
+            self.vocabulary_ = seqs.vocabulary
+            D, V = len(self.offsets_) * self.vocab_size_, self.vocab_size_
+            rng = np.random.default_rng(self.random_state)
+            self._state = dict(W=np.zeros((D, V)), b=np.zeros(V), U=np.zeros((D, V) if self.averaged else (0, V)),
+                               ub=np.zeros(V), c=1, rng=rng)
+            self.mistakes_ = []
+            self.n_iter_ = 0
+        st = self._state
+        positions, starts = self._windows(seqs, impl)
+        if len(positions) == 0:
+            raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
+        order = np.arange(len(positions), dtype=np.int64)
+        for _ in range(epochs):
+            if self.shuffle:
+                order = st["rng"].permutation(len(positions)).astype(np.int64)
+            m = impl.perceptron_epoch(seqs.tokens, positions, starts, order, self.offsets_, self.vocab_size_, PAD,
+                                      st["W"], st["b"], st["U"], st["ub"], st["c"])
+            st["c"] += len(order)
+            self.mistakes_.append(int(m))
+            self.n_iter_ += 1
+            if m == 0:
+                break
+        self.converged_ = self.mistakes_[-1] == 0
+        self.coef_, self.intercept_ = st["W"].copy(), st["b"].copy()
+        self.weights_ = "last"
+        if self.averaged:
+            last = (self.coef_, self.intercept_)
+            self.coef_ = st["W"] - st["U"] / st["c"]
+            self.intercept_ = st["b"] - st["ub"] / st["c"]
+            self.weights_ = "averaged"
+            if self.converged_:
+                pred = np.empty(len(positions), dtype=np.int32)
+                impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD,
+                                     self.coef_, self.intercept_, pred)
+                if not np.array_equal(pred, seqs.tokens[positions]):
+                    self.coef_, self.intercept_ = last
+                    self.weights_ = "last"
+        return self

@@ -1,0 +1,202 @@
+"""Linear AR learners: kernels == references, exact least squares, perceptron convergence, rollouts,
+scikit-learn compatibility, persistence and bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from sklearn.base import clone
+
+from learners import LeastSquaresAR, LearnerError, NotFittedError, PerceptronAR, as_sequences, load_model
+from learners import _kernels, _reference
+
+
+@st.composite
+def token_data(draw, max_seqs=5, max_len=12, max_vocab=6):
+    V = draw(st.integers(2, max_vocab))
+    n = draw(st.integers(1, max_seqs))
+    seqs, kinds = [], []
+    for _ in range(n):
+        L = draw(st.integers(0, max_len))
+        seqs.append(np.array(draw(st.lists(st.integers(0, V - 1), min_size=L, max_size=L)), dtype=np.int32))
+        kinds.append(np.array(draw(st.lists(st.integers(0, 2), min_size=L, max_size=L)), dtype=np.uint8))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in seqs], out=offsets[1:])
+    tokens = np.concatenate(seqs) if seqs else np.zeros(0, np.int32)
+    return tokens.astype(np.int32), offsets, np.concatenate(kinds).astype(np.uint8), V
+
+
+window_offsets = st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True).map(
+    lambda x: np.array(x, dtype=np.int64))
+
+
+@given(token_data(), window_offsets, st.integers(1, 3))
+def test_gram_kernel_equals_reference(data, offs, n_chunks):
+    tokens, offsets, kinds, V = data
+    D = len(offs) * V
+    out = []
+    for impl, chunks in ((_kernels, n_chunks), (_reference, n_chunks)):
+        G, B = np.zeros((chunks, D, D)), np.zeros((chunks, D, V))
+        n = impl.gram_accumulate(tokens, offsets, kinds, offs, V, 0, G, B)
+        out.append((n, G.sum(0), B.sum(0)))
+    assert out[0][0] == out[1][0] == np.count_nonzero(kinds)
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    np.testing.assert_array_equal(out[0][2], out[1][2])
+
+
+@given(token_data(), window_offsets, st.data())
+def test_predict_and_perceptron_kernels_equal_references(data, offs, draw):
+    tokens, offsets, kinds, V = data
+    D = len(offs) * V
+    # Integer weights: sums are exact, so argmax ties break identically.
+    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=D * V, max_size=D * V)), float).reshape(D, V)
+    bias = np.array(draw.draw(st.lists(st.integers(-2, 2), min_size=V, max_size=V)), float)
+    res = []
+    for impl in (_kernels, _reference):
+        n = impl.count_windows(offsets, kinds)
+        pos, starts = np.empty(n, np.int64), np.empty(n, np.int64)
+        impl.list_windows(offsets, kinds, pos, starts)
+        pred = np.empty(n, np.int32)
+        impl.predict_windows(tokens, pos, starts, offs, V, 0, W, bias, pred)
+        W2, b2, U, ub = W.copy(), bias.copy(), np.zeros_like(W), np.zeros(V)
+        order = np.arange(n, dtype=np.int64)[::-1].copy()
+        m = impl.perceptron_epoch(tokens, pos, starts, order, offs, V, 0, W2, b2, U, ub, 1)
+        res.append((pos, pred, m, W2, b2, U, ub))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+@given(token_data(max_len=6), window_offsets, st.integers(0, 5), st.data())
+def test_rollout_kernel_equals_reference(data, offs, max_new, draw):
+    tokens, offsets, kinds, V = data
+    D = len(offs) * V
+    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=D * V, max_size=D * V)), float).reshape(D, V)
+    bias = np.zeros(V)
+    width = int(np.diff(offsets).max(initial=0)) + max_new
+    outs = []
+    for impl in (_kernels, _reference):
+        out = np.zeros((len(offsets) - 1, max(width, 1)), np.int32)
+        out_len = np.zeros(len(offsets) - 1, np.int64)
+        impl.rollout(tokens, offsets, offs, V, 0, W, bias, 1, max_new, out, out_len)
+        outs.append((out, out_len))
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+    for s, L in enumerate(outs[0][1]):
+        np.testing.assert_array_equal(outs[0][0][s, :L], outs[1][0][s, :L])
+
+
+def _dense(seqs, offs, V):
+    pos = np.flatnonzero(seqs.kinds)
+    starts = np.repeat(seqs.offsets[:-1], np.diff(seqs.offsets))[pos]
+    X = np.zeros((len(pos), len(offs) * V))
+    for i, o in enumerate(offs):
+        src = pos - o
+        tok = np.where(src >= starts, seqs.tokens[np.maximum(src, 0)], 0)
+        X[np.arange(len(pos)), i * V + tok] = 1
+    return X, seqs.tokens[pos]
+
+
+@settings(max_examples=20)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.1, 1.0, 10.0]), st.booleans())
+def test_least_squares_equals_dense_ridge(seed, alpha, fit_intercept):
+    rng = np.random.default_rng(seed)
+    V, k = 5, 3
+    seqs = as_sequences([rng.integers(1, V, size=rng.integers(2, 15)).astype(np.int32) for _ in range(12)],
+                        vocab_size=V)
+    m = LeastSquaresAR(window=k, alpha=alpha, fit_intercept=fit_intercept).fit(seqs)
+    X, y = _dense(seqs, np.arange(1, k + 1), V)
+    Y = np.eye(V)[y]
+    if fit_intercept:
+        mu, ybar = X.mean(0), Y.mean(0)
+        W = np.linalg.solve((X - mu).T @ (X - mu) + alpha * np.eye(k * V), (X - mu).T @ (Y - ybar))
+        b = ybar - mu @ W
+    else:
+        W, b = np.linalg.solve(X.T @ X + alpha * np.eye(k * V), X.T @ Y), np.zeros(V)
+    np.testing.assert_allclose(m.coef_, W, atol=1e-8)
+    np.testing.assert_allclose(m.intercept_, b, atol=1e-8)
+
+
+def test_least_squares_matches_sklearn_ridge_classifier():
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(0)
+    seqs = as_sequences([rng.integers(1, 6, size=30).astype(np.int32) for _ in range(40)], vocab_size=6)
+    m = LeastSquaresAR(window=4, alpha=1.0).fit(seqs)
+    X, y = _dense(seqs, np.arange(1, 5), 6)
+    r = RidgeClassifier(alpha=1.0, solver="cholesky").fit(X, y)
+    np.testing.assert_array_equal(r.predict(X), m.predict(seqs))
+
+
+def test_partial_fit_in_chunks_equals_one_fit():
+    rng = np.random.default_rng(1)
+    data = [rng.integers(1, 5, size=20).astype(np.int32) for _ in range(30)]
+    whole = LeastSquaresAR(window=3).fit(as_sequences(data, vocab_size=5))
+    part = LeastSquaresAR(window=3)
+    for i in range(0, 30, 7):
+        part.partial_fit(as_sequences(data[i:i + 7], vocab_size=5))
+    np.testing.assert_allclose(part.coef_, whole.coef_, atol=1e-9)
+    assert part.n_windows_ == whole.n_windows_
+
+
+def counter_sequences(n, rng, V=7):
+    """A realisable task: each token is the previous plus one (mod V-1), from a random start."""
+    out = []
+    for _ in range(n):
+        x = [int(rng.integers(1, V))]
+        for _ in range(int(rng.integers(3, 12))):
+            x.append(x[-1] % (V - 1) + 1)
+        out.append(np.array(x, dtype=np.int32))
+    return out
+
+
+@pytest.mark.parametrize("averaged", [True, False])
+def test_perceptron_converges_and_rolls_out_exactly(averaged):
+    rng = np.random.default_rng(2)
+    train = counter_sequences(30, rng)
+    m = PerceptronAR(window=2, averaged=averaged, random_state=0).fit(train)
+    assert m.converged_ and m.mistakes_[-1] == 0 and m.score(train) == 1.0
+    test = counter_sequences(10, rng)
+    for seq, out in zip(test, m.generate([s[:1] for s in test], max_new_tokens=30, eos=-1)):
+        expected = [seq[0]]
+        while len(expected) < len(out):
+            expected.append(expected[-1] % 6 + 1)
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_same_seed_same_model_and_clone():
+    train = counter_sequences(20, np.random.default_rng(3))
+    a = PerceptronAR(window=3, random_state=7).fit(train)
+    b = clone(a).fit(train)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert clone(a).get_params() == a.get_params() and not hasattr(clone(a), "coef_")
+
+
+def test_save_and_load_round_trip(tmp_path):
+    train = counter_sequences(20, np.random.default_rng(4))
+    m = LeastSquaresAR(window=2, alpha=0.5).fit(train)
+    path = m.save(tmp_path / "model.npz")
+    m2 = load_model(path)
+    assert isinstance(m2, LeastSquaresAR) and m2.get_params() == m.get_params()
+    np.testing.assert_array_equal(m2.predict(train), m.predict(train))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_bad_input_gives_clear_errors(tmp_path):
+    train = counter_sequences(5, np.random.default_rng(5))
+    with pytest.raises(LearnerError, match="'window' parameter of PerceptronAR must be an int in \\[1, inf\\). Got 0"):
+        PerceptronAR(window=0).fit(train)
+    with pytest.raises(LearnerError, match="'alpha'"):
+        LeastSquaresAR(alpha=-1).fit(train)
+    with pytest.raises(LearnerError, match="'offsets'"):
+        LeastSquaresAR(offsets=(0, 1)).fit(train)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        LeastSquaresAR().predict(train)
+    with pytest.raises(LearnerError, match="empty"):
+        LeastSquaresAR().fit([])
+    with pytest.raises(LearnerError, match="token 9 at position 2 is outside the vocabulary \\[0, 5\\)"):
+        as_sequences([np.array([1, 2, 9])], vocab_size=5)
+    m = LeastSquaresAR(window=2).fit(train)
+    with pytest.raises(LearnerError, match="token ids"):
+        m.predict([np.array([1, 2, 50])])
+    with pytest.raises(LearnerError, match="no model file"):
+        load_model(tmp_path / "missing.npz")
+    with pytest.raises(LearnerError, match="no training positions"):
+        LeastSquaresAR().fit((np.array([1, 2], np.int32), np.array([0, 2]), np.zeros(2, np.uint8)))
