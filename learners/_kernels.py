@@ -9,6 +9,16 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _argmax(scores):
+    """Index of the largest score; ties go to the lowest index (as ``np.argmax``)."""
+    best = 0
+    for v in range(1, scores.shape[0]):
+        if scores[v] > scores[best]:
+            best = v
+    return best
+
+
 @njit(cache=True, nogil=True)
 def window_features(tokens, start, t, offs, V, pad, out):
     """Write the ``k`` feature indices of the window before flat position ``t`` into ``out[:k]``."""
@@ -90,17 +100,14 @@ def predict_windows(tokens, positions, starts, offs, V, pad, W, bias, out):
     for j in prange(n):
         t = positions[j]
         start = starts[j]
-        best = 0
-        best_score = -np.inf
-        for v in range(n_out):
-            score = bias[v]
-            for i in range(k):
-                u = t - offs[i]
-                score += W[i * V + (tokens[u] if u >= start else pad), v]
-            if score > best_score:
-                best_score = score
-                best = v
-        out[j] = best
+        scores = bias.copy()
+        # Row-wise accumulation (contiguous, vectorisable); per class the sum order is bias, offset 0, 1, ...
+        for i in range(k):
+            u = t - offs[i]
+            row = W[i * V + (tokens[u] if u >= start else pad)]
+            for v in range(n_out):
+                scores[v] += row[v]
+        out[j] = _argmax(scores)
 
 
 @njit(cache=True, nogil=True)
@@ -115,6 +122,7 @@ def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U,
     k = offs.shape[0]
     n_out = W.shape[1]
     feat = np.empty(k, dtype=np.int64)
+    scores = np.empty(n_out)
     averaged = U.shape[0] > 0
     mistakes = 0
     for idx in range(order.shape[0]):
@@ -125,15 +133,13 @@ def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U,
             u = t - offs[i]
             feat[i] = i * V + (tokens[u] if u >= start else pad)
         y = tokens[t]
-        best = 0
-        best_score = -np.inf
         for v in range(n_out):
-            score = bias[v]
-            for i in range(k):
-                score += W[feat[i], v]
-            if score > best_score:
-                best_score = score
-                best = v
+            scores[v] = bias[v]
+        for i in range(k):
+            row = W[feat[i]]
+            for v in range(n_out):
+                scores[v] += row[v]
+        best = _argmax(scores)
         if best != y:
             mistakes += 1
             bias[y] += 1.0
@@ -166,19 +172,88 @@ def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, o
         for i in range(plen):
             row[i] = prompts[p0 + i]
         length = plen
+        scores = np.empty(n_out)
         for _ in range(max_new):
-            best = 0
-            best_score = -np.inf
             for v in range(n_out):
-                score = bias[v]
-                for i in range(k):
-                    u = length - offs[i]
-                    score += W[i * V + (row[u] if u >= 0 else pad), v]
-                if score > best_score:
-                    best_score = score
-                    best = v
+                scores[v] = bias[v]
+            for i in range(k):
+                u = length - offs[i]
+                wrow = W[i * V + (row[u] if u >= 0 else pad)]
+                for v in range(n_out):
+                    scores[v] += wrow[v]
+            best = _argmax(scores)
             row[length] = best
             length += 1
             if best == eos:
                 break
         out_len[s] = length
+
+
+@njit(cache=True, parallel=True)
+def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_starts, G, B):
+    """Like :func:`gram_accumulate` (one chunk) when every sequence's training positions are a suffix
+    ``[first[s], L_s)``: the shift structure of windows makes it O(lags) per window instead of O(k^2).
+
+    Block (i, j) of X^T X counts the pairs ``(z[t - a], z[t - b])`` over training positions t, with
+    ``a = offs[i]``, ``b = offs[j]``; substituting ``s = t - a`` it is the histogram of the lag-``b - a`` pair
+    ``(z[s], z[s - (b - a)])`` over ``s`` in ``[first - a, L - a)``. Pairs (i, j) with the same lag are
+    given sorted by ``a`` (``pair_i``/``pair_j``, groups delimited by ``group_starts``): the first block of
+    a group is counted directly, each next one from its predecessor by moving every sequence's range: one
+    pair enters and one leaves per sequence and unit of shift. Tokens before a sequence start are ``pad``.
+    Writes the upper blocks (i < j) and the diagonal of ``G`` (D, D) and all of ``B`` (D, V); returns the
+    number of windows.
+    """
+    n_seq = seq_offsets.shape[0] - 1
+    k = offs.shape[0]
+    n_groups = group_starts.shape[0] - 1
+    for g in prange(n_groups):
+        H = np.zeros((V, V))
+        prev_a = 0
+        for q in range(group_starts[g], group_starts[g + 1]):
+            i = pair_i[q]
+            j = pair_j[q]
+            a = offs[i]
+            d = offs[j] - a
+            if q == group_starts[g]:
+                for s in range(n_seq):
+                    start = seq_offsets[s]
+                    L = seq_offsets[s + 1] - start
+                    for x in range(first[s] - a, L - a):
+                        u = tokens[start + x] if x >= 0 else pad
+                        y = x - d
+                        v = tokens[start + y] if y >= 0 else pad
+                        H[u, v] += 1.0
+            else:
+                for s in range(n_seq):
+                    start = seq_offsets[s]
+                    L = seq_offsets[s + 1] - start
+                    if L - first[s] <= 0:
+                        continue
+                    for aa in range(prev_a, a):
+                        x = first[s] - aa - 1  # enters
+                        u = tokens[start + x] if x >= 0 else pad
+                        y = x - d
+                        v = tokens[start + y] if y >= 0 else pad
+                        H[u, v] += 1.0
+                        x = L - aa - 1  # leaves
+                        u = tokens[start + x] if x >= 0 else pad
+                        y = x - d
+                        v = tokens[start + y] if y >= 0 else pad
+                        H[u, v] -= 1.0
+            prev_a = a
+            for u in range(V):
+                for v in range(V):
+                    G[i * V + u, j * V + v] = H[u, v]
+    # Diagonal blocks (one-hot: counts of each token at each offset) and X^T Y: k increments per window.
+    n = 0
+    for s in range(n_seq):
+        start = seq_offsets[s]
+        for t in range(start + first[s], seq_offsets[s + 1]):
+            y = tokens[t]
+            for i in range(k):
+                u = t - offs[i]
+                f = i * V + (tokens[u] if u >= start else pad)
+                G[f, f] += 1.0
+                B[f, y] += 1.0
+            n += 1
+    return n

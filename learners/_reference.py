@@ -93,3 +93,12 @@ def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, o
                 break
         out[s, :len(seq)] = seq
         out_len[s] = len(seq)
+
+
+def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_starts, G, B):
+    """Reference of :func:`learners._kernels.gram_shift`: the suffix masks made explicit, then the dense
+    reference :func:`gram_accumulate` (which makes no use of the shift structure)."""
+    kinds = np.zeros(seq_offsets[-1], dtype=np.uint8)
+    for s in range(len(seq_offsets) - 1):
+        kinds[seq_offsets[s] + first[s]:seq_offsets[s + 1]] = 1
+    return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G[None], B[None])

@@ -235,6 +235,29 @@ def load_model(path: str | os.PathLike) -> "_LinearAR":
     return model
 
 
+def _suffix_starts(seqs: Sequences) -> np.ndarray | None:
+    """Per sequence, the index of its first training position when the training positions of every
+    sequence form a suffix; None otherwise."""
+    first = seqs.prompt_lengths()
+    lens = np.diff(seqs.offsets)
+    expected = np.repeat(np.arange(len(lens)), lens)
+    rel = np.arange(len(seqs.tokens)) - seqs.offsets[expected]
+    if np.array_equal(seqs.kinds != 0, rel >= first[expected]):
+        return first
+    return None
+
+
+def _lag_groups(offs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (i < j) of window offsets grouped by lag ``offs[j] - offs[i]``, sorted by ``offs[i]``."""
+    pairs = sorted(((int(offs[j] - offs[i]), int(offs[i]), i, j) for i in range(len(offs))
+                    for j in range(i + 1, len(offs))))
+    pair_i = np.array([p[2] for p in pairs], dtype=np.int64)
+    pair_j = np.array([p[3] for p in pairs], dtype=np.int64)
+    lags = [p[0] for p in pairs]
+    starts = [0] + [q for q in range(1, len(lags)) if lags[q] != lags[q - 1]] + [len(lags)]
+    return pair_i, pair_j, np.array(starts if pairs else [0], dtype=np.int64)
+
+
 class LeastSquaresAR(_LinearAR):
     """Ridge regression onto one-hot next tokens over a window of one-hot tokens, argmax decoding.
 
@@ -304,10 +327,19 @@ class LeastSquaresAR(_LinearAR):
             self._B = np.zeros((D, self.vocab_size_))
             self.n_windows_ = 0
         D, V = self._G.shape[0], self.vocab_size_
-        n_chunks = 1 if impl is _reference else min(2, max(1, len(seqs)))
-        G = np.zeros((n_chunks, D, D))
-        B = np.zeros((n_chunks, D, V))
-        n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, G, B)
+        first = _suffix_starts(seqs)
+        if first is not None:
+            # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
+            pair_i, pair_j, groups = _lag_groups(self.offsets_)
+            G = np.zeros((1, D, D))
+            B = np.zeros((1, D, V))
+            n = impl.gram_shift(seqs.tokens, seqs.offsets, first, self.offsets_, V, PAD, pair_i, pair_j, groups,
+                                G[0], B[0])
+        else:
+            n_chunks = 1 if impl is _reference else min(2, max(1, len(seqs)))
+            G = np.zeros((n_chunks, D, D))
+            B = np.zeros((n_chunks, D, V))
+            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, G, B)
         if n == 0 and self.n_windows_ == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
         upper = G.sum(axis=0)

@@ -200,3 +200,23 @@ def test_bad_input_gives_clear_errors(tmp_path):
         load_model(tmp_path / "missing.npz")
     with pytest.raises(LearnerError, match="no training positions"):
         LeastSquaresAR().fit((np.array([1, 2], np.int32), np.array([0, 2]), np.zeros(2, np.uint8)))
+
+
+@given(token_data(), window_offsets, st.data())
+def test_gram_shift_kernel_equals_dense_reference(data, offs, draw):
+    """The shift-structured Gram kernel equals the dense reference on suffix masks."""
+    from learners.linear import _lag_groups
+
+    tokens, offsets, _, V = data
+    lens = np.diff(offsets)
+    first = np.array([draw.draw(st.integers(0, int(L))) for L in lens], dtype=np.int64)
+    D = len(offs) * V
+    pair_i, pair_j, groups = _lag_groups(offs)
+    out = []
+    for impl in (_kernels, _reference):
+        G, B = np.zeros((D, D)), np.zeros((D, V))
+        n = impl.gram_shift(tokens, offsets, first, offs, V, 0, pair_i, pair_j, groups, G, B)
+        out.append((n, G, B))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    np.testing.assert_array_equal(out[0][2], out[1][2])
