@@ -220,3 +220,27 @@ def test_gram_shift_kernel_equals_dense_reference(data, offs, draw):
     assert out[0][0] == out[1][0]
     np.testing.assert_array_equal(out[0][1], out[1][1])
     np.testing.assert_array_equal(out[0][2], out[1][2])
+
+
+def test_evaluate_metrics_against_hand_counts():
+    from learners import evaluate
+
+    rng = np.random.default_rng(6)
+    train = counter_sequences(30, rng)
+    model = PerceptronAR(window=1, random_state=0).fit(train)
+    # Corrupt two test sequences at a known place: the model must miss exactly there.
+    test = counter_sequences(6, rng)
+    test = [t for t in test if len(t) >= 5][:4]
+    bad = [t.copy() for t in test]
+    bad[0][3] = bad[0][2]  # teacher-forced error at position 3 (and 4, whose context changed)
+    bad[1][-1] = bad[1][-2]
+    seqs = as_sequences(bad, vocab_size=7)
+    ev = evaluate(model, seqs)
+    n_targets = sum(len(t) - 1 for t in bad)
+    wrong = int(np.sum(model.predict(seqs) != model.targets(seqs)))
+    assert ev.token_accuracy == pytest.approx(1 - wrong / n_targets)
+    assert ev.sequence_error == pytest.approx(2 / 4)
+    assert ev.exact_match == pytest.approx(2 / 4)
+    assert ev.first_error.tolist()[:2] == [2, len(bad[1]) - 2]  # counted from the end of the 1-token prompt
+    assert ev.teacher_forced_first_error.tolist()[:2] == [2, len(bad[1]) - 2]
+    assert ev.first_error.tolist()[2:] == [-1, -1]
