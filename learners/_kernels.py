@@ -19,6 +19,16 @@ def _argmax(scores):
     return best
 
 
+@njit(cache=True, nogil=True, inline="always")
+def position_class(rel, period, n_classes):
+    """Weight block of the position ``rel`` tokens after its sequence start: ``rel % period`` when
+    ``period > 0`` (period 1: one shift-invariant block), else the absolute position, capped at the last
+    block (the paper's time-dependent form)."""
+    if period > 0:
+        return rel % period
+    return rel if rel < n_classes else n_classes - 1
+
+
 @njit(cache=True, nogil=True)
 def window_features(tokens, start, t, offs, V, pad, out):
     """Write the ``k`` feature indices of the window before flat position ``t`` into ``out[:k]``."""
@@ -52,22 +62,22 @@ def list_windows(seq_offsets, kinds, positions, starts):
 
 
 @njit(cache=True, parallel=True)
-def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
-    """Add ``X^T X`` to ``G`` (shape (n_chunks, D, D), upper triangle and diagonal only) and ``X^T Y`` to
-    ``B`` (shape (n_chunks, D, V)) over every training position; chunk ``c`` accumulates the sequences
-    ``c::n_chunks``. ``D = k * V``. Returns the number of windows.
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
+    """Add ``X^T X`` to ``G`` (shape (n_chunks, C, D, D), upper triangle and diagonal only) and ``X^T Y``
+    to ``B`` (shape (n_chunks, C, D, V)) over every training position, in the block of its position class
+    (see :func:`position_class`); chunk ``c`` accumulates the sequences ``c::n_chunks``. ``D = k * V``.
+    Returns the number of windows.
 
     X^T X is a sum of k^2 co-occurrence blocks; the block of one offset with itself is diagonal (one-hot),
     and the lower blocks mirror the upper ones, so only ``k (k + 1) / 2`` increments are made per window.
     """
     n_chunks = G.shape[0]
+    n_classes = G.shape[1]
     n_seq = seq_offsets.shape[0] - 1
     k = offs.shape[0]
     counts = np.zeros(n_chunks, dtype=np.int64)
     for c in prange(n_chunks):
         feat = np.empty(k, dtype=np.int64)
-        g = G[c]
-        b = B[c]
         n = 0
         for s in range(c, n_seq, n_chunks):
             start = seq_offsets[s]
@@ -75,6 +85,9 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
                 if kinds[t] == 0:
                     continue
                 y = tokens[t]
+                cls = position_class(t - start, period, n_classes)
+                g = G[c, cls]
+                b = B[c, cls]
                 for i in range(k):
                     u = t - offs[i]
                     feat[i] = i * V + (tokens[u] if u >= start else pad)
@@ -91,36 +104,38 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
 
 
 @njit(cache=True, parallel=True)
-def predict_windows(tokens, positions, starts, offs, V, pad, W, bias, out):
-    """``out[j] = argmax_v (bias[v] + sum_i W[i*V + tok_i, v])`` for the window before ``positions[j]``
-    (ties go to the lowest id)."""
+def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, out):
+    """``out[j] = argmax_v (bias[c, v] + sum_i W[c, i*V + tok_i, v])`` for the window before
+    ``positions[j]``, ``c`` its position class (ties go to the lowest id)."""
     n = positions.shape[0]
     k = offs.shape[0]
-    n_out = W.shape[1]
+    n_out = W.shape[2]
     for j in prange(n):
         t = positions[j]
         start = starts[j]
-        scores = bias.copy()
+        cls = position_class(t - start, period, W.shape[0])
+        Wc = W[cls]
+        scores = bias[cls].copy()
         # Row-wise accumulation (contiguous, vectorisable); per class the sum order is bias, offset 0, 1, ...
         for i in range(k):
             u = t - offs[i]
-            row = W[i * V + (tokens[u] if u >= start else pad)]
+            row = Wc[i * V + (tokens[u] if u >= start else pad)]
             for v in range(n_out):
                 scores[v] += row[v]
         out[j] = _argmax(scores)
 
 
 @njit(cache=True, nogil=True)
-def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U, ubias, c0):
+def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, period, W, bias, U, ubias, c0):
     """One multiclass perceptron epoch over the windows in ``order``; returns the number of mistakes.
 
-    On a mistake (predicted ``p`` != target ``y``) the rows of the window's features gain +1 in column ``y``
-    and -1 in column ``p``; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
+    On a mistake (predicted ``p`` != target ``y``) the rows of the window's features, in the block of the
+    position's class, gain +1 in column ``y`` and -1 in column ``p``; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
     ``c * update`` where ``c = c0 + index in this epoch`` (the averaged weights are ``W - U / c_end``).
     Pass zero-size ``U`` to skip the averaging bookkeeping.
     """
     k = offs.shape[0]
-    n_out = W.shape[1]
+    n_out = W.shape[2]
     feat = np.empty(k, dtype=np.int64)
     scores = np.empty(n_out)
     averaged = U.shape[0] > 0
@@ -133,38 +148,41 @@ def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U,
             u = t - offs[i]
             feat[i] = i * V + (tokens[u] if u >= start else pad)
         y = tokens[t]
+        cls = position_class(t - start, period, W.shape[0])
+        Wc = W[cls]
+        bc = bias[cls]
         for v in range(n_out):
-            scores[v] = bias[v]
+            scores[v] = bc[v]
         for i in range(k):
-            row = W[feat[i]]
+            row = Wc[feat[i]]
             for v in range(n_out):
                 scores[v] += row[v]
         best = _argmax(scores)
         if best != y:
             mistakes += 1
-            bias[y] += 1.0
-            bias[best] -= 1.0
+            bc[y] += 1.0
+            bc[best] -= 1.0
             for i in range(k):
-                W[feat[i], y] += 1.0
-                W[feat[i], best] -= 1.0
+                Wc[feat[i], y] += 1.0
+                Wc[feat[i], best] -= 1.0
             if averaged:
                 cc = c0 + idx
-                ubias[y] += cc
-                ubias[best] -= cc
+                ubias[cls, y] += cc
+                ubias[cls, best] -= cc
                 for i in range(k):
-                    U[feat[i], y] += cc
-                    U[feat[i], best] -= cc
+                    U[cls, feat[i], y] += cc
+                    U[cls, feat[i], best] -= cc
     return mistakes
 
 
 @njit(cache=True, parallel=True)
-def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, out_len):
+def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new, out, out_len):
     """Greedy generation: for each prompt, append ``argmax`` tokens until ``eos`` (kept) or ``max_new``
     tokens. Sequence ``s`` is written to ``out[s, :out_len[s]]`` (prompt included); ``out`` has shape
     ``(n, max_prompt + max_new)``."""
     n = prompt_offsets.shape[0] - 1
     k = offs.shape[0]
-    n_out = W.shape[1]
+    n_out = W.shape[2]
     for s in prange(n):
         p0 = prompt_offsets[s]
         plen = prompt_offsets[s + 1] - p0
@@ -174,11 +192,13 @@ def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, o
         length = plen
         scores = np.empty(n_out)
         for _ in range(max_new):
+            cls = position_class(length, period, W.shape[0])
+            Wc = W[cls]
             for v in range(n_out):
-                scores[v] = bias[v]
+                scores[v] = bias[cls, v]
             for i in range(k):
                 u = length - offs[i]
-                wrow = W[i * V + (row[u] if u >= 0 else pad)]
+                wrow = Wc[i * V + (row[u] if u >= 0 else pad)]
                 for v in range(n_out):
                     scores[v] += wrow[v]
             best = _argmax(scores)

@@ -6,6 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def position_class(rel, period, n_classes):
+    """Reference of :func:`learners._kernels.position_class`."""
+    return rel % period if period > 0 else min(rel, n_classes - 1)
+
+
 def window_features(tokens, start, t, offs, V, pad, out):
     """Reference of :func:`learners._kernels.window_features`."""
     for i, o in enumerate(offs):
@@ -37,7 +42,7 @@ def _dense_row(tokens, start, t, offs, V, pad):
     return x
 
 
-def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
     """Reference of :func:`learners._kernels.gram_accumulate`: dense one-hot rows, then the upper triangle
     (with the diagonal) of their outer products."""
     n_chunks = G.shape[0]
@@ -49,45 +54,49 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G, B):
             if kinds[t] == 0:
                 continue
             x = _dense_row(tokens, start, t, offs, V, pad)
-            G[c] += np.triu(np.outer(x, x))
-            B[c][:, tokens[t]] += x
+            cls = position_class(t - start, period, G.shape[1])
+            G[c, cls] += np.triu(np.outer(x, x))
+            B[c, cls][:, tokens[t]] += x
             n += 1
     return n
 
 
-def predict_windows(tokens, positions, starts, offs, V, pad, W, bias, out):
+def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, out):
     """Reference of :func:`learners._kernels.predict_windows`."""
     for j, (t, start) in enumerate(zip(positions, starts)):
-        out[j] = int(np.argmax(bias + _dense_row(tokens, start, t, offs, V, pad) @ W))
+        c = position_class(t - start, period, W.shape[0])
+        out[j] = int(np.argmax(bias[c] + _dense_row(tokens, start, t, offs, V, pad) @ W[c]))
 
 
-def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, W, bias, U, ubias, c0):
+def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, period, W, bias, U, ubias, c0):
     """Reference of :func:`learners._kernels.perceptron_epoch`."""
     mistakes = 0
     for idx, j in enumerate(order):
         t, start = positions[j], starts[j]
+        c = position_class(t - start, period, W.shape[0])
         x = _dense_row(tokens, start, t, offs, V, pad)
         y = int(tokens[t])
-        p = int(np.argmax(bias + x @ W))
+        p = int(np.argmax(bias[c] + x @ W[c]))
         if p != y:
             mistakes += 1
             for M, mb, scale in ((W, bias, 1.0), (U, ubias, float(c0 + idx))):
                 if M.shape[0] == 0:
                     continue
-                mb[y] += scale
-                mb[p] -= scale
-                M[:, y] += scale * x
-                M[:, p] -= scale * x
+                mb[c, y] += scale
+                mb[c, p] -= scale
+                M[c][:, y] += scale * x
+                M[c][:, p] -= scale * x
     return mistakes
 
 
-def rollout(prompts, prompt_offsets, offs, V, pad, W, bias, eos, max_new, out, out_len):
+def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new, out, out_len):
     """Reference of :func:`learners._kernels.rollout`."""
     for s in range(len(prompt_offsets) - 1):
         seq = [int(x) for x in prompts[prompt_offsets[s]:prompt_offsets[s + 1]]]
         for _ in range(max_new):
             arr = np.array(seq, dtype=np.int64)
-            nxt = int(np.argmax(bias + _dense_row(arr, 0, len(seq), offs, V, pad) @ W))
+            c = position_class(len(seq), period, W.shape[0])
+            nxt = int(np.argmax(bias[c] + _dense_row(arr, 0, len(seq), offs, V, pad) @ W[c]))
             seq.append(nxt)
             if nxt == eos:
                 break
@@ -101,4 +110,4 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
     kinds = np.zeros(seq_offsets[-1], dtype=np.uint8)
     for s in range(len(seq_offsets) - 1):
         kinds[seq_offsets[s] + first[s]:seq_offsets[s + 1]] = 1
-    return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, G[None], B[None])
+    return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, 1, G[None, None], B[None, None])

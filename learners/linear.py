@@ -58,6 +58,12 @@ class _LinearAR(BaseEstimator):
         k = _check_int_param(owner, "window", self.window, 1)
         return np.arange(1, k + 1, dtype=np.int64)
 
+    def _n_classes(self, seqs: Sequences) -> tuple[int, int]:
+        """(number of weight blocks, the kernels' period argument) for ``self.period``."""
+        if self.period is None:  # time-dependent: one block per absolute position seen in training
+            return max(1, int(np.diff(seqs.offsets).max(initial=1))), 0
+        return _check_int_param(self._owner(), "period", self.period, 1), int(self.period)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise NotFittedError(f"This {self._owner()} instance is not fitted yet. Call 'fit' with a dataset "
@@ -99,8 +105,8 @@ class _LinearAR(BaseEstimator):
         seqs = self._data(X, fitting=False)
         positions, starts = self._windows(seqs, impl)
         out = np.empty(len(positions), dtype=np.int32)
-        impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD, self.coef_,
-                             self.intercept_, out)
+        impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD,
+                             self.kernel_period_, self.coef_, self.intercept_, out)
         return out
 
     def targets(self, X: Any) -> np.ndarray:
@@ -121,7 +127,7 @@ class _LinearAR(BaseEstimator):
         out = np.empty(1, dtype=np.int32)
         tokens = np.concatenate([ctx, np.zeros(1, dtype=np.int32)])
         _kernels.predict_windows(tokens, pos, np.zeros(1, dtype=np.int64), self.offsets_, self.vocab_size_, PAD,
-                                 self.coef_, self.intercept_, out)
+                                 self.kernel_period_, self.coef_, self.intercept_, out)
         return int(out[0])
 
     def generate(self, prompts: Sequence[Sequence[int]] | Sequences, *, max_new_tokens: int,
@@ -163,7 +169,8 @@ class _LinearAR(BaseEstimator):
         width = int(lens.max(initial=0)) + max_new
         out = np.zeros((len(plist), max(width, 1)), dtype=np.int32)
         out_len = np.zeros(len(plist), dtype=np.int64)
-        impl.rollout(flat, poff, self.offsets_, self.vocab_size_, PAD, self.coef_, self.intercept_, int(eos),
+        impl.rollout(flat, poff, self.offsets_, self.vocab_size_, PAD, self.kernel_period_, self.coef_,
+                     self.intercept_, int(eos),
                      max_new, out, out_len)
         return [out[s, :out_len[s]].copy() for s in range(len(plist))]
 
@@ -226,6 +233,7 @@ def load_model(path: str | os.PathLike) -> "_LinearAR":
         params["offsets"] = tuple(params["offsets"])
     model = classes[meta["class"]](**params)
     model.coef_, model.intercept_, model.offsets_ = coef, intercept, offsets
+    model.kernel_period_ = 0 if params.get("period") is None else int(params["period"])
     model.vocab_size_ = int(meta["vocab_size"])
     model.vocabulary_ = None
     if meta["vocabulary"] is not None:
@@ -275,11 +283,17 @@ class LeastSquaresAR(_LinearAR):
         Ridge penalty (>= 0; 0 uses a least-squares solve of the singular system).
     fit_intercept : bool, default True
         Fit per-token biases (by centring, as scikit-learn's ``RidgeClassifier`` does).
+    period : int or None, default 1
+        Weight blocks by position: 1 is the shift-invariant window (one block shared by every position);
+        ``p`` gives one block per position modulo ``p`` (e.g. a trace's row period); None is the paper's
+        time-dependent form, one block per absolute position (positions past the longest training sequence
+        use the last block).
 
     Attributes
     ----------
-    coef_ : ndarray of float64, shape (k * V, V)
-    intercept_ : ndarray of float64, shape (V,)
+    coef_ : ndarray of float64, shape (C, k * V, V)
+        One weight block per position class (C = 1 for the shift-invariant window).
+    intercept_ : ndarray of float64, shape (C, V)
     offsets_ : ndarray of int64, shape (k,)
     vocab_size_ : int
     vocabulary_ : Vocabulary or None
@@ -297,11 +311,12 @@ class LeastSquaresAR(_LinearAR):
     """
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
-                 fit_intercept: bool = True):
+                 fit_intercept: bool = True, period: int | None = 1):
         self.window = window
         self.offsets = offsets
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.period = period
 
     def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "LeastSquaresAR":
         """Fit on the training positions of ``X`` (``y`` is ignored: targets are the next tokens)."""
@@ -322,43 +337,57 @@ class LeastSquaresAR(_LinearAR):
             self.offsets_ = self._window_offsets()
             self.vocab_size_ = seqs.vocab_size
             self.vocabulary_ = seqs.vocabulary
+            C, self.kernel_period_ = self._n_classes(seqs)
             D = len(self.offsets_) * self.vocab_size_
-            self._G = np.zeros((D, D))
-            self._B = np.zeros((D, self.vocab_size_))
+            self._G = np.zeros((C, D, D))
+            self._B = np.zeros((C, D, self.vocab_size_))
+            self._n = np.zeros(C, dtype=np.int64)
             self.n_windows_ = 0
-        D, V = self._G.shape[0], self.vocab_size_
-        first = _suffix_starts(seqs)
+        C, D, V = self._G.shape[0], self._G.shape[1], self.vocab_size_
+        first = _suffix_starts(seqs) if C == 1 else None
         if first is not None:
             # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
             pair_i, pair_j, groups = _lag_groups(self.offsets_)
-            G = np.zeros((1, D, D))
-            B = np.zeros((1, D, V))
+            G = np.zeros((1, 1, D, D))
+            B = np.zeros((1, 1, D, V))
             n = impl.gram_shift(seqs.tokens, seqs.offsets, first, self.offsets_, V, PAD, pair_i, pair_j, groups,
-                                G[0], B[0])
+                                G[0, 0], B[0, 0])
         else:
             n_chunks = 1 if impl is _reference else min(2, max(1, len(seqs)))
-            G = np.zeros((n_chunks, D, D))
-            B = np.zeros((n_chunks, D, V))
-            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, G, B)
+            G = np.zeros((n_chunks, C, D, D))
+            B = np.zeros((n_chunks, C, D, V))
+            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD,
+                                     self.kernel_period_, G, B)
         if n == 0 and self.n_windows_ == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
         # Symmetrise in place: G holds the upper blocks and the diagonal.
-        for c in range(G.shape[0]):
-            upper = G[c]
-            self._G += upper
-            self._G += upper.T
-            self._G[np.diag_indices_from(self._G)] -= np.diag(upper)
-            self._B += B[c]
+        diag = np.diag_indices(D)
+        for chunk in range(G.shape[0]):
+            for c in range(C):
+                upper = G[chunk, c]
+                self._G[c] += upper
+                self._G[c] += upper.T
+                self._G[c][diag] -= np.diag(upper)
+                self._B[c] += B[chunk, c]
         del G, B
+        # Windows per class: each window adds its target once per offset to B.
+        self._n = np.rint(self._B.sum(axis=(1, 2)) / len(self.offsets_)).astype(np.int64)
         self.n_windows_ += int(n)
         self._solve()
         return self
 
     def _solve(self) -> None:
+        C, D, V = self._B.shape
+        self.coef_ = np.zeros((C, D, V))
+        self.intercept_ = np.zeros((C, V))
+        for c in range(C):
+            if self._n[c] > 0:
+                self.coef_[c], self.intercept_[c] = self._solve_block(self._G[c], self._B[c], int(self._n[c]))
+
+    def _solve_block(self, G: np.ndarray, B: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         from scipy import linalg
         from threadpoolctl import threadpool_limits
 
-        G, B, n = self._G, self._B, self.n_windows_
         # A = G - s s^T / n + alpha I, built in one D x D buffer (the accumulator G stays untouched).
         A = np.empty_like(G)
         if self.fit_intercept:
@@ -369,7 +398,7 @@ class LeastSquaresAR(_LinearAR):
             Bc = B - np.outer(s, c) / n
         else:
             A[...] = G
-            Bc = B
+            Bc = B.copy()
         A[np.diag_indices_from(A)] += self.alpha
         # Small dense solves ran up to 30x slower under OpenBLAS's default threads on this 2-core machine.
         with threadpool_limits(limits=1, user_api="blas"):
@@ -378,8 +407,8 @@ class LeastSquaresAR(_LinearAR):
                                      overwrite_b=True, check_finite=False)
             else:
                 W = linalg.lstsq(A, Bc, overwrite_a=True, check_finite=False)[0]
-        self.coef_ = np.ascontiguousarray(W)
-        self.intercept_ = (c - s @ W) / n if self.fit_intercept else np.zeros(B.shape[1])
+        intercept = (c - s @ W) / n if self.fit_intercept else np.zeros(B.shape[1])
+        return W, intercept
 
 
 class PerceptronAR(_LinearAR):
@@ -402,6 +431,8 @@ class PerceptronAR(_LinearAR):
     shuffle : bool, default True
         Draw a new order of the training positions every epoch.
     random_state : int, Generator or None
+    period : int or None, default 1
+        Weight blocks by position, as in :class:`LeastSquaresAR`.
 
     Attributes
     ----------
@@ -425,7 +456,9 @@ class PerceptronAR(_LinearAR):
     """
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, averaged: bool = True,
-                 max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None):
+                 max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None,
+                 period: int | None = 1):
+        self.period = period
         self.window = window
         self.offsets = offsets
         self.averaged = averaged
@@ -456,9 +489,11 @@ class PerceptronAR(_LinearAR):
             self.vocab_size_ = seqs.vocab_size
             self.vocabulary_ = seqs.vocabulary
             D, V = len(self.offsets_) * self.vocab_size_, self.vocab_size_
+            C, self.kernel_period_ = self._n_classes(seqs)
             rng = np.random.default_rng(self.random_state)
-            self._state = dict(W=np.zeros((D, V)), b=np.zeros(V), U=np.zeros((D, V) if self.averaged else (0, V)),
-                               ub=np.zeros(V), c=1, rng=rng)
+            self._state = dict(W=np.zeros((C, D, V)), b=np.zeros((C, V)),
+                               U=np.zeros((C, D, V) if self.averaged else (0, D, V)), ub=np.zeros((C, V)), c=1,
+                               rng=rng)
             self.mistakes_ = []
             self.n_iter_ = 0
         st = self._state
@@ -470,7 +505,7 @@ class PerceptronAR(_LinearAR):
             if self.shuffle:
                 order = st["rng"].permutation(len(positions)).astype(np.int64)
             m = impl.perceptron_epoch(seqs.tokens, positions, starts, order, self.offsets_, self.vocab_size_, PAD,
-                                      st["W"], st["b"], st["U"], st["ub"], st["c"])
+                                      self.kernel_period_, st["W"], st["b"], st["U"], st["ub"], st["c"])
             st["c"] += len(order)
             self.mistakes_.append(int(m))
             self.n_iter_ += 1
@@ -487,7 +522,7 @@ class PerceptronAR(_LinearAR):
             if self.converged_:
                 pred = np.empty(len(positions), dtype=np.int32)
                 impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD,
-                                     self.coef_, self.intercept_, pred)
+                                     self.kernel_period_, self.coef_, self.intercept_, pred)
                 if not np.array_equal(pred, seqs.tokens[positions]):
                     self.coef_, self.intercept_ = last
                     self.weights_ = "last"

@@ -29,54 +29,62 @@ window_offsets = st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True
     lambda x: np.array(x, dtype=np.int64))
 
 
-@given(token_data(), window_offsets, st.integers(1, 3))
-def test_gram_kernel_equals_reference(data, offs, n_chunks):
+periods = st.sampled_from([(1, 1), (2, 2), (3, 3), (0, 4)])  # (kernel period, number of classes)
+
+
+@given(token_data(), window_offsets, st.integers(1, 3), periods)
+def test_gram_kernel_equals_reference(data, offs, n_chunks, period):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
+    p, C = period
     out = []
     for impl, chunks in ((_kernels, n_chunks), (_reference, n_chunks)):
-        G, B = np.zeros((chunks, D, D)), np.zeros((chunks, D, V))
-        n = impl.gram_accumulate(tokens, offsets, kinds, offs, V, 0, G, B)
+        G, B = np.zeros((chunks, C, D, D)), np.zeros((chunks, C, D, V))
+        n = impl.gram_accumulate(tokens, offsets, kinds, offs, V, 0, p, G, B)
         out.append((n, G.sum(0), B.sum(0)))
     assert out[0][0] == out[1][0] == np.count_nonzero(kinds)
     np.testing.assert_array_equal(out[0][1], out[1][1])
     np.testing.assert_array_equal(out[0][2], out[1][2])
 
 
-@given(token_data(), window_offsets, st.data())
-def test_predict_and_perceptron_kernels_equal_references(data, offs, draw):
+@given(token_data(), window_offsets, periods, st.data())
+def test_predict_and_perceptron_kernels_equal_references(data, offs, period, draw):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
+    p, C = period
     # Integer weights: sums are exact, so argmax ties break identically.
-    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=D * V, max_size=D * V)), float).reshape(D, V)
-    bias = np.array(draw.draw(st.lists(st.integers(-2, 2), min_size=V, max_size=V)), float)
+    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=C * D * V, max_size=C * D * V)),
+                 float).reshape(C, D, V)
+    bias = np.array(draw.draw(st.lists(st.integers(-2, 2), min_size=C * V, max_size=C * V)), float).reshape(C, V)
     res = []
     for impl in (_kernels, _reference):
         n = impl.count_windows(offsets, kinds)
         pos, starts = np.empty(n, np.int64), np.empty(n, np.int64)
         impl.list_windows(offsets, kinds, pos, starts)
         pred = np.empty(n, np.int32)
-        impl.predict_windows(tokens, pos, starts, offs, V, 0, W, bias, pred)
-        W2, b2, U, ub = W.copy(), bias.copy(), np.zeros_like(W), np.zeros(V)
+        impl.predict_windows(tokens, pos, starts, offs, V, 0, p, W, bias, pred)
+        W2, b2, U, ub = W.copy(), bias.copy(), np.zeros_like(W), np.zeros((C, V))
         order = np.arange(n, dtype=np.int64)[::-1].copy()
-        m = impl.perceptron_epoch(tokens, pos, starts, order, offs, V, 0, W2, b2, U, ub, 1)
+        m = impl.perceptron_epoch(tokens, pos, starts, order, offs, V, 0, p, W2, b2, U, ub, 1)
         res.append((pos, pred, m, W2, b2, U, ub))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
 
 
-@given(token_data(max_len=6), window_offsets, st.integers(0, 5), st.data())
-def test_rollout_kernel_equals_reference(data, offs, max_new, draw):
+@given(token_data(max_len=6), window_offsets, st.integers(0, 5), periods, st.data())
+def test_rollout_kernel_equals_reference(data, offs, max_new, period, draw):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
-    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=D * V, max_size=D * V)), float).reshape(D, V)
-    bias = np.zeros(V)
+    p, C = period
+    W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=C * D * V, max_size=C * D * V)),
+                 float).reshape(C, D, V)
+    bias = np.zeros((C, V))
     width = int(np.diff(offsets).max(initial=0)) + max_new
     outs = []
     for impl in (_kernels, _reference):
         out = np.zeros((len(offsets) - 1, max(width, 1)), np.int32)
         out_len = np.zeros(len(offsets) - 1, np.int64)
-        impl.rollout(tokens, offsets, offs, V, 0, W, bias, 1, max_new, out, out_len)
+        impl.rollout(tokens, offsets, offs, V, 0, p, W, bias, 1, max_new, out, out_len)
         outs.append((out, out_len))
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     for s, L in enumerate(outs[0][1]):
@@ -110,8 +118,8 @@ def test_least_squares_equals_dense_ridge(seed, alpha, fit_intercept):
         b = ybar - mu @ W
     else:
         W, b = np.linalg.solve(X.T @ X + alpha * np.eye(k * V), X.T @ Y), np.zeros(V)
-    np.testing.assert_allclose(m.coef_, W, atol=1e-8)
-    np.testing.assert_allclose(m.intercept_, b, atol=1e-8)
+    np.testing.assert_allclose(m.coef_[0], W, atol=1e-8)
+    np.testing.assert_allclose(m.intercept_[0], b, atol=1e-8)
 
 
 def test_least_squares_matches_sklearn_ridge_classifier():
@@ -244,3 +252,18 @@ def test_evaluate_metrics_against_hand_counts():
     assert ev.first_error.tolist()[:2] == [2, len(bad[1]) - 2]  # counted from the end of the 1-token prompt
     assert ev.teacher_forced_first_error.tolist()[:2] == [2, len(bad[1]) - 2]
     assert ev.first_error.tolist()[2:] == [-1, -1]
+
+
+@pytest.mark.parametrize("model", [LeastSquaresAR(window=1, alpha=1e-3), PerceptronAR(window=1, random_state=0)])
+def test_position_classes_learn_what_one_shared_block_cannot(model):
+    """In 1 2 1 3 1 2 1 3 ..., the token after a '1' depends on the position modulo 4: a window of one token
+    with one shared block cannot know it; one block per position modulo 4, or per absolute position, can."""
+    seqs = [np.array([1, 2, 1, 3] * 4, dtype=np.int32)] * 3
+    shared = clone(model).fit(seqs)
+    periodic = clone(model).set_params(period=4).fit(seqs)
+    timed = clone(model).set_params(period=None).fit(seqs)
+    assert shared.score(seqs) < 1.0
+    assert periodic.score(seqs) == 1.0 and periodic.coef_.shape[0] == 4
+    assert timed.score(seqs) == 1.0 and timed.coef_.shape[0] == 16
+    out = periodic.generate([[1]], max_new_tokens=7)[0]
+    np.testing.assert_array_equal(out, [1, 2, 1, 3, 1, 2, 1, 3])
