@@ -4,7 +4,7 @@ evaluation."""
 from .data import Sequences, as_sequences
 from .evaluate import Evaluation, evaluate
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
-from .linear import LeastSquaresAR, PerceptronAR, load_model
+from .linear import LeastSquaresAR, LinearAR, PerceptronAR, load_model
 
-__all__ = ["evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "load_model", "Sequences", "as_sequences", "LearnerError",
+__all__ = ["evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
            "NotFittedError", "VocabularyMismatchError"]

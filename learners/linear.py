@@ -17,7 +17,7 @@ from . import _kernels, _reference
 from .data import Sequences, as_sequences
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 
-__all__ = ["LeastSquaresAR", "PerceptronAR", "load_model"]
+__all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
 
 PAD = 0
 
@@ -225,7 +225,7 @@ def load_model(path: str | os.PathLike) -> "_LinearAR":
             coef, intercept, offsets = z["coef"], z["intercept"], z["offsets"]
     except (KeyError, ValueError, OSError) as e:
         raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({e}).") from None
-    classes = {"LeastSquaresAR": LeastSquaresAR, "PerceptronAR": PerceptronAR}
+    classes = {"LeastSquaresAR": LeastSquaresAR, "PerceptronAR": PerceptronAR, "LinearAR": LinearAR}
     if meta.get("format") != "learners-linear-ar" or meta.get("class") not in classes:
         raise LearnerError(f"load_model: {str(path)!r} is not a saved linear AR learner.")
     params = meta["params"]
@@ -527,3 +527,67 @@ class PerceptronAR(_LinearAR):
                     self.coef_, self.intercept_ = last
                     self.weights_ = "last"
         return self
+
+
+class LinearAR(_LinearAR):
+    """A linear AR model given by its weights rather than trained: e.g. compiled from a machine
+    (:func:`learners.compile_linear`). Same prediction, rollout, evaluation and persistence as the learners.
+
+    Parameters
+    ----------
+    offsets : sequence of int
+        The window offsets the weight blocks refer to.
+    period : int or None, default 1
+        Weight blocks by position (see :class:`LeastSquaresAR`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learners import LinearAR
+    >>> V = 4  # a model that always predicts "previous token + 1" (mod 4)
+    >>> coef = np.zeros((1, V, V))
+    >>> coef[0, np.arange(V), (np.arange(V) + 1) % V] = 1.0
+    >>> m = LinearAR.from_weights(coef, np.zeros((1, V)), offsets=[1])
+    >>> m.generate([[1]], max_new_tokens=5)[0].tolist()
+    [1, 2, 3, 0, 1, 2]
+    """
+
+    def __init__(self, offsets: Sequence[int] = (1,), period: int | None = 1):
+        self.offsets = offsets
+        self.period = period
+        self.window = None
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"offsets": self.offsets, "period": self.period}
+
+    @classmethod
+    def from_weights(cls, coef: np.ndarray, intercept: np.ndarray, *, offsets: Sequence[int],
+                     period: int | None = 1, vocabulary: Any = None) -> "LinearAR":
+        """Build a fitted model from weight blocks ``coef`` (C, k*V, V) and ``intercept`` (C, V)."""
+        model = cls(offsets=tuple(int(o) for o in offsets), period=period)
+        offs = model._window_offsets()
+        coef = np.ascontiguousarray(coef, dtype=np.float64)
+        intercept = np.ascontiguousarray(intercept, dtype=np.float64)
+        if coef.ndim != 3 or coef.shape[1] != len(offs) * coef.shape[2]:
+            raise LearnerError(f"LinearAR.from_weights: coef must have shape (C, k * V, V) with k = {len(offs)}. "
+                               f"Got {coef.shape}.")
+        if intercept.shape != (coef.shape[0], coef.shape[2]):
+            raise LearnerError(f"LinearAR.from_weights: intercept must have shape {(coef.shape[0], coef.shape[2])}. "
+                               f"Got {intercept.shape}.")
+        if period is not None:
+            _check_int_param("LinearAR", "period", period, 1)
+            if coef.shape[0] != period:
+                raise LearnerError(f"LinearAR.from_weights: period {period} needs {period} weight blocks. "
+                                   f"Got {coef.shape[0]}.")
+        if vocabulary is not None and len(vocabulary) != coef.shape[2]:
+            raise VocabularyMismatchError(f"LinearAR.from_weights: the vocabulary has {len(vocabulary)} tokens, "
+                                          f"the weights {coef.shape[2]}.")
+        model.coef_, model.intercept_, model.offsets_ = coef, intercept, offs
+        model.vocab_size_ = coef.shape[2]
+        model.vocabulary_ = vocabulary
+        model.kernel_period_ = 0 if period is None else int(period)
+        return model
+
+    def fit(self, X: Any = None, y: Any = None) -> "LinearAR":
+        raise LearnerError("LinearAR is built from weights (LinearAR.from_weights or learners.compile_linear); "
+                           "use LeastSquaresAR or PerceptronAR to learn from data.")
