@@ -356,6 +356,56 @@ class Machine:
             out[i] = self.symbol_index[s]
         return out
 
+    def encode_inputs(self, inputs: Sequence[str | Sequence[str] | None], *,
+                      name: str = "inputs") -> tuple[np.ndarray, np.ndarray]:
+        """Many inputs as one ragged array of symbol indices.
+
+        Returns
+        -------
+        cells : ndarray of uint8, shape (total,)
+        offsets : ndarray of int64, shape (n + 1,)
+            Input ``j`` is ``cells[offsets[j]:offsets[j + 1]]``.
+
+        A vectorised path handles ``str`` inputs of machines with single-character ASCII symbols; other
+        inputs go through :meth:`encode_input` one by one.
+
+        Raises
+        ------
+        InputError
+            Naming the input and the position of the first symbol outside the input alphabet.
+        """
+        inputs = list(inputs)
+        n = len(inputs)
+
+        def label(j: int) -> str:  # "inputs[3]" for a batch; a caller's singular name is kept as given
+            return f"{name}[{j}]" if name == "inputs" else name
+
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        if n and self.single_char_symbols and all(type(x) is str for x in inputs):
+            try:
+                raw = "".join(inputs).encode("ascii")
+            except UnicodeEncodeError:
+                raw = None
+            if raw is not None:
+                lut = np.full(128, -1, dtype=np.int16)
+                for sym in self.input_symbols:
+                    if ord(sym) < 128:
+                        lut[ord(sym)] = self.symbol_index[sym]
+                codes = lut[np.frombuffer(raw, dtype=np.uint8)]
+                np.cumsum(np.fromiter(map(len, inputs), dtype=np.int64, count=n), out=offsets[1:])
+                bad = np.flatnonzero(codes < 0)
+                if bad.size:
+                    j = int(np.searchsorted(offsets, bad[0], side="right")) - 1
+                    self.encode_input(inputs[j], name=label(j))  # raises the precise error
+                return codes.astype(np.uint8), offsets
+        parts = []
+        for j, x in enumerate(inputs):
+            c = self.encode_input(x, name=label(j))
+            parts.append(c)
+            offsets[j + 1] = offsets[j] + len(c)
+        cells = np.concatenate(parts).astype(np.uint8) if parts else np.zeros(0, dtype=np.uint8)
+        return cells, offsets
+
     def _check_index_array(self, arr: np.ndarray, name: str, allow_tape_symbols: bool) -> np.ndarray:
         if arr.ndim != 1:
             raise InputError(f"Machine {self.name!r}: {name} as an index array must be 1-D. Got shape {arr.shape}.")

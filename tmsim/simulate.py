@@ -416,12 +416,15 @@ def prepare_batch(
             offset += len(t)
         table_lo[j], table_hi[j], n_symbols[j], starts[j] = info
     packed_all = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
-    encoded = [m.encode_input(x, name=f"inputs[{j}]") if x else _EMPTY
-               for j, (m, x) in enumerate(zip(per_job, inputs))]
-    lens = np.fromiter((len(c) for c in encoded), dtype=np.int64, count=n)
-    cells_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lens, out=cells_offsets[1:])
-    cells_all = np.concatenate(encoded) if n else _EMPTY
+    if len(where) == 1:
+        cells_all, cells_offsets = per_job[0].encode_inputs(inputs)
+    else:
+        encoded = [m.encode_input(x, name=f"inputs[{j}]") if x else _EMPTY
+                   for j, (m, x) in enumerate(zip(per_job, inputs))]
+        cells_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter((len(c) for c in encoded), dtype=np.int64, count=n), out=cells_offsets[1:])
+        cells_all = np.concatenate(encoded) if n else _EMPTY
+    lens = np.diff(cells_offsets)
     spans = np.maximum(lens, 1)
     if n and spans.max() > max_tape:
         j = int(np.argmax(spans))

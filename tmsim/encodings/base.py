@@ -290,34 +290,7 @@ def input_cells(machine: Machine, inputs: Sequence, *, name: str = "inputs") -> 
     if isinstance(inputs, (str, bytes)):
         raise EncodingError(f"The {name!r} parameter must be a sequence of inputs, not a single string "
                             f"{inputs!r}; wrap it in a list.")
-    inputs = list(inputs)
-    n = len(inputs)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    if n and machine.single_char_symbols and all(type(x) is str for x in inputs):
-        try:
-            raw = "".join(inputs).encode("ascii")
-        except UnicodeEncodeError:
-            raw = None
-        if raw is not None:
-            lut = np.full(256, 255, dtype=np.uint8)
-            for s in machine.input_symbols:
-                if ord(s) < 128:
-                    lut[ord(s)] = machine.symbol_index[s]
-            cells = lut[np.frombuffer(raw, dtype=np.uint8)]
-            np.cumsum(np.fromiter(map(len, inputs), dtype=np.int64, count=n), out=offsets[1:])
-            bad = np.flatnonzero(cells == 255)
-            if bad.size:
-                j = int(np.searchsorted(offsets, bad[0], side="right")) - 1
-                machine.encode_input(inputs[j], name=f"{name}[{j}]" if name == "inputs" else name)  # raises
-                raise InputError(f"Machine {machine.name!r}: {name}[{j}] has a symbol outside the input alphabet.")
-            return cells, offsets
-    parts = []
-    for j, x in enumerate(inputs):
-        c = machine.encode_input(x, name=f"{name}[{j}]" if name == "inputs" else name)
-        parts.append(c)
-        offsets[j + 1] = offsets[j] + len(c)
-    cells = np.concatenate(parts).astype(np.uint8) if parts else np.zeros(0, dtype=np.uint8)
-    return cells, offsets
+    return machine.encode_inputs(inputs, name=name)
 
 
 @contextlib.contextmanager
