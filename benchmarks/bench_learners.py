@@ -108,9 +108,9 @@ def bench(n_windows: int, repeat: int, with_sklearn: bool) -> dict:
         lambda: PerceptronAR(window=K, max_iter=1, random_state=0).fit(seqs)) / (data_bytes + pstate)
 
     # Kernel bandwidth: the bytes of token data each kernel reads per second, against a memory copy.
-    positions, starts = LeastSquaresAR._windows(seqs, _kernels)
+    positions = LeastSquaresAR._windows(seqs, _kernels)
     pred = np.empty(len(positions), dtype=np.int32)
-    t_pred = best_of(lambda: _kernels.predict_windows(seqs.tokens, positions, starts, ls.offsets_, V, 0, 1,
+    t_pred = best_of(lambda: _kernels.predict_windows(seqs.tokens, seqs.offsets, positions, ls.offsets_, V, 0, 1,
                                                       ls.coef_, ls.intercept_, pred), repeat)
     copy = memcpy_rate(max(data_bytes, 1 << 20), repeat)
     out["memcpy_bytes_per_s"] = copy

@@ -29,6 +29,12 @@ def position_class(rel, period, n_classes):
     return rel if rel < n_classes else n_classes - 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def sequence_start(seq_offsets, t):
+    """Start of the sequence holding flat position ``t`` (binary search: no per-window start array)."""
+    return seq_offsets[np.searchsorted(seq_offsets, t, side="right") - 1]
+
+
 @njit(cache=True, nogil=True)
 def window_features(tokens, start, t, offs, V, pad, out):
     """Write the ``k`` feature indices of the window before flat position ``t`` into ``out[:k]``."""
@@ -49,15 +55,13 @@ def count_windows(seq_offsets, kinds):
 
 
 @njit(cache=True, nogil=True)
-def list_windows(seq_offsets, kinds, positions, starts):
-    """Fill ``positions`` (flat index of each training position) and ``starts`` (its sequence start)."""
+def list_windows(seq_offsets, kinds, positions):
+    """Fill ``positions`` with the flat index of each training position."""
     n = 0
-    for s in range(seq_offsets.shape[0] - 1):
-        for t in range(seq_offsets[s], seq_offsets[s + 1]):
-            if kinds[t] != 0:
-                positions[n] = t
-                starts[n] = seq_offsets[s]
-                n += 1
+    for t in range(seq_offsets[0], seq_offsets[-1]):
+        if kinds[t] != 0:
+            positions[n] = t
+            n += 1
     return n
 
 
@@ -104,7 +108,7 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
 
 
 @njit(cache=True, parallel=True)
-def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, out):
+def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, out):
     """``out[j] = argmax_v (bias[c, v] + sum_i W[c, i*V + tok_i, v])`` for the window before
     ``positions[j]``, ``c`` its position class (ties go to the lowest id)."""
     n = positions.shape[0]
@@ -112,7 +116,7 @@ def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, ou
     n_out = W.shape[2]
     for j in prange(n):
         t = positions[j]
-        start = starts[j]
+        start = sequence_start(seq_offsets, t)
         cls = position_class(t - start, period, W.shape[0])
         Wc = W[cls]
         scores = bias[cls].copy()
@@ -126,8 +130,9 @@ def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, ou
 
 
 @njit(cache=True, nogil=True)
-def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, period, W, bias, U, ubias, c0):
-    """One multiclass perceptron epoch over the windows in ``order``; returns the number of mistakes.
+def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, U, ubias, c0):
+    """One multiclass perceptron epoch over the training positions in the order of ``positions`` (the
+    caller shuffles that array in place: no separate order array); returns the number of mistakes.
 
     On a mistake (predicted ``p`` != target ``y``) the rows of the window's features, in the block of the
     position's class, gain +1 in column ``y`` and -1 in column ``p``; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
@@ -140,10 +145,9 @@ def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, period, W, 
     scores = np.empty(n_out)
     averaged = U.shape[0] > 0
     mistakes = 0
-    for idx in range(order.shape[0]):
-        j = order[idx]
-        t = positions[j]
-        start = starts[j]
+    for idx in range(positions.shape[0]):
+        t = positions[idx]
+        start = sequence_start(seq_offsets, t)
         for i in range(k):
             u = t - offs[i]
             feat[i] = i * V + (tokens[u] if u >= start else pad)
@@ -220,8 +224,8 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
     given sorted by ``a`` (``pair_i``/``pair_j``, groups delimited by ``group_starts``): the first block of
     a group is counted directly, each next one from its predecessor by moving every sequence's range: one
     pair enters and one leaves per sequence and unit of shift. Tokens before a sequence start are ``pad``.
-    Writes the upper blocks (i < j) and the diagonal of ``G`` (D, D) and all of ``B`` (D, V); returns the
-    number of windows.
+    Adds to the upper blocks (i < j) and the diagonal of ``G`` (D, D) and to all of ``B`` (D, V); returns
+    the number of windows.
     """
     n_seq = seq_offsets.shape[0] - 1
     k = offs.shape[0]
@@ -263,7 +267,7 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
             prev_a = a
             for u in range(V):
                 for v in range(V):
-                    G[i * V + u, j * V + v] = H[u, v]
+                    G[i * V + u, j * V + v] += H[u, v]
     # Diagonal blocks (one-hot: counts of each token at each offset) and X^T Y: k increments per window.
     n = 0
     for s in range(n_seq):
@@ -277,3 +281,22 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
                 B[f, y] += 1.0
             n += 1
     return n
+
+
+@njit(cache=True, nogil=True)
+def suffix_starts(seq_offsets, kinds, first):
+    """Write each sequence's first training position (relative to its start) into ``first`` and return
+    True when every sequence trains on exactly a suffix (all zeros, then all non-zeros)."""
+    ok = True
+    for s in range(seq_offsets.shape[0] - 1):
+        start = seq_offsets[s]
+        end = seq_offsets[s + 1]
+        t = start
+        while t < end and kinds[t] == 0:
+            t += 1
+        first[s] = t - start
+        while t < end:
+            if kinds[t] == 0:
+                ok = False
+            t += 1
+    return ok

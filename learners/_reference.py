@@ -23,15 +23,16 @@ def count_windows(seq_offsets, kinds):
     return int(np.count_nonzero(kinds[seq_offsets[0]:seq_offsets[-1]]))
 
 
-def list_windows(seq_offsets, kinds, positions, starts):
+def list_windows(seq_offsets, kinds, positions):
     """Reference of :func:`learners._kernels.list_windows`."""
-    n = 0
-    for s in range(len(seq_offsets) - 1):
-        for t in range(seq_offsets[s], seq_offsets[s + 1]):
-            if kinds[t] != 0:
-                positions[n], starts[n] = t, seq_offsets[s]
-                n += 1
-    return n
+    idx = np.flatnonzero(np.asarray(kinds[seq_offsets[0]:seq_offsets[-1]]) != 0) + seq_offsets[0]
+    positions[:len(idx)] = idx
+    return len(idx)
+
+
+def sequence_start(seq_offsets, t):
+    """Reference of :func:`learners._kernels.sequence_start`."""
+    return max(int(o) for o in seq_offsets if o <= t)
 
 
 def _dense_row(tokens, start, t, offs, V, pad):
@@ -61,18 +62,19 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
     return n
 
 
-def predict_windows(tokens, positions, starts, offs, V, pad, period, W, bias, out):
+def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, out):
     """Reference of :func:`learners._kernels.predict_windows`."""
-    for j, (t, start) in enumerate(zip(positions, starts)):
+    for j, t in enumerate(positions):
+        start = sequence_start(seq_offsets, t)
         c = position_class(t - start, period, W.shape[0])
         out[j] = int(np.argmax(bias[c] + _dense_row(tokens, start, t, offs, V, pad) @ W[c]))
 
 
-def perceptron_epoch(tokens, positions, starts, order, offs, V, pad, period, W, bias, U, ubias, c0):
+def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, U, ubias, c0):
     """Reference of :func:`learners._kernels.perceptron_epoch`."""
     mistakes = 0
-    for idx, j in enumerate(order):
-        t, start = positions[j], starts[j]
+    for idx, t in enumerate(positions):
+        start = sequence_start(seq_offsets, t)
         c = position_class(t - start, period, W.shape[0])
         x = _dense_row(tokens, start, t, offs, V, pad)
         y = int(tokens[t])
@@ -111,3 +113,14 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
     for s in range(len(seq_offsets) - 1):
         kinds[seq_offsets[s] + first[s]:seq_offsets[s + 1]] = 1
     return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, 1, G[None, None], B[None, None])
+
+
+def suffix_starts(seq_offsets, kinds, first):
+    """Reference of :func:`learners._kernels.suffix_starts`."""
+    ok = True
+    for s in range(len(seq_offsets) - 1):
+        k = np.asarray(kinds[seq_offsets[s]:seq_offsets[s + 1]]) != 0
+        nz = np.flatnonzero(k)
+        first[s] = nz[0] if nz.size else len(k)
+        ok = ok and bool(k[first[s]:].all())
+    return ok

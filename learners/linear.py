@@ -20,6 +20,9 @@ from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 __all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
 
 PAD = 0
+#: Above this size the Gram accumulation runs on one core straight into the model's accumulator, so that
+#: fitting never holds more than one extra D x D matrix per class.
+_PARALLEL_GRAM_BYTES = 64 << 20
 
 
 def _param_error(owner: str, name: str, expected: str, got: Any) -> LearnerError:
@@ -84,12 +87,12 @@ class _LinearAR(BaseEstimator):
         return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, self.vocab_size_, seqs.vocabulary)
 
     @staticmethod
-    def _windows(seqs: Sequences, impl) -> tuple[np.ndarray, np.ndarray]:
+    def _windows(seqs: Sequences, impl) -> np.ndarray:
+        """Flat indices of the training positions (int32 when they fit: 4 bytes per window)."""
         n = impl.count_windows(seqs.offsets, seqs.kinds)
-        positions = np.empty(n, dtype=np.int64)
-        starts = np.empty(n, dtype=np.int64)
-        impl.list_windows(seqs.offsets, seqs.kinds, positions, starts)
-        return positions, starts
+        positions = np.empty(n, dtype=np.int32 if len(seqs.tokens) < 2**31 else np.int64)
+        impl.list_windows(seqs.offsets, seqs.kinds, positions)
+        return positions
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X: Any, *, backend: str = "numba") -> np.ndarray:
@@ -103,9 +106,9 @@ class _LinearAR(BaseEstimator):
         self._check_fitted()
         impl = _impl(backend, self._owner())
         seqs = self._data(X, fitting=False)
-        positions, starts = self._windows(seqs, impl)
+        positions = self._windows(seqs, impl)
         out = np.empty(len(positions), dtype=np.int32)
-        impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD,
+        impl.predict_windows(seqs.tokens, seqs.offsets, positions, self.offsets_, self.vocab_size_, PAD,
                              self.kernel_period_, self.coef_, self.intercept_, out)
         return out
 
@@ -126,7 +129,7 @@ class _LinearAR(BaseEstimator):
         pos = np.array([len(ctx)], dtype=np.int64)
         out = np.empty(1, dtype=np.int32)
         tokens = np.concatenate([ctx, np.zeros(1, dtype=np.int32)])
-        _kernels.predict_windows(tokens, pos, np.zeros(1, dtype=np.int64), self.offsets_, self.vocab_size_, PAD,
+        _kernels.predict_windows(tokens, np.array([0, len(tokens)], dtype=np.int64), pos, self.offsets_, self.vocab_size_, PAD,
                                  self.kernel_period_, self.coef_, self.intercept_, out)
         return int(out[0])
 
@@ -246,13 +249,8 @@ def load_model(path: str | os.PathLike) -> "_LinearAR":
 def _suffix_starts(seqs: Sequences) -> np.ndarray | None:
     """Per sequence, the index of its first training position when the training positions of every
     sequence form a suffix; None otherwise."""
-    first = seqs.prompt_lengths()
-    lens = np.diff(seqs.offsets)
-    expected = np.repeat(np.arange(len(lens)), lens)
-    rel = np.arange(len(seqs.tokens)) - seqs.offsets[expected]
-    if np.array_equal(seqs.kinds != 0, rel >= first[expected]):
-        return first
-    return None
+    first = np.empty(len(seqs), dtype=np.int64)
+    return first if _kernels.suffix_starts(seqs.offsets, seqs.kinds, first) else None
 
 
 def _lag_groups(offs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -344,32 +342,29 @@ class LeastSquaresAR(_LinearAR):
             self._n = np.zeros(C, dtype=np.int64)
             self.n_windows_ = 0
         C, D, V = self._G.shape[0], self._G.shape[1], self.vocab_size_
+        # The accumulators hold X^T X in upper form (upper blocks and diagonal); kernels add into them.
         first = _suffix_starts(seqs) if C == 1 else None
         if first is not None:
             # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
             pair_i, pair_j, groups = _lag_groups(self.offsets_)
-            G = np.zeros((1, 1, D, D))
-            B = np.zeros((1, 1, D, V))
             n = impl.gram_shift(seqs.tokens, seqs.offsets, first, self.offsets_, V, PAD, pair_i, pair_j, groups,
-                                G[0, 0], B[0, 0])
-        else:
-            n_chunks = 1 if impl is _reference else min(2, max(1, len(seqs)))
-            G = np.zeros((n_chunks, C, D, D))
-            B = np.zeros((n_chunks, C, D, V))
+                                self._G[0], self._B[0])
+        elif impl is _kernels and 2 * self._G.nbytes <= _PARALLEL_GRAM_BYTES:
+            # A second accumulator lets both cores count; merged below.
+            G = np.zeros((2,) + self._G.shape)
+            B = np.zeros((2,) + self._B.shape)
             n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD,
                                      self.kernel_period_, G, B)
+            self._G += G[0]
+            self._G += G[1]
+            self._B += B[0]
+            self._B += B[1]
+            del G, B
+        else:
+            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD,
+                                     self.kernel_period_, self._G[None], self._B[None])
         if n == 0 and self.n_windows_ == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
-        # Symmetrise in place: G holds the upper blocks and the diagonal.
-        diag = np.diag_indices(D)
-        for chunk in range(G.shape[0]):
-            for c in range(C):
-                upper = G[chunk, c]
-                self._G[c] += upper
-                self._G[c] += upper.T
-                self._G[c][diag] -= np.diag(upper)
-                self._B[c] += B[chunk, c]
-        del G, B
         # Windows per class: each window adds its target once per offset to B.
         self._n = np.rint(self._B.sum(axis=(1, 2)) / len(self.offsets_)).astype(np.int64)
         self.n_windows_ += int(n)
@@ -388,22 +383,24 @@ class LeastSquaresAR(_LinearAR):
         from scipy import linalg
         from threadpoolctl import threadpool_limits
 
-        # A = G - s s^T / n + alpha I, built in one D x D buffer (the accumulator G stays untouched).
-        A = np.empty_like(G)
+        # A = G + G^T - diag(G) - s s^T / n + alpha I (G in upper form), built in one D x D buffer; the
+        # accumulator stays untouched.
+        A = np.add(G, G.T)
+        s = np.diag(G).copy()  # feature counts (X^T 1): the diagonal of a one-hot Gram matrix
+        A[np.diag_indices_from(A)] -= s
         if self.fit_intercept:
-            s = np.diag(G).copy()  # feature counts (X^T 1): the diagonal of a one-hot Gram matrix
             c = B.sum(axis=0) / len(self.offsets_)  # class counts: each window adds its target k times
-            np.multiply.outer(s, s / -n, out=A)
-            A += G
+            for i in range(0, len(s), 256):  # rank-1 update in row blocks: no second D x D temporary
+                A[i:i + 256] -= np.multiply.outer(s[i:i + 256], s / n)
             Bc = B - np.outer(s, c) / n
         else:
-            A[...] = G
             Bc = B.copy()
         A[np.diag_indices_from(A)] += self.alpha
         # Small dense solves ran up to 30x slower under OpenBLAS's default threads on this 2-core machine.
         with threadpool_limits(limits=1, user_api="blas"):
             if self.alpha > 0:
-                W = linalg.cho_solve(linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False), Bc,
+                # A is symmetric: its transpose is the Fortran-ordered view LAPACK factors without a copy.
+                W = linalg.cho_solve(linalg.cho_factor(A.T, lower=False, overwrite_a=True, check_finite=False), Bc,
                                      overwrite_b=True, check_finite=False)
             else:
                 W = linalg.lstsq(A, Bc, overwrite_a=True, check_finite=False)[0]
@@ -497,16 +494,15 @@ class PerceptronAR(_LinearAR):
             self.mistakes_ = []
             self.n_iter_ = 0
         st = self._state
-        positions, starts = self._windows(seqs, impl)
+        positions = self._windows(seqs, impl)
         if len(positions) == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
-        order = np.arange(len(positions), dtype=np.int64)
         for _ in range(epochs):
             if self.shuffle:
-                order = st["rng"].permutation(len(positions)).astype(np.int64)
-            m = impl.perceptron_epoch(seqs.tokens, positions, starts, order, self.offsets_, self.vocab_size_, PAD,
+                st["rng"].shuffle(positions)  # in place: the order costs no memory of its own
+            m = impl.perceptron_epoch(seqs.tokens, seqs.offsets, positions, self.offsets_, self.vocab_size_, PAD,
                                       self.kernel_period_, st["W"], st["b"], st["U"], st["ub"], st["c"])
-            st["c"] += len(order)
+            st["c"] += len(positions)
             self.mistakes_.append(int(m))
             self.n_iter_ += 1
             if m == 0:
@@ -521,7 +517,7 @@ class PerceptronAR(_LinearAR):
             self.weights_ = "averaged"
             if self.converged_:
                 pred = np.empty(len(positions), dtype=np.int32)
-                impl.predict_windows(seqs.tokens, positions, starts, self.offsets_, self.vocab_size_, PAD,
+                impl.predict_windows(seqs.tokens, seqs.offsets, positions, self.offsets_, self.vocab_size_, PAD,
                                      self.kernel_period_, self.coef_, self.intercept_, pred)
                 if not np.array_equal(pred, seqs.tokens[positions]):
                     self.coef_, self.intercept_ = last

@@ -109,9 +109,10 @@ def check_emulates(model: Any, machine: Any, encoding: Any, *, inputs: Any = Non
     Examples
     --------
     >>> from tmsim import zoo
-    >>> from learners import compile_linear                      # doctest: +SKIP
-    >>> model = compile_linear(zoo.get("parity").machine, "tableau-triples", width=12)  # doctest: +SKIP
-    >>> check_emulates(model, zoo.get("parity").machine, "tableau-triples")  # doctest: +SKIP
+    >>> from learners import compile_linear
+    >>> parity = zoo.get("parity").machine
+    >>> compiled = compile_linear(parity, "tableau-triples", width=12)
+    >>> check_emulates(compiled, parity, compiled.encoding, max_size=8, max_examples=20)  # passes silently
     """
     from hypothesis import HealthCheck, given, settings
 

@@ -59,13 +59,13 @@ def test_predict_and_perceptron_kernels_equal_references(data, offs, period, dra
     res = []
     for impl in (_kernels, _reference):
         n = impl.count_windows(offsets, kinds)
-        pos, starts = np.empty(n, np.int64), np.empty(n, np.int64)
-        impl.list_windows(offsets, kinds, pos, starts)
+        pos = np.empty(n, np.int64)
+        impl.list_windows(offsets, kinds, pos)
         pred = np.empty(n, np.int32)
-        impl.predict_windows(tokens, pos, starts, offs, V, 0, p, W, bias, pred)
+        impl.predict_windows(tokens, offsets, pos, offs, V, 0, p, W, bias, pred)
         W2, b2, U, ub = W.copy(), bias.copy(), np.zeros_like(W), np.zeros((C, V))
-        order = np.arange(n, dtype=np.int64)[::-1].copy()
-        m = impl.perceptron_epoch(tokens, pos, starts, order, offs, V, 0, p, W2, b2, U, ub, 1)
+        order = pos[::-1].copy()
+        m = impl.perceptron_epoch(tokens, offsets, order, offs, V, 0, p, W2, b2, U, ub, 1)
         res.append((pos, pred, m, W2, b2, U, ub))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
@@ -267,3 +267,11 @@ def test_position_classes_learn_what_one_shared_block_cannot(model):
     assert timed.score(seqs) == 1.0 and timed.coef_.shape[0] == 16
     out = periodic.generate([[1]], max_new_tokens=7)[0]
     np.testing.assert_array_equal(out, [1, 2, 1, 3, 1, 2, 1, 3])
+
+
+@given(token_data())
+def test_suffix_starts_kernel_equals_reference(data):
+    tokens, offsets, kinds, V = data
+    a, b = np.empty(len(offsets) - 1, np.int64), np.empty(len(offsets) - 1, np.int64)
+    assert _kernels.suffix_starts(offsets, kinds, a) == _reference.suffix_starts(offsets, kinds, b)
+    np.testing.assert_array_equal(a, b)
