@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from tmsim._alloc import empty_f64, empty_i64, zeros_f64_2d
+
 
 @njit(cache=True, nogil=True, inline="always")
 def _argmax(scores):
@@ -81,7 +83,7 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
     k = offs.shape[0]
     counts = np.zeros(n_chunks, dtype=np.int64)
     for c in prange(n_chunks):
-        feat = np.empty(k, dtype=np.int64)
+        feat = empty_i64(k)
         n = 0
         for s in range(c, n_seq, n_chunks):
             start = seq_offsets[s]
@@ -119,7 +121,8 @@ def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bia
         start = sequence_start(seq_offsets, t)
         cls = position_class(t - start, period, W.shape[0])
         Wc = W[cls]
-        scores = bias[cls].copy()
+        scores = empty_f64(n_out)
+        scores[:] = bias[cls]
         # Row-wise accumulation (contiguous, vectorisable); per class the sum order is bias, offset 0, 1, ...
         for i in range(k):
             u = t - offs[i]
@@ -194,7 +197,7 @@ def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new
         for i in range(plen):
             row[i] = prompts[p0 + i]
         length = plen
-        scores = np.empty(n_out)
+        scores = empty_f64(n_out)
         for _ in range(max_new):
             cls = position_class(length, period, W.shape[0])
             Wc = W[cls]
@@ -231,7 +234,7 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
     k = offs.shape[0]
     n_groups = group_starts.shape[0] - 1
     for g in prange(n_groups):
-        H = np.zeros((V, V))
+        H = zeros_f64_2d(V, V)
         prev_a = 0
         for q in range(group_starts[g], group_starts[g + 1]):
             i = pair_i[q]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._alloc import zeros_u8
+
 # Status codes shared with _reference.py and simulate.py.
 HALTED = 0
 UNDEFINED = 1
@@ -180,7 +182,7 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
     # so a short job costs no allocation.
     n_chunks = min(n_jobs, 64)
     for c in prange(n_chunks):
-        tape = np.zeros(_MIN_BUFFER, dtype=np.uint8)
+        tape = zeros_u8(_MIN_BUFFER)
         for j in range(c * n_jobs // n_chunks, (c + 1) * n_jobs // n_chunks):
             cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
             n_cells = cells.shape[0]
@@ -192,7 +194,7 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
                 hi = max(hi, cells_origin[j] + n_cells - 1)
             span = hi - lo + 1
             if tape.shape[0] < span + 2:
-                tape = np.zeros(2 * span + 2, dtype=np.uint8)
+                tape = zeros_u8(2 * span + 2)
             buf_origin = lo - (tape.shape[0] - span) // 2
             for i in range(n_cells):
                 tape[cells_origin[j] - buf_origin + i] = cells[i]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._alloc import empty_i32, zeros_i32, zeros_u8
+
 from .._kernels import HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED
 
 # Special token ids, the same in every vocabulary (see vocab.SPECIAL_TOKENS).
@@ -177,7 +179,7 @@ def count_runs(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo
     window ``[lo_lim[j], hi_lim[j]]``), in parallel; results go to the ``out_*`` arrays."""
     n = out_status.shape[0]
     for ch in prange((n + _CHUNK - 1) // _CHUNK):
-        scratch = np.zeros(_SCRATCH, dtype=np.uint8)
+        scratch = zeros_u8(_SCRATCH)
         for j in range(ch * _CHUNK, min(n, (ch + 1) * _CHUNK)):
             cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
             st, steps, lo, hi, span = count_one(packed, n_symbols, cells, start, max_steps, lo_lim[j], hi_lim[j],
@@ -221,7 +223,7 @@ def emit_transitions(packed, n_symbols, cells_all, cells_offsets, start, steps, 
     S = n_symbols
     N = steps.shape[0]
     for ch in prange((N + _CHUNK - 1) // _CHUNK):
-        scratch = np.zeros(_SCRATCH, dtype=np.uint8)
+        scratch = zeros_u8(_SCRATCH)
         for j in range(ch * _CHUNK, min(N, (ch + 1) * _CHUNK)):
             c0 = cells_offsets[j]
             n = cells_offsets[j + 1] - c0
@@ -235,7 +237,7 @@ def emit_transitions(packed, n_symbols, cells_all, cells_offsets, start, steps, 
             # The head moves at most T cells either way: n + 2T + 2 cells never need to grow.
             size = n + 2 * T + 2
             if size > scratch.shape[0]:
-                scratch = np.zeros(2 * size, dtype=np.uint8)
+                scratch = zeros_u8(2 * size)
             tape = scratch[:size]
             origin = T + 1
             for i in range(n):
@@ -284,12 +286,12 @@ def emit_tableau(packed, n_symbols, cells_all, cells_offsets, start, steps, widt
     S = n_symbols
     N = steps.shape[0]
     for ch in prange((N + _CHUNK - 1) // _CHUNK):
-        sym_s = np.zeros(64, dtype=np.uint8)
-        row_s = np.zeros(64, dtype=np.int32)
+        sym_s = zeros_u8(64)
+        row_s = zeros_i32(64)
         for j in range(ch * _CHUNK, min(N, (ch + 1) * _CHUNK)):
             if widths[j] > sym_s.shape[0]:
-                sym_s = np.zeros(2 * widths[j], dtype=np.uint8)
-                row_s = np.zeros(2 * widths[j], dtype=np.int32)
+                sym_s = zeros_u8(2 * widths[j])
+                row_s = zeros_i32(2 * widths[j])
             _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell,
                          tok_head, tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, j,
                          sym_s[:widths[j]], row_s[:widths[j]])
@@ -396,11 +398,11 @@ def emit_triples(packed, n_symbols, n_states, cells_all, cells_offsets, start, s
         L = 2 * W + 2
         left = lefts[j]
         w = out_offsets[j]
-        sym = np.zeros(W, dtype=np.uint8)
+        sym = zeros_u8(W)
         for i in range(n):
             sym[left + i] = cells_all[c0 + i]
         # Row template: [RUN, X, COPY, C_0, COPY, C_1, ...]; patched per step, copied out per row.
-        tmpl = np.empty(L, dtype=np.int32)
+        tmpl = empty_i32(L)
         tmpl[0] = RUN
         tmpl[1] = X
         for c in range(W):
