@@ -1,6 +1,8 @@
-"""CLI: ``tmsim run | show | convert | draw | spacetime | zoo``, a thin argparse layer over the library.
+"""CLI: ``tmsim run | show | convert | draw | spacetime | zoo | trace | dataset``, a thin argparse layer over
+the library.
 
-Every subcommand takes a MACHINE: a file (format from the extension or ``--format``), a standard-format
+Every subcommand takes a MACHINE: a file (format from the extension or ``--format``; ``tmsim dataset`` spells
+it ``--machine-format``, its ``--format`` being the dataset's), a standard-format
 string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``, or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
@@ -33,6 +35,10 @@ __all__ = ["main", "build_parser", "load_machine", "format_table"]
 
 #: Longest tape the human summary of ``tmsim run`` prints in full (``--json`` always prints all of it).
 SUMMARY_TAPE_CHARS = 200
+#: Default ``--max-tokens`` of ``tmsim dataset``: about 5 GB as npz; raise it on purpose.
+DEFAULT_MAX_TOKENS = 1_000_000_000
+#: ``tmsim dataset`` prints its size estimate (stderr) before generating at least this many tokens.
+ANNOUNCE_TOKENS = 10_000_000
 #: Exit status for bad input, the same as argparse's usage errors.
 EXIT_BAD_INPUT = 2
 # The characters of a standard-format machine (no '.', so no file name with an extension matches).
@@ -233,6 +239,101 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------- traces and datasets
+_LENGTHS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def _parse_lengths(text: str | None) -> tuple[int, int] | None:
+    """``--lengths A-B`` (or ``A``) as ``(A, B)``; a clear error for ``5-2``, ``-3`` or ``x``."""
+    if text is None:
+        return None
+    m = _LENGTHS.match(text)
+    a, b = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (None, None)
+    if not m or a > b:
+        raise ParameterError(f"--lengths must be A-B with integers 0 <= A <= B (e.g. 1-16). Got {text!r} instead.")
+    return a, b
+
+
+def _zoo_entry(spec: str):
+    from . import zoo
+
+    return zoo.get(spec) if spec.startswith("zoo:") else None
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
+    from .datasets.generate import resolve_encoding
+
+    machine = load_machine(args.machine, args.format)
+    entry = _zoo_entry(args.machine)
+    enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="tmsim trace")
+    max_steps = args.max_steps
+    if max_steps is None:
+        max_steps = max(ENC_MAX_STEPS, entry.max_steps if entry is not None else 0)
+    tr = enc.encode(machine, args.input, max_steps=max_steps, on_timeout=args.on_timeout)
+    vocab = tr.vocabulary
+    ids = tr.tokens.tolist()
+    names = vocab.names(tr.tokens)
+    if args.json:
+        print(json.dumps({"machine": machine.name, "input": args.input or "", "encoding": enc.spec,
+                          "encoding_version": enc.version, "vocabulary_size": len(vocab),
+                          "tokens": ids if args.ids else names, "ids": ids, "kinds": tr.kinds.tolist(),
+                          "length": len(ids), "status": tr.status.value, "steps": tr.steps, "width": tr.width,
+                          "left": tr.left}))
+        return 0
+    print(" ".join(map(str, ids)) if args.ids else " ".join(names))
+    counts = [int((tr.kinds == k).sum()) for k in (0, 1, 2)]
+    print(f"{enc.spec} v{enc.version}: {len(ids):,} tokens (prompt {counts[0]:,}, CoT {counts[1]:,}, answer "
+          f"{counts[2]:,}), vocabulary {len(vocab):,}, status {tr.status.value} after {tr.steps:,} steps"
+          + (f", width {tr.width}" if tr.width is not None else ""), file=sys.stderr)
+    return 0
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    from .datasets.storage import format_for_path, vocabulary_path, write_dataset
+
+    fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
+    _check_out_dir(args.out)
+    lengths = _parse_lengths(args.lengths)
+    machine = load_machine(args.machine, args.machine_format)
+    entry = _zoo_entry(args.machine)
+    inputs = args.sampler
+    if inputs is None and entry is None:
+        inputs = "uniform"
+
+    def announce(est) -> None:
+        if est.n_tokens < ANNOUNCE_TOKENS:
+            return
+        how = "exactly" if est.exact else f"estimated from a pilot of {est.pilot:,}"
+        print(f"tmsim: {est.n_samples:,} samples, about {est.n_tokens:,} tokens ({how}), about "
+              f"{_human_bytes(est.bytes[fmt])} as {fmt}", file=sys.stderr)
+
+    out = write_dataset(entry if entry is not None else machine, args.encoding, args.out, format=fmt, inputs=inputs,
+                        n=args.n, lengths=lengths, random_state=args.seed, max_steps=args.max_steps,
+                        on_timeout=args.on_timeout, unique=args.unique, alphabet=args.alphabet, width=args.width,
+                        chunk_size=args.chunk_size, max_tokens=args.max_tokens,
+                        progress=False if args.no_progress else None, token_names=args.token_names,
+                        on_estimate=announce)
+    if args.json:
+        print(json.dumps({"samples": out.n_samples, "tokens": out.n_tokens, "dropped": out.dropped,
+                          "path": str(out.path), "format": out.format, "bytes": out.n_bytes,
+                          "vocabulary": str(vocabulary_path(out.path)), "seed": out.seed,
+                          "estimated_tokens": out.estimate.n_tokens}))
+        return 0
+    dropped = f", {out.dropped:,} dropped (did not stop)" if out.dropped else ""
+    print(f"wrote {out.n_samples:,} samples, {out.n_tokens:,} tokens{dropped} to {out.path} ({out.format}, "
+          f"{_human_bytes(out.n_bytes)}, seed {out.seed}); vocabulary in {vocabulary_path(out.path)}")
+    return 0
+
+
 # --------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The ``tmsim`` argument parser (one subparser per subcommand, ``func`` set to its handler)."""
@@ -292,6 +393,57 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the zoo: name, task and description of every machine.")
     p.add_argument("--json", action="store_true", help="print one JSON list")
     p.set_defaults(func=_cmd_zoo)
+
+    p = sub.add_parser("trace", parents=[machine], help="print the token trace of a run",
+                       description="Encode the run of MACHINE on --input as tokens (tmsim.encodings) and print "
+                                   "them; a summary goes to stderr.")
+    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--encoding", required=True, metavar="NAME",
+                   help="transitions, tableau, tableau-triples, gates or snapshots(every=K)")
+    p.add_argument("--ids", action="store_true", help="print token ids instead of names")
+    p.add_argument("--max-steps", type=int, default=None, metavar="N",
+                   help="step budget (default 10,000, or the zoo entry's budget if larger)")
+    p.add_argument("--width", type=int, default=None, metavar="W", help="row width of a tableau-style encoding")
+    p.add_argument("--on-timeout", choices=("label", "error"), default="label",
+                   help="a run that does not stop: print it up to the budget with its status (default), or fail")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_trace)
+
+    # --format is the output format here (as the other commands' --to), so the machine file's format is
+    # --machine-format.
+    p = sub.add_parser("dataset", help="write a CoT dataset of encoded runs",
+                       description="Draw inputs, encode the runs of MACHINE and write a dataset (npz, JSONL or "
+                                   "Parquet, with PATH.vocab.json beside it), chunk by chunk and atomically. Before "
+                                   "a large one (10M tokens or more) the size estimate goes to stderr.")
+    p.add_argument("machine", metavar="MACHINE", help="file, standard-format string or zoo:NAME")
+    p.add_argument("--machine-format", metavar="FMT", default=None,
+                   help="format of a MACHINE file (standard, yaml, morphett, json); default: by extension")
+    p.add_argument("--encoding", required=True, metavar="NAME",
+                   help="transitions, tableau, tableau-triples, gates or snapshots(every=K)")
+    p.add_argument("--n", type=int, default=None, metavar="N", help="samples (default for --sampler exhaustive: all)")
+    p.add_argument("--lengths", default=None, metavar="A-B", help="input lengths, e.g. 1-16 (default 1-16)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: fresh, printed)")
+    p.add_argument("--out", required=True, metavar="PATH", help="output file: .npz, .jsonl or .parquet")
+    p.add_argument("--format", dest="out_format", default=None, metavar="FMT",
+                   help="npz, jsonl or parquet (default: from the extension of --out)")
+    p.add_argument("--sampler", default=None, choices=("uniform", "exhaustive", "zoo"),
+                   help="inputs: uniform strings, all strings, or a zoo entry's well-formed ones (the default "
+                        "for zoo:NAME)")
+    p.add_argument("--alphabet", default=None, metavar="SYMS", help="input symbols to draw (default: all)")
+    p.add_argument("--width", type=int, default=None, metavar="W",
+                   help="fixed tableau row width: one layout for short and long inputs")
+    p.add_argument("--max-steps", type=int, default=None, metavar="N",
+                   help="step budget per run (default 10,000, or the zoo entry's budget if larger)")
+    p.add_argument("--on-timeout", choices=("error", "drop", "label"), default="error",
+                   help="runs that do not stop within the budget: fail (default), leave out, or keep labelled")
+    p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                   help=f"refuse datasets estimated above N tokens (default {DEFAULT_MAX_TOKENS:,})")
+    p.add_argument("--unique", action="store_true", help="no repeated inputs")
+    p.add_argument("--chunk-size", type=int, default=1 << 16, metavar="N", help="samples per chunk (memory bound)")
+    p.add_argument("--token-names", action="store_true", help="add a token_names column (jsonl, parquet)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_dataset)
     return parser
 
 

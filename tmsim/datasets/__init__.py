@@ -1,0 +1,52 @@
+"""Tokens -> dataset: CoT datasets from any machine, as frozen ragged arrays with a loss mask, the vocabulary
+and per-sample provenance; frozen train-short/test-long splits; npz, JSONL and Parquet files (the last two
+loadable by Hugging Face ``datasets``), written atomically and streamed to disk in chunks.
+
+==========================  =====================================================================
+function                    what it does
+==========================  =====================================================================
+:func:`make_dataset`        draw inputs (:mod:`~tmsim.datasets.samplers`), encode every run, in memory
+:func:`make_splits`         the parts of a :class:`Split` preset (:data:`SPLITS`), never sharing an input
+:func:`write_dataset`       :func:`make_dataset` streamed chunk by chunk into a file, bounded memory
+:func:`save`                a :class:`Dataset` to ``.npz``/``.jsonl``/``.parquet`` (+ ``PATH.vocab.json``)
+:func:`load_dataset`        read one back, exactly
+:func:`estimate_dataset`    tokens and bytes before generating (the counting pass on a pilot)
+==========================  =====================================================================
+
+Examples
+--------
+>>> import os, tempfile
+>>> from tmsim import zoo
+>>> from tmsim.datasets import load_dataset, make_splits, save
+>>> parts = make_splits(zoo.get("binary-addition"), "tableau", "short-long-small", n_train=100, n_test=20,
+...                     random_state=0)
+>>> train, test = parts["train"], parts["test"]
+>>> len(train), max(map(len, train.inputs)) < min(map(len, test.inputs)), train.encoding == test.encoding
+(100, True, True)
+>>> s = test[0]                                   # a Sample: tokens, kinds (the loss mask), provenance
+>>> answer = "".join(t[2:] for t in s.vocabulary.names(s.answer)[1:-1])    # between <ans> and <eos>
+>>> s.status.value, answer == zoo.get("binary-addition").expected(s.input), s.provenance.split
+('halted', True, 'test')
+>>> with tempfile.TemporaryDirectory() as d:
+...     back = load_dataset(save(train, os.path.join(d, "train.parquet")))
+>>> back == train
+True
+"""
+
+from .dataset import STATUS_NAMES, Dataset, Provenance, Sample, concat
+from .errors import DatasetError, DatasetFormatError, RunTimeoutError, TokenBudgetError
+from .generate import DEFAULT_CHUNK_SIZE, ON_TIMEOUT, Estimate, estimate_dataset, make_dataset
+from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSampler, ListSampler, Sampler,
+                       UniformSampler, get_sampler)
+from .splits import SPLITS, Split, get_split, make_splits
+from .storage import FORMATS, WriteSummary, load_dataset, save, vocabulary_path, write_dataset
+
+__all__ = [
+    "make_dataset", "make_splits", "write_dataset", "save", "load_dataset", "estimate_dataset",
+    "Dataset", "Sample", "Provenance", "concat", "Estimate", "WriteSummary",
+    "Split", "SPLITS", "get_split",
+    "Sampler", "UniformSampler", "LanguageSampler", "ExhaustiveSampler", "FunctionSampler", "ListSampler",
+    "get_sampler", "SAMPLERS",
+    "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT",
+    "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError",
+]
