@@ -303,3 +303,57 @@ def suffix_starts(seq_offsets, kinds, first):
                 ok = False
             t += 1
     return ok
+
+
+@njit(cache=True, parallel=True)
+def gram_matvec(tokens, seq_offsets, positions, offs, V, pad, P, out):
+    """``out[c] += X_c^T (X_c P)`` for the windows before ``positions``, split into ``out.shape[0]`` chunks
+    (``out`` has shape (n_chunks, D, m); sum over axis 0 for ``X^T X P``). Matrix-free: per window, the row
+    ``x P`` (m values) is gathered from the window's k feature rows of ``P`` and scattered back to them,
+    so X^T X is never formed (conjugate gradients for large ``k * V``)."""
+    n_chunks = out.shape[0]
+    n = positions.shape[0]
+    k = offs.shape[0]
+    m = P.shape[1]
+    for c in prange(n_chunks):
+        feat = empty_i64(k)
+        row = empty_f64(m)
+        acc = out[c]
+        for j in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            t = positions[j]
+            start = sequence_start(seq_offsets, t)
+            for i in range(k):
+                u = t - offs[i]
+                feat[i] = i * V + (tokens[u] if u >= start else pad)
+            for v in range(m):
+                row[v] = 0.0
+            for i in range(k):
+                prow = P[feat[i]]
+                for v in range(m):
+                    row[v] += prow[v]
+            for i in range(k):
+                arow = acc[feat[i]]
+                for v in range(m):
+                    arow[v] += row[v]
+
+
+@njit(cache=True, nogil=True)
+def xty_accumulate(tokens, seq_offsets, kinds, offs, V, pad, counts, B):
+    """Add the feature counts (``X^T 1``, the diagonal of X^T X) to ``counts`` (D,) and ``X^T Y`` to ``B``
+    (D, V); returns the number of windows. All a matrix-free (conjugate gradients) solve needs besides
+    :func:`gram_matvec`."""
+    k = offs.shape[0]
+    n = 0
+    for s in range(seq_offsets.shape[0] - 1):
+        start = seq_offsets[s]
+        for t in range(start, seq_offsets[s + 1]):
+            if kinds[t] == 0:
+                continue
+            y = tokens[t]
+            for i in range(k):
+                u = t - offs[i]
+                f = i * V + (tokens[u] if u >= start else pad)
+                counts[f] += 1.0
+                B[f, y] += 1.0
+            n += 1
+    return n

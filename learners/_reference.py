@@ -124,3 +124,27 @@ def suffix_starts(seq_offsets, kinds, first):
         first[s] = nz[0] if nz.size else len(k)
         ok = ok and bool(k[first[s]:].all())
     return ok
+
+
+def gram_matvec(tokens, seq_offsets, positions, offs, V, pad, P, out):
+    """Reference of :func:`learners._kernels.gram_matvec`: dense rows, ``x^T (x P)`` per window."""
+    n_chunks, n = out.shape[0], len(positions)
+    for c in range(n_chunks):
+        for j in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            t = positions[j]
+            x = _dense_row(tokens, sequence_start(seq_offsets, t), t, offs, V, pad)
+            out[c] += np.outer(x, x @ P)
+
+
+def xty_accumulate(tokens, seq_offsets, kinds, offs, V, pad, counts, B):
+    """Reference of :func:`learners._kernels.xty_accumulate`."""
+    n = 0
+    for s in range(len(seq_offsets) - 1):
+        start = seq_offsets[s]
+        for t in range(start, seq_offsets[s + 1]):
+            if kinds[t] != 0:
+                x = _dense_row(tokens, start, t, offs, V, pad)
+                counts += x
+                B[:, tokens[t]] += x
+                n += 1
+    return n

@@ -23,6 +23,8 @@ PAD = 0
 #: Above this size the Gram accumulation runs on one core straight into the model's accumulator, so that
 #: fitting never holds more than one extra D x D matrix per class.
 _PARALLEL_GRAM_BYTES = 64 << 20
+#: solver="auto" uses Cholesky while the Gram matrices take at most this much memory, CG beyond.
+_CHOLESKY_BYTES = 1 << 30
 
 
 def _param_error(owner: str, name: str, expected: str, got: Any) -> LearnerError:
@@ -286,6 +288,14 @@ class LeastSquaresAR(_LinearAR):
         ``p`` gives one block per position modulo ``p`` (e.g. a trace's row period); None is the paper's
         time-dependent form, one block per absolute position (positions past the longest training sequence
         use the last block).
+    solver : {"auto", "cholesky", "cg"}, default "auto"
+        ``"cholesky"`` accumulates the Gram matrix (streams over ``partial_fit`` chunks); ``"cg"`` runs
+        Jacobi-preconditioned conjugate gradients with a matrix-free X^T X product (memory O(k V^2), not
+        O(k^2 V^2); all data in one ``fit``; ``period=1`` only). ``"auto"`` picks Cholesky while the Gram
+        matrices take at most 1 GiB.
+    tol : float, default 1e-10
+        CG stops when every column's squared residual norm is below ``tol`` times its initial one.
+    max_cg_iter : int, default 2000
 
     Attributes
     ----------
@@ -297,6 +307,10 @@ class LeastSquaresAR(_LinearAR):
     vocabulary_ : Vocabulary or None
     n_windows_ : int
         Training positions seen.
+    solver_ : str
+        The solver used (``"cholesky"`` or ``"cg"``).
+    n_cg_iter_ : int
+        CG iterations (0 with Cholesky).
 
     Examples
     --------
@@ -309,16 +323,20 @@ class LeastSquaresAR(_LinearAR):
     """
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
-                 fit_intercept: bool = True, period: int | None = 1):
+                 fit_intercept: bool = True, period: int | None = 1, solver: str = "auto", tol: float = 1e-10,
+                 max_cg_iter: int = 2000):
         self.window = window
         self.offsets = offsets
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.period = period
+        self.solver = solver
+        self.tol = tol
+        self.max_cg_iter = max_cg_iter
 
     def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "LeastSquaresAR":
         """Fit on the training positions of ``X`` (``y`` is ignored: targets are the next tokens)."""
-        for attr in ("coef_", "_G", "_B"):
+        for attr in ("coef_", "_G", "_B", "_cg_done"):
             if hasattr(self, attr):
                 delattr(self, attr)
         return self.partial_fit(X, backend=backend)
@@ -329,8 +347,15 @@ class LeastSquaresAR(_LinearAR):
         impl = _impl(backend, owner)
         if not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool) or not self.alpha >= 0:
             raise _param_error(owner, "alpha", "a float in [0, inf)", self.alpha)
+        if self.solver not in ("auto", "cholesky", "cg"):
+            raise _param_error(owner, "solver", "one of ('auto', 'cholesky', 'cg')", self.solver)
+        if hasattr(self, "_cg_done"):
+            raise LearnerError(f"{owner}: the 'cg' solver needs all the data in one fit (it revisits every window "
+                               f"at each iteration); use solver='cholesky' to stream chunks with partial_fit.")
         first = not hasattr(self, "_G")
         seqs = self._data(X, fitting=first)
+        if first and self._choose_solver(seqs) == "cg":
+            return self._fit_cg(seqs, impl)
         if first:
             self.offsets_ = self._window_offsets()
             self.vocab_size_ = seqs.vocab_size
@@ -369,6 +394,75 @@ class LeastSquaresAR(_LinearAR):
         self._n = np.rint(self._B.sum(axis=(1, 2)) / len(self.offsets_)).astype(np.int64)
         self.n_windows_ += int(n)
         self._solve()
+        return self
+
+    def _choose_solver(self, seqs: Sequences) -> str:
+        C, _ = self._n_classes(seqs)
+        D = len(self._window_offsets()) * seqs.vocab_size
+        solver = self.solver
+        if solver == "auto":
+            solver = "cholesky" if C * D * D * 8 <= _CHOLESKY_BYTES else "cg"
+        if solver == "cg" and C != 1:
+            raise LearnerError(f"{self._owner()}: the 'cg' solver supports period=1 only. Got period={self.period!r}.")
+        self.solver_ = solver
+        self.n_cg_iter_ = 0
+        return solver
+
+    def _fit_cg(self, seqs: Sequences, impl) -> "LeastSquaresAR":
+        """Ridge by Jacobi-preconditioned conjugate gradients, all columns at once, X^T X matrix-free."""
+        owner = self._owner()
+        self.offsets_ = self._window_offsets()
+        self.vocab_size_, self.vocabulary_, self.kernel_period_ = seqs.vocab_size, seqs.vocabulary, 1
+        offs, V = self.offsets_, self.vocab_size_
+        D = len(offs) * V
+        s = np.zeros(D)
+        B = np.zeros((D, V))
+        n = impl.xty_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, offs, V, PAD, s, B)
+        if n == 0:
+            raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
+        positions = self._windows(seqs, impl)
+        n_chunks = 1 if impl is _reference else 2
+        c = B.sum(axis=0) / len(offs)
+        Bc = B - np.outer(s, c) / n if self.fit_intercept else B
+        acc = np.zeros((n_chunks, D, V))
+
+        def matvec(P: np.ndarray) -> np.ndarray:
+            acc[...] = 0.0
+            impl.gram_matvec(seqs.tokens, seqs.offsets, positions, offs, V, PAD, P, acc)
+            out = acc.sum(axis=0)
+            if self.fit_intercept:
+                out -= np.outer(s, s @ P) / n
+            out += self.alpha * P
+            return out
+
+        diag = s - (s * s / n if self.fit_intercept else 0.0) + self.alpha
+        inv = np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0)
+        W = np.zeros((D, V))
+        R = Bc.copy()
+        Z = inv[:, None] * R
+        P = Z.copy()
+        rz = np.einsum("ij,ij->j", R, Z)
+        r0 = np.maximum(np.einsum("ij,ij->j", R, R), 1e-300)
+        it = 0
+        for it in range(1, _check_int_param(owner, "max_cg_iter", self.max_cg_iter, 1) + 1):
+            AP = matvec(P)
+            pap = np.einsum("ij,ij->j", P, AP)
+            a = np.where(pap > 0, rz / np.where(pap > 0, pap, 1.0), 0.0)
+            W += a * P
+            R -= a * AP
+            rr = np.einsum("ij,ij->j", R, R)
+            if np.all(rr <= self.tol * r0):
+                break
+            Z = inv[:, None] * R
+            rz_new = np.einsum("ij,ij->j", R, Z)
+            beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0)
+            P = Z + beta * P
+            rz = rz_new
+        self.n_cg_iter_ = it
+        self.coef_ = W[None]
+        self.intercept_ = ((c - s @ W) / n if self.fit_intercept else np.zeros(V))[None]
+        self.n_windows_ = int(n)
+        self._cg_done = True
         return self
 
     def _solve(self) -> None:

@@ -275,3 +275,38 @@ def test_suffix_starts_kernel_equals_reference(data):
     a, b = np.empty(len(offsets) - 1, np.int64), np.empty(len(offsets) - 1, np.int64)
     assert _kernels.suffix_starts(offsets, kinds, a) == _reference.suffix_starts(offsets, kinds, b)
     np.testing.assert_array_equal(a, b)
+
+
+@given(token_data(), window_offsets, st.data())
+def test_gram_matvec_and_xty_kernels_equal_references(data, offs, draw):
+    tokens, offsets, kinds, V = data
+    D = len(offs) * V
+    P = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=D * 2, max_size=D * 2)), float).reshape(D, 2)
+    res = []
+    for impl in (_kernels, _reference):
+        n = impl.count_windows(offsets, kinds)
+        pos = np.empty(n, np.int64)
+        impl.list_windows(offsets, kinds, pos)
+        out = np.zeros((2, D, 2))
+        impl.gram_matvec(tokens, offsets, pos, offs, V, 0, P, out)
+        counts, B = np.zeros(D), np.zeros((D, V))
+        m = impl.xty_accumulate(tokens, offsets, kinds, offs, V, 0, counts, B)
+        res.append((out.sum(0), counts, B, m))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cg_solver_equals_cholesky(fit_intercept):
+    rng = np.random.default_rng(8)
+    seqs = as_sequences([rng.integers(1, 7, size=rng.integers(5, 30)).astype(np.int32) for _ in range(40)],
+                        vocab_size=7)
+    chol = LeastSquaresAR(window=4, alpha=0.5, fit_intercept=fit_intercept, solver="cholesky").fit(seqs)
+    cg = LeastSquaresAR(window=4, alpha=0.5, fit_intercept=fit_intercept, solver="cg", tol=1e-20).fit(seqs)
+    assert cg.solver_ == "cg" and 0 < cg.n_cg_iter_ < 2000
+    np.testing.assert_allclose(cg.coef_, chol.coef_, atol=1e-7)
+    np.testing.assert_allclose(cg.intercept_, chol.intercept_, atol=1e-7)
+    with pytest.raises(LearnerError, match="all the data in one fit"):
+        cg.partial_fit(seqs)
+    with pytest.raises(LearnerError, match="'solver'"):
+        LeastSquaresAR(solver="qr").fit(seqs)

@@ -36,6 +36,7 @@ def _exercise_learners():
     LeastSquaresAR(window=2).fit((tokens, offsets, kinds))  # not a suffix mask: the chunked kernel
     LeastSquaresAR(window=2).fit(seqs)                       # suffix masks: the shift kernel
     PerceptronAR(window=2, random_state=0).fit(seqs).generate([[1]], max_new_tokens=3)
+    LeastSquaresAR(window=2, solver="cg").fit(seqs)          # matrix-free conjugate gradients
 
 
 CASES = [
@@ -49,6 +50,7 @@ CASES = [
     (learner_kernels, "gram_shift", _exercise_learners),
     (learner_kernels, "predict_windows", _exercise_learners),
     (learner_kernels, "rollout", _exercise_learners),
+    (learner_kernels, "gram_matvec", _exercise_learners),
 ]
 
 
