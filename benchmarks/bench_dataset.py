@@ -38,6 +38,7 @@ from tmsim import zoo
 from tmsim.datasets import make_dataset, write_dataset
 from tmsim.encodings import ENCODINGS, get_encoding
 from tmsim.encodings import _kernels as enc_kernels
+from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 TARGETS = {"transitions_tokens_per_s": 50e6, "tableau_emit_vs_memcopy": 0.5,
            "tableau_default_width_emit_vs_memcopy": 0.5, "tableau_end_to_end_vs_memcopy": 0.5,
@@ -46,14 +47,6 @@ TARGETS = {"transitions_tokens_per_s": 50e6, "tableau_emit_vs_memcopy": 0.5,
 FIXED_WIDTH = 64
 
 
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls (the least disturbed by the other tenants of the machine)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def workloads(rng: np.random.Generator, n: int) -> dict[str, tuple[tmsim.Machine, list[str], int]]:
@@ -104,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
             out_kind = np.empty(int(out_offsets[-1]), dtype=np.uint8)
             t_emit = best_of(lambda: enc._emit(machine, enc_kernels, cells, offsets, sizes, out_offsets, out_tok,
                                                out_kind), repeat)
-            del out_tok, out_kind
             jobs = tmsim.prepare_batch(machine, inputs, max_steps=max_steps)
             jobs.run()
             t_sim = best_of(jobs.run, repeat)
@@ -115,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             t_copy = best_of(lambda: np.copyto(dst, src), repeat)
             # The same copy into a fresh buffer (what an encoder pays: its output is a new array).
             t_alloc = best_of(lambda: src.copy(), repeat)
-            del src, dst, batch
+            del batch
             rows.append({"machine": mname, "encoding": spec, "samples": n, "tokens": tokens, "steps": steps,
                          "tokens_per_step": tokens / max(steps, 1), "tokens_per_s": tokens / t_enc,
                          "sim_steps_per_s": steps / t_sim, "encode_steps_per_s": steps / t_enc,

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from learners import LeastSquaresAR, PerceptronAR, as_sequences
 from learners import _kernels
+from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 K, V, SEQ_LEN = 32, 16, 101
 
@@ -58,13 +59,6 @@ def csr_windows(seqs) -> tuple[sp.csr_matrix, np.ndarray]:
     return X, seqs.tokens[pos]
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def peak_bytes(fn) -> int:
@@ -94,7 +88,6 @@ def bench(n_windows: int, repeat: int, with_sklearn: bool) -> dict:
     t_ls = best_of(lambda: LeastSquaresAR(window=K, alpha=1.0).fit(seqs), repeat)
     out["ls_windows_per_s"] = n / t_ls
     out["ls_accuracy"] = ls.score(seqs)
-    D = K * V
     state = ls.coef_.nbytes + ls.intercept_.nbytes + ls._G.nbytes + ls._B.nbytes
     out["ls_peak_over_data_plus_state"] = peak_bytes(lambda: LeastSquaresAR(window=K, alpha=1.0).fit(seqs)) / (
         data_bytes + state)
@@ -110,7 +103,7 @@ def bench(n_windows: int, repeat: int, with_sklearn: bool) -> dict:
     # Kernel bandwidth: the bytes of token data each kernel reads per second, against a memory copy.
     positions = LeastSquaresAR._windows(seqs, _kernels)
     pred = np.empty(len(positions), dtype=np.int32)
-    t_pred = best_of(lambda: _kernels.predict_windows(seqs.tokens, seqs.offsets, positions, ls.offsets_, V, 0, 1,
+    t_pred = best_of(lambda: _kernels.predict_windows(seqs.tokens, seqs.offsets, positions, *ls._kernel_args(),
                                                       ls.coef_, ls.intercept_, pred), repeat)
     copy = memcpy_rate(max(data_bytes, 1 << 20), repeat)
     out["memcpy_bytes_per_s"] = copy

@@ -15,25 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
 import numpy as np
 
 import tmsim
 from tmsim import _kernels, parse_standard, prepare_batch, run, run_batch
+from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 BB5 = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_1RZ0LA"
 BB5_STEPS = 47_176_870
 
 
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls (the least disturbed by the other tenants of the machine)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def random_machines(n: int, rng: np.random.Generator) -> list[tmsim.Machine]:

@@ -533,9 +533,9 @@ def compile_linear(machine: Any, encoding: Any, *, width: int | None = None, lef
                            f"encodings with a local rule). Got {getattr(enc, 'spec', encoding)!r} instead.")
     W = enc.width if width is None else width
     if W is None:
-        raise LearnerError(f"compile_linear needs the row width: the offsets depend on it. Pass width=W (e.g. "
-                           f"the largest width of the runs to emulate: encoding.measure(machine, inputs)"
-                           f".widths.max()), or an encoding with a fixed width.")
+        raise LearnerError("compile_linear needs the row width: the offsets depend on it. Pass width=W (e.g. "
+                           "the largest width of the runs to emulate: encoding.measure(machine, inputs)"
+                           ".widths.max()), or an encoding with a fixed width.")
     if isinstance(W, bool) or not isinstance(W, (int, np.integer)) or W < 3:
         raise LearnerError(f"The 'width' parameter of compile_linear must be an int >= 3. Got {W!r} instead.")
     if period not in ("gate", "row"):

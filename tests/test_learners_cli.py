@@ -4,12 +4,10 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from learners import evaluate, load_model
 from learners.cli import main
-from tmsim import zoo
 from tmsim.datasets import load_dataset, make_dataset, save
 
 WIDTH = 10

@@ -1,6 +1,5 @@
 """learners.testing: the emulation check passes an exact model, fails a broken one, and shrinks."""
 
-import numpy as np
 import pytest
 
 from learners import PerceptronAR

@@ -1,6 +1,5 @@
 """Every notebook (jupytext percent files in notebooks/) runs end to end at its quick size."""
 
-import os
 import runpy
 from pathlib import Path
 

@@ -33,7 +33,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..encodings import Encoding, Trace, TokenKind, Vocabulary, get_encoding
+from ..encodings import Encoding, Trace, Vocabulary, get_encoding
+from ..encodings.base import TokenView
 from ..machine import Machine
 from ..simulate import Status
 from .errors import DatasetError
@@ -144,7 +145,7 @@ class Provenance:
 
 # ---------------------------------------------------------------------------------------------- sample
 @dataclass(frozen=True, eq=False)
-class Sample:
+class Sample(TokenView):
     """One sample of a :class:`Dataset` (views into its arrays, no copy).
 
     Attributes
@@ -182,28 +183,6 @@ class Sample:
     def loss_mask(self) -> np.ndarray:
         """Boolean, shape (length,): the tokens a learner is trained to predict (CoT and answer)."""
         return self.kinds > 0
-
-    def names(self) -> list[str]:
-        """The token names."""
-        return self.vocabulary.names(self.tokens)
-
-    def text(self, sep: str = " ") -> str:
-        return sep.join(self.names())
-
-    def part(self, kind: TokenKind | int) -> np.ndarray:
-        return self.tokens[self.kinds == int(kind)]
-
-    @property
-    def prompt(self) -> np.ndarray:
-        return self.part(TokenKind.PROMPT)
-
-    @property
-    def cot(self) -> np.ndarray:
-        return self.part(TokenKind.COT)
-
-    @property
-    def answer(self) -> np.ndarray:
-        return self.part(TokenKind.ANSWER)
 
     def to_trace(self) -> Trace:
         """The sample as a :class:`tmsim.encodings.Trace` (equal to ``encoding.encode(machine, input)``)."""

@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InputError
 from ..machine import Machine, Move
 from ..simulate import Configuration, RunResult, Status
 from . import _kernels, _reference
@@ -48,8 +47,41 @@ class TokenKind(enum.IntEnum):
 
 
 # ---------------------------------------------------------------------------------------------- results
+class TokenView:
+    """Token-level views shared by a :class:`Trace` and a dataset sample: ``tokens``, ``kinds`` and
+    ``vocabulary`` attributes give names, text and the prompt / CoT / answer parts."""
+
+    tokens: np.ndarray
+    kinds: np.ndarray
+    vocabulary: "Vocabulary"
+
+    def names(self) -> list[str]:
+        """The token names."""
+        return self.vocabulary.names(self.tokens)
+
+    def text(self, sep: str = " ") -> str:
+        """The token names joined by ``sep``."""
+        return sep.join(self.names())
+
+    def part(self, kind: TokenKind | int) -> np.ndarray:
+        """The token ids of one :class:`TokenKind`."""
+        return self.tokens[self.kinds == int(kind)]
+
+    @property
+    def prompt(self) -> np.ndarray:
+        return self.part(TokenKind.PROMPT)
+
+    @property
+    def cot(self) -> np.ndarray:
+        return self.part(TokenKind.COT)
+
+    @property
+    def answer(self) -> np.ndarray:
+        return self.part(TokenKind.ANSWER)
+
+
 @dataclass(frozen=True, eq=False)
-class Trace:
+class Trace(TokenView):
     """One encoded run.
 
     Attributes
@@ -98,29 +130,6 @@ class Trace:
         """True when the machine stopped on its own (``halted`` or ``undefined``)."""
         return self.status in _STOPPED
 
-    def names(self) -> list[str]:
-        """The token names."""
-        return self.vocabulary.names(self.tokens)
-
-    def text(self, sep: str = " ") -> str:
-        """The token names joined by ``sep``."""
-        return sep.join(self.names())
-
-    def part(self, kind: TokenKind | int) -> np.ndarray:
-        """The token ids of one :class:`TokenKind`."""
-        return self.tokens[self.kinds == int(kind)]
-
-    @property
-    def prompt(self) -> np.ndarray:
-        return self.part(TokenKind.PROMPT)
-
-    @property
-    def cot(self) -> np.ndarray:
-        return self.part(TokenKind.COT)
-
-    @property
-    def answer(self) -> np.ndarray:
-        return self.part(TokenKind.ANSWER)
 
     def __repr__(self) -> str:
         w = f", width={self.width}" if self.width is not None else ""
