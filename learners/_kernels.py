@@ -22,12 +22,14 @@ def _argmax(scores):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def position_class(rel, period, n_classes):
+def position_class(rel, period, classes, n_classes):
     """Weight block of the position ``rel`` tokens after its sequence start: ``rel % period`` when
-    ``period > 0`` (period 1: one shift-invariant block), else the absolute position, capped at the last
-    block (the paper's time-dependent form)."""
+    ``period > 0`` (period 1: one shift-invariant block), mapped through ``classes`` when that is not empty
+    (``classes[rel % period]``: several residues share a block, e.g. a trace's position classes), else the
+    absolute position, capped at the last block (the paper's time-dependent form)."""
     if period > 0:
-        return rel % period
+        r = rel % period
+        return classes[r] if classes.shape[0] > 0 else r
     return rel if rel < n_classes else n_classes - 1
 
 
@@ -68,11 +70,12 @@ def list_windows(seq_offsets, kinds, positions):
 
 
 @njit(cache=True, parallel=True)
-def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, classes, use, G, B):
     """Add ``X^T X`` to ``G`` (shape (n_chunks, C, D, D), upper triangle and diagonal only) and ``X^T Y``
     to ``B`` (shape (n_chunks, C, D, V)) over every training position, in the block of its position class
     (see :func:`position_class`); chunk ``c`` accumulates the sequences ``c::n_chunks``. ``D = k * V``.
-    Returns the number of windows.
+    A block reads only the offsets ``i`` with ``use[block, i] != 0`` (uint8, shape (C, k)): the others add
+    nothing. Returns the number of windows.
 
     X^T X is a sum of k^2 co-occurrence blocks; the block of one offset with itself is diagonal (one-hot),
     and the lower blocks mirror the upper ones, so only ``k (k + 1) / 2`` increments are made per window.
@@ -91,17 +94,20 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
                 if kinds[t] == 0:
                     continue
                 y = tokens[t]
-                cls = position_class(t - start, period, n_classes)
+                cls = position_class(t - start, period, classes, n_classes)
                 g = G[c, cls]
                 b = B[c, cls]
+                m = 0  # the used offsets' features, in offset order (upper form needs i < j)
                 for i in range(k):
-                    u = t - offs[i]
-                    feat[i] = i * V + (tokens[u] if u >= start else pad)
-                for i in range(k):
+                    if use[cls, i] != 0:
+                        u = t - offs[i]
+                        feat[m] = i * V + (tokens[u] if u >= start else pad)
+                        m += 1
+                for i in range(m):
                     fi = feat[i]
                     row = g[fi]
                     row[fi] += 1.0
-                    for j in range(i + 1, k):
+                    for j in range(i + 1, m):
                         row[feat[j]] += 1.0
                     b[fi, y] += 1.0
                 n += 1
@@ -110,8 +116,8 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
 
 
 @njit(cache=True, parallel=True)
-def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, out):
-    """``out[j] = argmax_v (bias[c, v] + sum_i W[c, i*V + tok_i, v])`` for the window before
+def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, classes, use, W, bias, out):
+    """``out[j] = argmax_v (bias[c, v] + sum_{i: use[c, i]} W[c, i*V + tok_i, v])`` for the window before
     ``positions[j]``, ``c`` its position class (ties go to the lowest id)."""
     n = positions.shape[0]
     k = offs.shape[0]
@@ -119,12 +125,14 @@ def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bia
     for j in prange(n):
         t = positions[j]
         start = sequence_start(seq_offsets, t)
-        cls = position_class(t - start, period, W.shape[0])
+        cls = position_class(t - start, period, classes, W.shape[0])
         Wc = W[cls]
         scores = empty_f64(n_out)
         scores[:] = bias[cls]
         # Row-wise accumulation (contiguous, vectorisable); per class the sum order is bias, offset 0, 1, ...
         for i in range(k):
+            if use[cls, i] == 0:
+                continue
             u = t - offs[i]
             row = Wc[i * V + (tokens[u] if u >= start else pad)]
             for v in range(n_out):
@@ -133,57 +141,71 @@ def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bia
 
 
 @njit(cache=True, nogil=True)
-def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, U, ubias, c0):
+def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, classes, use, W, bias, U, ubias, c0,
+                     margin, gaps):
     """One multiclass perceptron epoch over the training positions in the order of ``positions`` (the
-    caller shuffles that array in place: no separate order array); returns the number of mistakes.
+    caller shuffles that array in place: no separate order array); returns the number of updates.
 
-    On a mistake (predicted ``p`` != target ``y``) the rows of the window's features, in the block of the
-    position's class, gain +1 in column ``y`` and -1 in column ``p``; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
+    The rival is the best token other than the target ``y`` (lowest id among ties). An update happens on
+    a mistake (the argmax is not ``y``: the rival scores higher, or as high with a lower id) and, when
+    ``margin > 0``, also when ``y`` wins by less than ``margin``: the rows of the window's used features
+    (``use[c, i] != 0``), in the block ``c`` of the position's class, gain +1 in column ``y`` and -1 in
+    the rival's column; so does ``bias``. For the averaged perceptron, ``U``/``ubias`` accumulate
     ``c * update`` where ``c = c0 + index in this epoch`` (the averaged weights are ``W - U / c_end``).
-    Pass zero-size ``U`` to skip the averaging bookkeeping.
+    Pass zero-size ``U`` to skip the averaging bookkeeping. When ``gaps`` has one entry per position, it
+    receives each window's score gap ``score[y] - score[rival]`` before its update (inf with one output).
     """
     k = offs.shape[0]
     n_out = W.shape[2]
     feat = np.empty(k, dtype=np.int64)
     scores = np.empty(n_out)
     averaged = U.shape[0] > 0
-    mistakes = 0
+    updates = 0
     for idx in range(positions.shape[0]):
         t = positions[idx]
         start = sequence_start(seq_offsets, t)
-        for i in range(k):
-            u = t - offs[i]
-            feat[i] = i * V + (tokens[u] if u >= start else pad)
         y = tokens[t]
-        cls = position_class(t - start, period, W.shape[0])
+        cls = position_class(t - start, period, classes, W.shape[0])
+        m = 0
+        for i in range(k):
+            if use[cls, i] != 0:
+                u = t - offs[i]
+                feat[m] = i * V + (tokens[u] if u >= start else pad)
+                m += 1
         Wc = W[cls]
         bc = bias[cls]
         for v in range(n_out):
             scores[v] = bc[v]
-        for i in range(k):
+        for i in range(m):
             row = Wc[feat[i]]
             for v in range(n_out):
                 scores[v] += row[v]
-        best = _argmax(scores)
-        if best != y:
-            mistakes += 1
-            bc[y] += 1.0
-            bc[best] -= 1.0
-            for i in range(k):
-                Wc[feat[i], y] += 1.0
-                Wc[feat[i], best] -= 1.0
-            if averaged:
-                cc = c0 + idx
-                ubias[cls, y] += cc
-                ubias[cls, best] -= cc
-                for i in range(k):
-                    U[cls, feat[i], y] += cc
-                    U[cls, feat[i], best] -= cc
-    return mistakes
+        sy = scores[y]
+        scores[y] = -np.inf
+        rival = _argmax(scores)  # y only when y is the one output
+        gap = sy - scores[rival] if rival != y else np.inf
+        if gaps.shape[0] > 0:
+            gaps[idx] = gap
+        if rival == y or not (gap < 0.0 or (gap == 0.0 and rival < y) or gap < margin):
+            continue
+        updates += 1
+        bc[y] += 1.0
+        bc[rival] -= 1.0
+        for i in range(m):
+            Wc[feat[i], y] += 1.0
+            Wc[feat[i], rival] -= 1.0
+        if averaged:
+            cc = c0 + idx
+            ubias[cls, y] += cc
+            ubias[cls, rival] -= cc
+            for i in range(m):
+                U[cls, feat[i], y] += cc
+                U[cls, feat[i], rival] -= cc
+    return updates
 
 
 @njit(cache=True, parallel=True)
-def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new, out, out_len):
+def rollout(prompts, prompt_offsets, offs, V, pad, period, classes, use, W, bias, eos, max_new, out, out_len):
     """Greedy generation: for each prompt, append ``argmax`` tokens until ``eos`` (kept) or ``max_new``
     tokens. Sequence ``s`` is written to ``out[s, :out_len[s]]`` (prompt included); ``out`` has shape
     ``(n, max_prompt + max_new)``."""
@@ -199,11 +221,13 @@ def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new
         length = plen
         scores = empty_f64(n_out)
         for _ in range(max_new):
-            cls = position_class(length, period, W.shape[0])
+            cls = position_class(length, period, classes, W.shape[0])
             Wc = W[cls]
             for v in range(n_out):
                 scores[v] = bias[cls, v]
             for i in range(k):
+                if use[cls, i] == 0:
+                    continue
                 u = length - offs[i]
                 wrow = Wc[i * V + (row[u] if u >= 0 else pad)]
                 for v in range(n_out):

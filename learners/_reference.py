@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def position_class(rel, period, n_classes):
+def position_class(rel, period, classes, n_classes):
     """Reference of :func:`learners._kernels.position_class`."""
-    return rel % period if period > 0 else min(rel, n_classes - 1)
+    if period > 0:
+        return int(classes[rel % period]) if len(classes) else rel % period
+    return min(rel, n_classes - 1)
 
 
 def window_features(tokens, start, t, offs, V, pad, out):
@@ -35,15 +37,16 @@ def sequence_start(seq_offsets, t):
     return max(int(o) for o in seq_offsets if o <= t)
 
 
-def _dense_row(tokens, start, t, offs, V, pad):
+def _dense_row(tokens, start, t, offs, V, pad, used=None):
+    """The one-hot row of the window; offsets with ``used[i] == 0`` contribute nothing."""
     x = np.zeros(len(offs) * V)
     f = np.empty(len(offs), dtype=np.int64)
     window_features(tokens, start, t, offs, V, pad, f)
-    x[f] = 1.0
+    x[f if used is None else f[np.asarray(used) != 0]] = 1.0
     return x
 
 
-def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
+def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, classes, use, G, B):
     """Reference of :func:`learners._kernels.gram_accumulate`: dense one-hot rows, then the upper triangle
     (with the diagonal) of their outer products."""
     n_chunks = G.shape[0]
@@ -54,51 +57,63 @@ def gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, period, G, B):
         for t in range(start, seq_offsets[s + 1]):
             if kinds[t] == 0:
                 continue
-            x = _dense_row(tokens, start, t, offs, V, pad)
-            cls = position_class(t - start, period, G.shape[1])
+            cls = position_class(t - start, period, classes, G.shape[1])
+            x = _dense_row(tokens, start, t, offs, V, pad, use[cls])
             G[c, cls] += np.triu(np.outer(x, x))
             B[c, cls][:, tokens[t]] += x
             n += 1
     return n
 
 
-def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, out):
+def predict_windows(tokens, seq_offsets, positions, offs, V, pad, period, classes, use, W, bias, out):
     """Reference of :func:`learners._kernels.predict_windows`."""
     for j, t in enumerate(positions):
         start = sequence_start(seq_offsets, t)
-        c = position_class(t - start, period, W.shape[0])
-        out[j] = int(np.argmax(bias[c] + _dense_row(tokens, start, t, offs, V, pad) @ W[c]))
+        c = position_class(t - start, period, classes, W.shape[0])
+        out[j] = int(np.argmax(bias[c] + _dense_row(tokens, start, t, offs, V, pad, use[c]) @ W[c]))
 
 
-def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, W, bias, U, ubias, c0):
-    """Reference of :func:`learners._kernels.perceptron_epoch`."""
-    mistakes = 0
+def perceptron_epoch(tokens, seq_offsets, positions, offs, V, pad, period, classes, use, W, bias, U, ubias, c0,
+                     margin, gaps):
+    """Reference of :func:`learners._kernels.perceptron_epoch`: update on a mistake (the argmax is not the
+    target), or (``margin > 0``) when the target wins by less than ``margin`` over the best other token."""
+    updates = 0
     for idx, t in enumerate(positions):
         start = sequence_start(seq_offsets, t)
-        c = position_class(t - start, period, W.shape[0])
-        x = _dense_row(tokens, start, t, offs, V, pad)
+        c = position_class(t - start, period, classes, W.shape[0])
+        x = _dense_row(tokens, start, t, offs, V, pad, use[c])
         y = int(tokens[t])
-        p = int(np.argmax(bias[c] + x @ W[c]))
-        if p != y:
-            mistakes += 1
-            for M, mb, scale in ((W, bias, 1.0), (U, ubias, float(c0 + idx))):
-                if M.shape[0] == 0:
-                    continue
-                mb[c, y] += scale
-                mb[c, p] -= scale
-                M[c][:, y] += scale * x
-                M[c][:, p] -= scale * x
-    return mistakes
+        scores = bias[c] + x @ W[c]
+        if len(scores) < 2:
+            if len(gaps):
+                gaps[idx] = np.inf
+            continue
+        others = scores.copy()
+        others[y] = -np.inf
+        p = int(np.argmax(others))
+        if len(gaps):
+            gaps[idx] = scores[y] - others[p]
+        if int(np.argmax(scores)) == y and scores[y] - others[p] >= margin:
+            continue
+        updates += 1
+        for M, mb, scale in ((W, bias, 1.0), (U, ubias, float(c0 + idx))):
+            if M.shape[0] == 0:
+                continue
+            mb[c, y] += scale
+            mb[c, p] -= scale
+            M[c][:, y] += scale * x
+            M[c][:, p] -= scale * x
+    return updates
 
 
-def rollout(prompts, prompt_offsets, offs, V, pad, period, W, bias, eos, max_new, out, out_len):
+def rollout(prompts, prompt_offsets, offs, V, pad, period, classes, use, W, bias, eos, max_new, out, out_len):
     """Reference of :func:`learners._kernels.rollout`."""
     for s in range(len(prompt_offsets) - 1):
         seq = [int(x) for x in prompts[prompt_offsets[s]:prompt_offsets[s + 1]]]
         for _ in range(max_new):
             arr = np.array(seq, dtype=np.int64)
-            c = position_class(len(seq), period, W.shape[0])
-            nxt = int(np.argmax(bias[c] + _dense_row(arr, 0, len(seq), offs, V, pad) @ W[c]))
+            c = position_class(len(seq), period, classes, W.shape[0])
+            nxt = int(np.argmax(bias[c] + _dense_row(arr, 0, len(seq), offs, V, pad, use[c]) @ W[c]))
             seq.append(nxt)
             if nxt == eos:
                 break
@@ -112,7 +127,8 @@ def gram_shift(tokens, seq_offsets, first, offs, V, pad, pair_i, pair_j, group_s
     kinds = np.zeros(seq_offsets[-1], dtype=np.uint8)
     for s in range(len(seq_offsets) - 1):
         kinds[seq_offsets[s] + first[s]:seq_offsets[s + 1]] = 1
-    return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, 1, G[None, None], B[None, None])
+    return gram_accumulate(tokens, seq_offsets, kinds, offs, V, pad, 1, np.zeros(0, np.int64),
+                           np.ones((1, len(offs)), np.uint8), G[None, None], B[None, None])
 
 
 def suffix_starts(seq_offsets, kinds, first):

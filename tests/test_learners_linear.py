@@ -32,15 +32,27 @@ window_offsets = st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True
 periods = st.sampled_from([(1, 1), (2, 2), (3, 3), (0, 4)])  # (kernel period, number of classes)
 
 
-@given(token_data(), window_offsets, st.integers(1, 3), periods)
-def test_gram_kernel_equals_reference(data, offs, n_chunks, period):
+def draw_layout(draw, period, k):
+    """(kernel period, class map, number of blocks, use mask): the periodic forms may map residues to
+    shared blocks, and every block may read only some offsets."""
+    p, C = period
+    classes = np.zeros(0, np.int64)
+    if p > 0 and draw.draw(st.booleans()):
+        C = draw.draw(st.integers(1, p))
+        classes = np.array(draw.draw(st.lists(st.integers(0, C - 1), min_size=p, max_size=p)), np.int64)
+    use = np.array(draw.draw(st.lists(st.integers(0, 1), min_size=C * k, max_size=C * k)), np.uint8).reshape(C, k)
+    return p, classes, C, use
+
+
+@given(token_data(), window_offsets, st.integers(1, 3), periods, st.data())
+def test_gram_kernel_equals_reference(data, offs, n_chunks, period, draw):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
-    p, C = period
+    p, classes, C, use = draw_layout(draw, period, len(offs))
     out = []
     for impl, chunks in ((_kernels, n_chunks), (_reference, n_chunks)):
         G, B = np.zeros((chunks, C, D, D)), np.zeros((chunks, C, D, V))
-        n = impl.gram_accumulate(tokens, offsets, kinds, offs, V, 0, p, G, B)
+        n = impl.gram_accumulate(tokens, offsets, kinds, offs, V, 0, p, classes, use, G, B)
         out.append((n, G.sum(0), B.sum(0)))
     assert out[0][0] == out[1][0] == np.count_nonzero(kinds)
     np.testing.assert_array_equal(out[0][1], out[1][1])
@@ -51,7 +63,9 @@ def test_gram_kernel_equals_reference(data, offs, n_chunks, period):
 def test_predict_and_perceptron_kernels_equal_references(data, offs, period, draw):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
-    p, C = period
+    p, classes, C, use = draw_layout(draw, period, len(offs))
+    margin = draw.draw(st.sampled_from([0.0, 0.5, 3.0]))
+    with_gaps = draw.draw(st.booleans())
     # Integer weights: sums are exact, so argmax ties break identically.
     W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=C * D * V, max_size=C * D * V)),
                  float).reshape(C, D, V)
@@ -62,11 +76,13 @@ def test_predict_and_perceptron_kernels_equal_references(data, offs, period, dra
         pos = np.empty(n, np.int64)
         impl.list_windows(offsets, kinds, pos)
         pred = np.empty(n, np.int32)
-        impl.predict_windows(tokens, offsets, pos, offs, V, 0, p, W, bias, pred)
+        impl.predict_windows(tokens, offsets, pos, offs, V, 0, p, classes, use, W, bias, pred)
         W2, b2, U, ub = W.copy(), bias.copy(), np.zeros_like(W), np.zeros((C, V))
         order = pos[::-1].copy()
-        m = impl.perceptron_epoch(tokens, offsets, order, offs, V, 0, p, W2, b2, U, ub, 1)
-        res.append((pos, pred, m, W2, b2, U, ub))
+        gaps = np.zeros(len(order) if with_gaps else 0)
+        m = impl.perceptron_epoch(tokens, offsets, order, offs, V, 0, p, classes, use, W2, b2, U, ub, 1, margin,
+                                  gaps)
+        res.append((pos, pred, m, W2, b2, U, ub, gaps))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
 
@@ -75,7 +91,7 @@ def test_predict_and_perceptron_kernels_equal_references(data, offs, period, dra
 def test_rollout_kernel_equals_reference(data, offs, max_new, period, draw):
     tokens, offsets, kinds, V = data
     D = len(offs) * V
-    p, C = period
+    p, classes, C, use = draw_layout(draw, period, len(offs))
     W = np.array(draw.draw(st.lists(st.integers(-3, 3), min_size=C * D * V, max_size=C * D * V)),
                  float).reshape(C, D, V)
     bias = np.zeros((C, V))
@@ -84,7 +100,7 @@ def test_rollout_kernel_equals_reference(data, offs, max_new, period, draw):
     for impl in (_kernels, _reference):
         out = np.zeros((len(offsets) - 1, max(width, 1)), np.int32)
         out_len = np.zeros(len(offsets) - 1, np.int64)
-        impl.rollout(tokens, offsets, offs, V, 0, p, W, bias, 1, max_new, out, out_len)
+        impl.rollout(tokens, offsets, offs, V, 0, p, classes, use, W, bias, 1, max_new, out, out_len)
         outs.append((out, out_len))
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     for s, L in enumerate(outs[0][1]):
@@ -310,3 +326,89 @@ def test_cg_solver_equals_cholesky(fit_intercept):
         cg.partial_fit(seqs)
     with pytest.raises(LearnerError, match="'solver'"):
         LeastSquaresAR(solver="qr").fit(seqs)
+
+
+# ------------------------------------------------------------------ position classes, class offsets, compact
+def _class_sequences(n, rng):
+    """Period-4 sequences ``a a f(a) f(a) a a f(a) f(a) ...``: residue 0 repeats the token 4 back, residue 1
+    the token 1 back, and residues 2 and 3 (one shared block) read ``a`` 2 or 3 back."""
+    out = []
+    for _ in range(n):
+        a = int(rng.integers(1, 4))
+        out.append(np.array([a, a, 4 + a % 3, 4 + a % 3] * int(rng.integers(2, 5)), dtype=np.int32))
+    return out
+
+
+@pytest.mark.parametrize("model", [PerceptronAR(random_state=0), LeastSquaresAR(alpha=1e-3)])
+def test_class_offsets_restrict_each_block_to_its_offsets(model):
+    rng = np.random.default_rng(0)
+    train = _class_sequences(30, rng)
+    classes, class_offsets = (0, 1, 2, 2), ((4,), (1,), (2, 3))
+    m = clone(model).set_params(period=4, classes=classes, class_offsets=class_offsets).fit(train)
+    assert m.coef_.shape[0] == 3 and m.offsets_.tolist() == [1, 2, 3, 4]
+    np.testing.assert_array_equal(m.use_, [[0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 1, 0]])
+    V = m.vocab_size_
+    for c, offs in enumerate(class_offsets):
+        for i, o in enumerate(m.offsets_):
+            if o not in offs:  # a block never learns from the offsets it does not read
+                assert not m.coef_[c, i * V:(i + 1) * V].any()
+    test = _class_sequences(10, rng)
+    assert m.score(train) == 1.0 and m.score(test) == 1.0
+    assert clone(m).get_params()["class_offsets"] == class_offsets
+
+
+def test_class_offsets_save_load_and_bad_values(tmp_path):
+    train = _class_sequences(20, np.random.default_rng(1))
+    m = PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((4,), (1,), (2, 3)), compact=True,
+                     margin=2.0, random_state=0).fit(train)
+    m2 = load_model(m.save(tmp_path / "m.npz"))
+    assert m2.get_params() == m.get_params()
+    np.testing.assert_array_equal(m2.predict(train), m.predict(train))
+    np.testing.assert_array_equal(m2.use_, m.use_)
+    np.testing.assert_array_equal(m2.token_ids_, m.token_ids_)
+    with pytest.raises(LearnerError, match="'classes' parameter of PerceptronAR must be a sequence of period=4"):
+        PerceptronAR(period=4, classes=(0, 1)).fit(train)
+    with pytest.raises(LearnerError, match="'period' parameter of PerceptronAR must be an int when 'classes'"):
+        PerceptronAR(period=None, classes=(0, 1)).fit(train)
+    with pytest.raises(LearnerError, match="'class_offsets' parameter of PerceptronAR must be a sequence of 3"):
+        PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((1,), (2,))).fit(train)
+    with pytest.raises(LearnerError, match="'class_offsets'"):
+        PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((1,), (0,), (2,))).fit(train)
+    with pytest.raises(LearnerError, match="'margin' parameter of PerceptronAR must be a float in \\[0, inf\\)"):
+        PerceptronAR(margin=-1).fit(train)
+
+
+@pytest.mark.parametrize("model", [PerceptronAR(window=2, random_state=0), LeastSquaresAR(window=2, alpha=1e-3)])
+def test_compact_weights_cover_only_seen_tokens(model):
+    """compact=True: weights over the seen tokens (plus one id for the others); predictions and rollouts in
+    vocabulary ids; an unseen token in a prompt is read as 'unseen', never emitted."""
+    V = 50
+    train = [np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], dtype=np.int32)] * 3 + [np.array([V - 1], dtype=np.int32)]
+    full = clone(model).fit(train)
+    small = clone(model).set_params(compact=True).fit(train)
+    assert small.token_ids_.tolist() == [0, 1, 2, 3, V - 1]
+    assert small.coef_.shape == (1, 2 * 6, 5) and full.coef_.shape == (1, 2 * V, V)
+    np.testing.assert_array_equal(small.predict(train), full.predict(train))
+    assert small.generate([[1, 2]], max_new_tokens=4)[0].tolist() == [1, 2, 3, 1, 2, 3]
+    out = small.generate([[7, 2]], max_new_tokens=3)[0]          # 7 was never seen
+    assert out[0] == 7 and set(out[1:].tolist()) <= set(small.token_ids_.tolist())
+
+
+@pytest.mark.parametrize("shrinking", [False, True])
+def test_margin_perceptron_leaves_a_margin_on_every_training_position(shrinking):
+    """Converged means a full pass without update, so every window has the margin, shrinking or not."""
+    train = counter_sequences(20, np.random.default_rng(6))
+    m = PerceptronAR(window=2, margin=5.0, averaged=False, shrinking=shrinking, random_state=0).fit(train)
+    assert m.converged_ and m.weights_ == "last" and m.mistakes_[-1] == 0
+    seqs = as_sequences(train)
+    pos = np.flatnonzero(seqs.kinds)
+    starts = np.repeat(seqs.offsets[:-1], np.diff(seqs.offsets))[pos]
+    V = m.vocab_size_
+    scores = np.tile(m.intercept_[0], (len(pos), 1))
+    for i, o in enumerate(m.offsets_):
+        tok = np.where(pos - o >= starts, seqs.tokens[np.maximum(pos - o, 0)], 0)
+        scores += m.coef_[0][i * V + tok]
+    y = seqs.tokens[pos]
+    top = scores[np.arange(len(pos)), y]
+    scores[np.arange(len(pos)), y] = -np.inf
+    assert (top - scores.max(axis=1) >= 5.0).all()

@@ -1,0 +1,52 @@
+"""proofs_checks.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
+operands, the MLP with a CoT beats the same MLP without one, and the table, JSON and plots are written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from proofs_checks.multiplication import main, run_multiplication
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("multiplication")
+    return run_multiplication(quick=True, out_dir=out, verbose=0), out
+
+
+def test_local_cot_linear_learner_is_exact(quick):
+    result, _ = quick
+    assert result.checks["local_cot_linear_exact"]["passed"], result.table()
+    assert result.checks["local_cot_linear_longer"]["passed"], result.table()
+    add = [r for r in result.rows if r.format == "add-local"]
+    assert add and all(r.exact_match == 1.0 for r in add)
+
+
+def test_mlp_with_cot_beats_the_no_cot_baseline(quick):
+    result, _ = quick
+    assert result.checks["mlp_cot_beats_nocot"]["passed"], result.table()
+
+
+def test_table_rows_and_files(quick):
+    result, out = quick
+    assert {(r.format, r.model) for r in result.rows} >= {
+        ("mul-paper", "mlp"), ("mul-paper", "perceptron"), ("mul-nocot", "mlp"), ("mul-nocot", "perceptron"),
+        ("mul-local", "mlp"), ("mul-local", "perceptron"), ("add-local", "perceptron")}
+    for r in result.rows:
+        assert len(r.per_digit) == (r.digits + 1 if r.format == "add-local" else 2 * r.digits)
+        assert 0.0 <= r.exact_match <= 1.0 and r.parameters > 0 and r.train_time >= 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["multiplication.json", "multiplication.txt"] + [
+        f"{stem}.{ext}" for stem in ("accuracy_vs_examples", "per_digit_accuracy", "length_generalisation")
+        for ext in ("png", "svg")])
+    data = json.loads((out / "multiplication.json").read_text())
+    assert len(data["rows"]) == len(result.rows) and data["checks"] == result.checks
+    assert "mul-local" in (out / "multiplication.txt").read_text()
+    assert all(pts for key, pts in result.curves.items())
+
+
+def test_cli_runs_one_format(tmp_path, capsys):
+    assert main(["--quick", "--formats", "add-local", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "add-local" in capsys.readouterr().out
