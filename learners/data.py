@@ -138,3 +138,11 @@ def _check(s: Sequences, owner: str) -> None:
             pos = int(np.flatnonzero((s.tokens < 0) | (s.tokens >= s.vocab_size))[0])
             raise LearnerError(f"{owner}: token {int(s.tokens[pos])} at position {pos} is outside the "
                                f"vocabulary [0, {s.vocab_size}).")
+
+
+def eos_id(vocabulary: Any) -> int:
+    """The id of ``<eos>`` in ``vocabulary``, or -1 when there is none (generation then runs for exactly
+    ``max_new_tokens``)."""
+    if vocabulary is not None and "<eos>" in vocabulary:
+        return int(vocabulary.id("<eos>"))
+    return -1

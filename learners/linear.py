@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from tmsim.atomic import atomic_write
+
 from . import _kernels, _reference
-from .data import Sequences, as_sequences
+from .data import Sequences, as_sequences, eos_id
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 
 __all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
@@ -287,10 +288,7 @@ class _LinearAR(BaseEstimator):
                 for s in range(len(plist))]
 
     def _eos_id(self) -> int:
-        voc = getattr(self, "vocabulary_", None)
-        if voc is not None and "<eos>" in voc:
-            return int(voc.id("<eos>"))
-        return -1  # no end token: generate exactly max_new_tokens
+        return eos_id(getattr(self, "vocabulary_", None))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> Path:
@@ -305,22 +303,11 @@ class _LinearAR(BaseEstimator):
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_,
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                offs, _, _, _, classes, use = self._kernel_args()
-                extra = {} if getattr(self, "token_ids_", None) is None else {"token_ids": self.token_ids_}
-                np.savez(f, coef=self.coef_, intercept=self.intercept_, offsets=offs, use=use,
-                         kernel_classes=classes, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                         **extra)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        offs, _, _, _, classes, use = self._kernel_args()
+        extra = {} if getattr(self, "token_ids_", None) is None else {"token_ids": self.token_ids_}
+        return atomic_write(path, lambda f: np.savez(
+            f, coef=self.coef_, intercept=self.intercept_, offsets=offs, use=use, kernel_classes=classes,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **extra))
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,7 +19,6 @@ import math
 import numbers
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,7 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from .data import Sequences, as_sequences
+from tmsim.atomic import atomic_write
+
+from .data import Sequences, as_sequences, eos_id
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 
 __all__ = ["MLPAR", "load_model"]
@@ -954,10 +955,7 @@ class MLPAR(BaseEstimator):
         return [out[s, :cur[s]].copy() for s in range(n)]
 
     def _eos_id(self) -> int:
-        voc = getattr(self, "vocabulary_", None)
-        if voc is not None and "<eos>" in voc:
-            return int(voc.id("<eos>"))
-        return -1  # no end token: generate exactly max_new_tokens
+        return eos_id(getattr(self, "vocabulary_", None))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> Path:
@@ -982,19 +980,8 @@ class MLPAR(BaseEstimator):
                        "validation_loss": self.validation_loss_, "validation_accuracy": self.validation_accuracy_,
                        "best_epoch": self.best_epoch_},
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, theta=self._P.theta, offsets=self.offsets_,
-                         meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        return atomic_write(path, lambda f: np.savez(f, theta=self._P.theta, offsets=self.offsets_,
+                                                     meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "MLPAR":

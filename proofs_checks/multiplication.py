@@ -34,13 +34,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from tmsim.atomic import atomic_write
 
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from learners.tasks import Task, get_task
@@ -447,18 +448,7 @@ def run_multiplication(quick: bool = True, *, out_dir: str | os.PathLike | None 
 
 # ---------------------------------------------------------------------------------------------- outputs
 def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, write, mode)
 
 
 def write_outputs(result: MultiplicationResult, out_dir: str | os.PathLike, *, plots: bool = True) -> list[str]:

@@ -29,7 +29,9 @@ QUICK = [
     ("copy", (1, 8), (9, 16), 50),                  # 25: 83% / 81%
     ("binary-addition", (3, 8), (9, 16), 800),      # 400: 99% / 94%; fit 17 s
 ]
-SLOW = []  # binary-multiplication: being measured
+# Not exact, so not asserted (reported in README, "Learned emulation"): binary-multiplication, lengths 3-10
+# -> 11-12, 1600 traces (fit 21 min): 100% held-out exact, 93% exact on longer inputs (the 7 failures: the head
+# in state clean two cells from the left boundary, a context the short runs reach too rarely).
 # Random machines (learners.experiments.random_halting_machine(seed)), lengths 1-8 and 9-16.
 RANDOM = [(0, 200), (1, 50), (2, 100), (3, 100), (4, 25)]
 

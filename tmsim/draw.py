@@ -16,13 +16,12 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import ParameterError, check_int
 from .machine import Machine, Move
 from .simulate import configurations
@@ -507,15 +506,4 @@ def _check_out(out: str | os.PathLike | None, owner: str) -> str | None:
 
 def _save(fig: "Figure", out: str | os.PathLike, fmt: str | None) -> None:
     """Write ``fig`` to ``out`` atomically: readers see the old file or the whole new one, never a part."""
-    path = os.fspath(out)
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt, dpi=_DPI)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; an image is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(out, lambda f: fig.savefig(f, format=fmt, dpi=_DPI), fsync=False)
