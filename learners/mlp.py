@@ -288,6 +288,8 @@ class MLPAR(BaseEstimator):
         Training positions per epoch.
     loss_curve_ : list of float
         Mean training loss per epoch.
+    running_loss_ : float
+        Mean training loss of the current epoch so far (what a mid-epoch callback sees).
     validation_loss_, validation_accuracy_ : list of float
         Per epoch (empty without validation).
     best_epoch_ : int or None
@@ -751,6 +753,7 @@ class MLPAR(BaseEstimator):
                     ep_loss += loss * n
                     ep_right += right
                     ep_n += n
+                    self.running_loss_ = ep_loss / max(ep_n, 1)
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(loss=f"{ep_loss / max(ep_n, 1):.4f}", acc=f"{ep_right / max(ep_n, 1):.4f}",

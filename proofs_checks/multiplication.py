@@ -315,7 +315,7 @@ def _fit(kind: str, task: Task, plan: FormatPlan, cfg: MultiplicationConfig, tra
     def on_epoch(m, epoch):
         s = _rollout_scores(m, task, curve_test)
         points.append((processed(m), s["exact_match"]))
-        _log(verbose, f"  {key}: epoch {epoch:.2f}, train loss {m.loss_curve_[-1] if m.loss_curve_ else float('nan'):.4f}"
+        _log(verbose, f"  {key}: epoch {epoch:.2f}, train loss {getattr(m, 'running_loss_', float('nan')):.4f}"
                       f", held-out exact {s['exact_match']:.3f}, per-digit "
                       f"{' '.join(f'{x:.2f}' for x in reversed(s['per_digit']))} ({time.perf_counter() - start:.0f}s)")
 

@@ -90,6 +90,7 @@ def test_learns_a_pattern_and_rolls_it_out():
     ev = evaluate(m, seqs)
     assert ev.exact_match == 1.0
     assert m.loss_curve_[-1] < m.loss_curve_[0]
+    assert m.running_loss_ == pytest.approx(m.loss_curve_[-1])  # at the end of an epoch: its mean loss
 
 
 @pytest.mark.parametrize("params", [dict(context="window", window=3), dict(context="causal"),
