@@ -1,0 +1,3 @@
+"""Check modules: importing this package registers every check, in report order."""
+
+from . import emulation  # noqa: F401
