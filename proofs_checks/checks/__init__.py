@@ -1,3 +1,4 @@
 """Check modules: importing this package registers every check, in report order."""
 
 from . import emulation  # noqa: F401
+from . import parity  # noqa: F401
