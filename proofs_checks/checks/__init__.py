@@ -2,3 +2,4 @@
 
 from . import emulation  # noqa: F401
 from . import parity  # noqa: F401
+from . import samples  # noqa: F401
