@@ -3,3 +3,5 @@
 from . import emulation  # noqa: F401
 from . import parity  # noqa: F401
 from . import samples  # noqa: F401
+from . import rollout  # noqa: F401
+from . import arithmetic  # noqa: F401
