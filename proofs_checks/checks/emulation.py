@@ -32,10 +32,12 @@ def _machine(spec: str):
 def _inputs(machine, entry, lengths: tuple[int, int], n: int, seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
     out = []
+    if entry is not None:  # only the lengths the entry's language has words of (a+b has none of length 0)
+        ok = [m for m in range(lengths[0], lengths[1] + 1) if entry.language.count(m) > 0]
     for _ in range(n):
         m = int(rng.integers(lengths[0], lengths[1] + 1))
         if entry is not None:
-            out.append(entry.sample(m, rng))
+            out.append(entry.sample(int(rng.choice(ok)), rng))
         else:
             syms = list(machine.input_symbols)
             out.append("".join(rng.choice(syms, size=m)) if m else "")
