@@ -1,7 +1,8 @@
-"""``python -m proofs_checks``: the ``proofs-checks`` CLI."""
+"""CLI entry point: ``python -m proofs_checks`` (the ``proofs-checks`` command)."""
 
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
