@@ -23,10 +23,10 @@ Examples
 >>> from proofs_checks.tasks_parity import ParityTask
 >>> task = ParityTask(n=8, fmt="count", random_state=0)
 >>> task.subset, task.cot_length
-((0, 2, 4, 5), 4)
+((2, 3, 4, 6), 4)
 >>> data = task.sample(2, random_state=1)
 >>> data.sequence(0).tolist(), data.kinds[:13].tolist()
-([2, 1, 2, 2, 1, 2, 1, 1, 3, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+([2, 2, 1, 1, 2, 2, 1, 2, 3, 1, 1, 1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
 >>> ParityTask(n=16, fmt="chain", k=3, random_state=0).cot_length
 4
 """

@@ -176,8 +176,9 @@ class LearnedConfig:
     offsets); an int k replaces it with a plain window of offsets 1..k that cannot see the row above (the
     negative control: the check must then fail)."""
 
-    machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:unary-addition", "zoo:palindrome",
-                                 "zoo:copy", "random:0", "random:1")
+    # unary-addition is left out: lengths 1-8 hold only 36 well-formed inputs, too few for 100 held-out ones.
+    machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "zoo:copy", "random:0",
+                                 "random:1")
     train_lengths: tuple[int, int] = (1, 8)
     test_lengths: tuple[int, int] = (9, 16)
     n_train_grid: tuple[int, ...] = (25, 50, 100, 200, 400)
