@@ -25,7 +25,7 @@ def _runner(args):
     from .sweep import SweepRunner
 
     return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
-                       progress=not args.quiet and sys.stderr.isatty())
+                       progress=not args.quiet)
 
 
 def _add_exec(p: argparse.ArgumentParser) -> None:

@@ -89,6 +89,8 @@ class SweepRunner:
         A tqdm progress bar per sweep (on stderr).
     version : str
         Mixed into every cache key: bump it to invalidate the cache.
+    connect_timeout : float, default 10
+        Seconds to wait for the Dask scheduler before giving up with a :class:`CheckError`.
 
     Attributes
     ----------
@@ -101,6 +103,7 @@ class SweepRunner:
     scheduler: Any = None
     progress: bool = True
     version: str = "1"
+    connect_timeout: float = 10.0
     computed: int = 0
     cached: int = 0
 
@@ -201,8 +204,8 @@ class SweepRunner:
 
         own = not hasattr(self.scheduler, "submit")
         try:
-            client = Client(self.scheduler, timeout="10s") if own else self.scheduler
-        except OSError as e:
+            client = Client(self.scheduler, timeout=f"{self.connect_timeout}s") if own else self.scheduler
+        except (OSError, ValueError) as e:
             raise CheckError(f"The 'scheduler' parameter: cannot reach a Dask scheduler at {self.scheduler!r} "
                              f"({e}).") from None
         try:

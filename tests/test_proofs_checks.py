@@ -278,6 +278,12 @@ def test_sweep_and_a_check_on_a_dask_cluster(capsys):
     assert out["name"] == "parity-k-sparse" and out["passed"] is True
 
 
+def test_an_unreachable_scheduler_is_a_clear_error():
+    runner = SweepRunner(scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=1.0)
+    with pytest.raises(CheckError, match="cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'"):
+        runner.map(_demo_task, grid(a=[1], b=[2]))
+
+
 # ---------------------------------------------------------------------------------------------- report and CLI
 def _broken(monkeypatch, name: str, **fields):
     """Make the quick preset of ``name`` a broken input (so the CLI must report a failure)."""
