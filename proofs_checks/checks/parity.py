@@ -317,8 +317,9 @@ def _fig_ksamples(rows, cfg):
             continue
         ax.errorbar(ns, [np.mean(by[v]) for v in ns], yerr=[np.std(by[v]) for v in ns], fmt="o-", color=f"C{i}",
                     label=f"k={k}: samples to identify a step (mean, sd)")
-        ax.plot(ns, [evaluate_bound(PARITY_STEP_SAMPLES, n=v + v // 2, k=k, delta=cfg.delta) for v in ns], "--",
-                color=f"C{i}", lw=1, label=f"k={k}: k log2 p + log2(1/delta)")
+        p = {v: max(s["context"] for r in rows if r["k"] == k and r["n"] == v for s in r["steps"]) for v in ns}
+        ax.plot(ns, [evaluate_bound(PARITY_STEP_SAMPLES, n=p[v], k=k, delta=cfg.delta) for v in ns], "--",
+                color=f"C{i}", lw=1, label=f"k={k}: k log2 p + log2(1/delta), p = largest context")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("n (input bits)")
     ax.set_ylabel("samples")
