@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bounds import PAC_TO_AR, evaluate_bound
+from ..bounds import PAC_TO_AR, encoding_length_formulas, evaluate_bound
 from ..plots import new_figure
 from ..registry import Outcome, register
 
@@ -154,7 +154,12 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
                                        else f"> {max(cfg.n_train_grid)}") for k, v in curve.items()},
                 "ci95": {k: v["ci95"] for k, v in curve.items() if np.isfinite(v["samples_needed_mean"])},
                 "mean_trace_length": {k: round(v["mean_length"], 1) for k, v in curve.items()}}
-    bound = {"pac_to_ar": str(PAC_TO_AR),
+    from tmsim.datasets.generate import resolve_machine
+
+    machine = resolve_machine(cfg.machine, owner="length-vs-samples")[0]
+    bound = {"length_formula": {_label(e): str(f) for e, f in
+                                encoding_length_formulas(machine, cfg.encodings).items()},
+             "pac_to_ar": str(PAC_TO_AR),
              "pac_to_ar_values": {k: f"{v['pac_to_ar_bound']:.3g}" for k, v in curve.items()},
              "note": "d = weights a position reads, eps = 1 - threshold, delta = 0.05, T = CoT tokens + 1"}
     fmt = ", ".join(f"{k}: {measured['samples_needed'][k]}" for k in curve)
