@@ -44,6 +44,22 @@ def test_bad_names_presets_and_fields_are_clear_errors():
         get_check("parity-k-sparse").config("quick", nss=(8,))
 
 
+def test_same_config_same_result_and_preset_names():
+    check = get_check("parity-k-sparse")
+    cfg = check.config("quick", ns=(8, 16, 24), seeds=(0,))
+    a, b = check.run(cfg), check.run(cfg)
+
+    def strip(x):  # wall-clock times are the only thing allowed to differ
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if "seconds" not in k}
+        return [strip(v) for v in x] if isinstance(x, list) else x
+
+    assert json.dumps(strip(a.to_dict()), sort_keys=True) == json.dumps(strip(b.to_dict()), sort_keys=True)
+    assert a.preset == "custom" and check.run(check.config("quick")).preset == "quick"
+    with pytest.raises(CheckError, match="config must be a preset name or a KSparseConfig"):
+        check.run(get_check("parity-log-length").config("quick"))
+
+
 # ---------------------------------------------------------------------------------------------- the checks
 def _assert_result(r, passed: bool):
     assert r.passed is passed, r.verdict
