@@ -84,7 +84,8 @@ class SamplesConfig:
     """``machine`` (``zoo:NAME``) on inputs of ``lengths``; every encoding of ``encodings`` (``NO_COT`` is
     the final configuration written at once) with ``n_train_grid`` training traces and ``seeds``; exact match
     on ``n_test`` held-out inputs; ``threshold`` the exact match that counts as learned; ``n_boot``
-    bootstrap resamples of the seeds. ``shuffle_cot``: permute the CoT tokens (the negative control)."""
+    bootstrap resamples of the seeds; ``stop_when_reached``: train an (encoding, seed) pair on no larger size
+    once it reached the threshold. ``shuffle_cot``: permute the CoT tokens (the negative control)."""
 
     machine: str = "zoo:binary-addition"
     lengths: tuple[int, int] = (3, 9)
@@ -96,6 +97,7 @@ class SamplesConfig:
     threshold: float = 0.99
     max_iter: int = 200
     n_boot: int = 1000
+    stop_when_reached: bool = True
     shuffle_cot: bool = False
 
 
@@ -121,10 +123,20 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     from ..sweep import grid
 
-    points = grid(machine=[cfg.machine], encoding=list(cfg.encodings), n_train=list(cfg.n_train_grid),
-                  seed=list(cfg.seeds), lengths=[list(cfg.lengths)], n_test=[cfg.n_test], max_iter=[cfg.max_iter],
-                  shuffle_cot=[cfg.shuffle_cot])
-    rows = runner.map(samples_task, points, desc="length-vs-samples")
+    # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:
+    # the samples needed are the first size that reaches it, so larger sizes of a pair that got there are
+    # not trained (with stop_when_reached; the long gate traces would otherwise dominate the run).
+    rows: list = []
+    pending = [(e, s) for e in cfg.encodings for s in cfg.seeds]
+    for n in sorted(cfg.n_train_grid):
+        points = [dict(machine=cfg.machine, encoding=e, n_train=n, seed=s, lengths=list(cfg.lengths),
+                       n_test=cfg.n_test, max_iter=cfg.max_iter, shuffle_cot=cfg.shuffle_cot) for e, s in pending]
+        done = runner.map(samples_task, points, desc=f"length-vs-samples n={n}")
+        rows += done
+        if cfg.stop_when_reached:
+            pending = [(r["encoding"], r["seed"]) for r in done if r["exact_match"] < cfg.threshold]
+        if not pending:
+            break
     rng = np.random.default_rng(0)
     curve = {}
     for enc in cfg.encodings:
@@ -196,13 +208,13 @@ def _fig_curve(curve, cfg):
 def _fig_exact(rows, cfg):
     fig, ax = new_figure()
     for i, enc in enumerate(cfg.encodings):
-        xs = sorted(cfg.n_train_grid)
+        xs = [n for n in sorted(cfg.n_train_grid) if any(r["encoding"] == enc and r["n_train"] == n for r in rows)]
         ys = [np.mean([r["exact_match"] for r in rows if r["encoding"] == enc and r["n_train"] == n]) for n in xs]
         ax.plot(xs, ys, "o-", color=f"C{i}", label=_label(enc))
     ax.axhline(cfg.threshold, ls=":", c="k", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("training traces")
-    ax.set_ylabel("held-out exact match (mean over seeds)")
+    ax.set_ylabel("held-out exact match (mean over the seeds still training)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"Exact match vs training traces per encoding ({cfg.machine})")
     ax.legend(fontsize=7)
