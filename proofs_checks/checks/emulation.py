@@ -140,12 +140,15 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
 
 
 def _fig_lengths(rows):
+    from matplotlib import colormaps
+
     fig, ax = new_figure()
-    for r in rows:
+    colors = colormaps["tab20"]  # up to 20 (machine, encoding) rows without a repeated colour
+    for i, r in enumerate(rows):
         s = np.asarray(r["steps"])
         o = np.argsort(s)
-        line, = ax.plot(s[o], np.asarray(r["formula"])[o], "-", lw=1, alpha=0.7)
-        ax.plot(s, r["lengths"], "o", ms=3, color=line.get_color(), label=f"{r['machine']} / {r['encoding']}")
+        ax.plot(s[o], np.asarray(r["formula"])[o], "-", lw=1, alpha=0.7, color=colors(i % 20))
+        ax.plot(s, r["lengths"], "o", ms=3, color=colors(i % 20), label=f"{r['machine']} / {r['encoding']}")
     ax.set_xlabel("steps T of the run")
     ax.set_ylabel("trace length (tokens); line: sympy length formula")
     ax.set_yscale("log")
