@@ -1,10 +1,33 @@
 """Checks: the paper's claims as runnable experiments with verdicts, tables and plots (the last step of the
 pipeline: machine -> ... -> learner -> evaluation -> check -> plot).
 
+- :func:`list_checks`, :func:`get_check` (:mod:`proofs_checks.registry`): every claim as a :class:`Check`
+  with a claim, a theorem, ``quick``/``full`` presets and a ``run()`` returning a :class:`CheckResult`.
+- :func:`run_report` / :func:`write_report` (:mod:`proofs_checks.report`): every check, one report
+  (Markdown, HTML, PNG/SVG figures, ``results.json``); the ``proofs-checks`` CLI (:mod:`proofs_checks.cli`).
+- :class:`SweepRunner` (:mod:`proofs_checks.sweep`): grids of independent tasks on joblib or Dask, cached.
+- :mod:`proofs_checks.bounds`: the theory's formulas in sympy; :func:`fit_growth` judges growth classes.
+- :class:`ParityTask` (:mod:`proofs_checks.tasks_parity`): parity with the counting CoT, without, or as a
+  chain of k-XOR steps.
 - :func:`run_multiplication` (:mod:`proofs_checks.multiplication`): the paper's 4-digit multiplication
   experiment -- an MLP and the linear learners on the paper's CoT, without CoT and on our local CoTs.
+
+Examples
+--------
+>>> from proofs_checks import get_check
+>>> result = get_check("parity-k-sparse").run("quick", ns=(8, 16, 24), ks=(2,), seeds=(0,))
+>>> result.passed, result.measured["growth_fit_k2"]
+(True, 'n')
 """
 
+from .bounds import fit_growth
+from .errors import CheckError
 from .multiplication import MultiplicationConfig, MultiplicationResult, run_multiplication
+from .registry import Check, CheckResult, get_check, list_checks
+from .report import run_report, write_report
+from .sweep import SweepRunner
+from .tasks_parity import ParityTask
 
-__all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult"]
+__all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult", "Check", "CheckResult",
+           "get_check", "list_checks", "run_report", "write_report", "SweepRunner", "ParityTask", "fit_growth",
+           "CheckError"]

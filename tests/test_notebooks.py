@@ -20,4 +20,6 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
 
 
 def test_there_are_notebooks():
-    assert NOTEBOOKS
+    names = {p.name for p in NOTEBOOKS}
+    assert {"01_tmsim_quickstart.py", "02_parity_length_complexity.py", "03_length_vs_samples.py",
+            "04_multiplication.py"} <= names

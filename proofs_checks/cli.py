@@ -1,0 +1,116 @@
+"""Check -> CLI: ``proofs-checks list | run NAME | report`` over the registry, the sweep runner and the report
+writer. Exit status 0 when every check run passes, 1 when one fails, 2 on bad input (one line
+``proofs-checks: error: ...``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .errors import CheckError
+
+__all__ = ["main"]
+
+PROG = "proofs-checks"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit code 2, as the other CLIs of the toolkit
+        raise CheckError(message)
+
+
+def _runner(args):
+    from .sweep import SweepRunner
+
+    return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
+                       progress=not args.quiet)
+
+
+def _add_exec(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="the quick preset (minutes; default: full)")
+    p.add_argument("--preset", default=None, help="a preset by name (quick or full); overrides --quick")
+    p.add_argument("--jobs", type=int, default=2, help="joblib workers for the sweeps (default: %(default)s)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache finished sweep tasks here; a rerun resumes an interrupted sweep")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the sweeps on this Dask distributed scheduler instead of joblib")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog=PROG, description="The paper's claims as runnable checks: verdicts, figures and a report.")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("list", help="list the checks")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("run", help="run one check")
+    p.add_argument("name")
+    _add_exec(p)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--out", default=None, metavar="DIR", help="also write the figures (PNG, SVG) and result.json")
+    p = sub.add_parser("report", help="run every check and write report.md, report.html, figures, results.json")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--checks", default=None, help="comma-separated check names (default: all)")
+    _add_exec(p)
+    return ap
+
+
+def _preset(args) -> str:
+    return args.preset if args.preset is not None else ("quick" if args.quick else "full")
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from .registry import get_check, jsonable, list_checks
+    from .report import atomic_write, check_out_dir, run_report, write_figures
+
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        names = list_checks()
+        if args.json:
+            print(json.dumps([{"name": n, "claim": get_check(n).claim, "theorem": get_check(n).theorem,
+                               "presets": list(get_check(n).presets)} for n in names], indent=1))
+        else:
+            for n in names:
+                print(f"{n:<28} {get_check(n).claim}")
+        return 0
+    if args.jobs < 1:
+        raise CheckError(f"--jobs must be an int >= 1. Got {args.jobs}.")
+    preset = _preset(args)
+    log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    if args.command == "run":
+        check = get_check(args.name)
+        check.config(preset)
+        out = check_out_dir(args.out) if args.out else None
+        result = check.run(preset, runner=_runner(args))
+        files = write_figures(result, out) if out is not None else None
+        if out is not None:
+            atomic_write(out / f"{result.name}.json",
+                         lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1))
+        if args.json:
+            print(json.dumps(result.to_dict(files), indent=1))
+        else:
+            print(result.summary())
+        return 0 if result.passed else 1
+    names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
+    results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log)
+    n_pass = sum(r.passed for r in results)
+    print(f"{n_pass}/{len(results)} checks passed; report: {files['report']} (HTML: {files['html']}), "
+          f"results: {files['results']}")
+    return 0 if n_pass == len(results) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``)."""
+    try:
+        return _main(argv)
+    except CheckError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (finished sweep tasks are kept in --cache, if given)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Check -> report: run checks and write ``report.md`` and ``report.html`` (a summary table of claim,
+measured, bound and verdict, then one section per check with its figures), every figure as PNG and SVG, and
+``results.json``; every file written atomically."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import CheckError
+from .registry import CheckResult, get_check, jsonable, list_checks
+
+__all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "atomic_write"]
+
+
+def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> Path:
+    """Write ``path`` through a temporary file in the same directory and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def check_out_dir(out: str | os.PathLike) -> Path:
+    """Create ``out`` if needed and make sure it is a writable directory (before any long run).
+
+    Raises
+    ------
+    CheckError
+        Naming the directory and why it cannot be written.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CheckError(f"The output directory {str(path)!r} exists and is not a directory.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CheckError(f"Cannot create the output directory {str(path)!r}: {e.strerror}.") from None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise CheckError(f"The output directory {str(path)!r} is not writable: {e.strerror}.") from None
+    return path
+
+
+def write_figures(result: CheckResult, out: Path) -> dict[str, list[str]]:
+    """Save every figure of ``result`` as ``out/<check>-<figure>.png`` and ``.svg``; the file names (relative
+    to ``out``) per figure."""
+    files: dict[str, list[str]] = {}
+    for name, fig in result.figures.items():
+        stem = f"{result.name}-{name}"
+        files[name] = []
+        for ext in ("png", "svg"):
+            p = out / f"{stem}.{ext}"
+            atomic_write(p, lambda f, fig=fig, ext=ext: fig.savefig(f, format=ext, dpi=110, bbox_inches="tight"),
+                         "wb")
+            files[name].append(p.name)
+    return files
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def _cell(s: str) -> str:
+    """Text for a Markdown table cell: pipes escaped, one line."""
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def _short(d: dict, limit: int = 4) -> str:
+    """The first few scalar entries of a dict, for the summary table."""
+    items = [(k, v) for k, v in d.items() if not isinstance(v, (dict, list))][:limit]
+    if not items:
+        items = list(d.items())[:1]
+    return "; ".join(f"{k} = {_fmt(v)}" for k, v in items)
+
+
+def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
+    n_pass = sum(r.passed for r in results)
+    lines = ["# proofs-checks report", "",
+             f"{n_pass}/{len(results)} checks passed ({meta['preset']} preset, {meta['seconds']:.0f} s in all).",
+             "", "| check | claim | measured | bound | verdict |", "|---|---|---|---|---|"]
+    for r in results:
+        bound = _short(r.bound, 2) if r.bound else "-"
+        lines.append(f"| [{r.name}](#{r.name}) | {_cell(r.claim)} | {_cell(_short(r.measured))} | {_cell(bound)} | "
+                     f"**{'PASS' if r.passed else 'FAIL'}** |")
+    for r in results:
+        lines += ["", f"## {r.name}", "", f"**Claim.** {r.claim}", "", f"**Theorem.** {r.theorem}", "",
+                  f"**Verdict: {'PASS' if r.passed else 'FAIL'}** ({r.seconds:.1f} s, preset {r.preset}). {r.verdict}",
+                  "", "| measured | value |", "|---|---|"]
+        lines += [f"| {_cell(k)} | {_cell(_fmt(v))} |" for k, v in r.measured.items()]
+        lines += ["", "| threshold | value |", "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |"
+                                                              for k, v in r.threshold.items()]
+        if r.bound:
+            lines += ["", "| bound | value |", "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |"
+                                                              for k, v in r.bound.items()]
+        for name, fs in files.get(r.name, {}).items():
+            png = next(f for f in fs if f.endswith(".png"))
+            svg = next(f for f in fs if f.endswith(".svg"))
+            lines += ["", f"![{r.name}: {name}]({png})", f"([SVG]({svg}))"]
+    lines += ["", f"Raw data of every check: [results.json](results.json).", ""]
+    return "\n".join(lines)
+
+
+def _html(markdown_text: str) -> str:
+    """A small, dependency-free Markdown -> HTML rendering of the report (headings, tables, images, links)."""
+    import re
+
+    def inline(s: str) -> str:
+        s = html.escape(s, quote=False)
+        s = re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", r'<img alt="\1" src="\2" style="max-width:100%">', s)
+        s = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', s)
+        s = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+        return s
+
+    out, table = [], False
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            if set("".join(cells)) <= set("-"):
+                continue
+            if not table:
+                out.append("<table>")
+                table = True
+                out.append("<tr>" + "".join(f"<th>{inline(c)}</th>" for c in cells) + "</tr>")
+            else:
+                out.append("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in cells) + "</tr>")
+            continue
+        if table:
+            out.append("</table>")
+            table = False
+        if line.startswith("## "):
+            name = line[3:]
+            out.append(f'<h2 id="{html.escape(name)}">{inline(name)}</h2>')
+        elif line.startswith("# "):
+            out.append(f"<h1>{inline(line[2:])}</h1>")
+        elif line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    if table:
+        out.append("</table>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}table{border-collapse:collapse;"
+             "margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;font-size:90%;vertical-align:top}")
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>proofs-checks report</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
+
+
+def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, preset: str = "quick",
+                 seconds: float = 0.0) -> dict[str, Any]:
+    """Write ``report.md``, ``report.html``, every figure (PNG and SVG) and ``results.json`` into ``out``.
+
+    Returns
+    -------
+    dict
+        ``report``, ``html``, ``results`` (paths) and ``figures`` (check -> figure -> file names).
+    """
+    path = check_out_dir(out)
+    files = {r.name: write_figures(r, path) for r in results}
+    meta = {"preset": preset, "seconds": seconds}
+    md = _markdown(results, files, meta)
+    data = {"passed": all(r.passed for r in results), "preset": preset, "seconds": round(seconds, 1),
+            "checks": [r.to_dict(files.get(r.name)) for r in results]}
+    atomic_write(path / "report.md", lambda f: f.write(md))
+    atomic_write(path / "report.html", lambda f: f.write(_html(md)))
+    atomic_write(path / "results.json", lambda f: json.dump(jsonable(data), f, indent=1))
+    return {"report": str(path / "report.md"), "html": str(path / "report.html"),
+            "results": str(path / "results.json"), "figures": files}
+
+
+def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence[str] | None = None,
+               runner: Any = None, log: Callable[[str], None] | None = None) -> tuple[list[CheckResult], dict]:
+    """Run the checks ``names`` (default: all) with ``preset`` and write the report into ``out``.
+
+    Raises
+    ------
+    CheckError
+        An unknown check or preset, or an output directory that cannot be written (checked before running).
+    """
+    import time
+
+    check_out_dir(out)
+    checks = [get_check(n) for n in (names if names is not None else list_checks())]
+    for c in checks:
+        c.config(preset)  # unknown preset: fail before any run
+    t0 = time.perf_counter()
+    results = []
+    for c in checks:
+        r = c.run(preset, runner=runner)
+        results.append(r)
+        if log:
+            log(r.summary())
+    files = write_report(results, out, preset=preset, seconds=time.perf_counter() - t0)
+    return results, files

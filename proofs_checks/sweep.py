@@ -1,0 +1,221 @@
+"""Check -> sweep: a grid of independent tasks (task x size x samples x seed) run in parallel with joblib on
+this machine, or on a Dask distributed cluster, with a progress bar and an on-disk cache so that an
+interrupted sweep resumes where it stopped.
+
+A task is a module-level function called with keyword arguments that are JSON values; its result must be
+JSON-serialisable (the cache stores it as JSON). The cache key is a hash of the function's qualified name,
+``version`` and the keyword arguments, so a changed grid point is recomputed and an unchanged one is not.
+
+Examples
+--------
+>>> from proofs_checks.sweep import SweepRunner, grid
+>>> points = grid(a=[1, 2], b=[10])
+>>> points
+[{'a': 1, 'b': 10}, {'a': 2, 'b': 10}]
+>>> SweepRunner(n_jobs=1, progress=False).map(_demo_task, points)
+[11, 12]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import numbers
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import CheckError
+
+__all__ = ["SweepRunner", "grid", "cache_key"]
+
+
+def grid(**axes: Sequence[Any]) -> list[dict]:
+    """The cartesian product of the axes, as a list of keyword dicts (the last axis varies fastest)."""
+    names = list(axes)
+    return [dict(zip(names, values)) for values in itertools.product(*(axes[a] for a in names))]
+
+
+def cache_key(fn: Callable, params: dict, version: str = "1") -> str:
+    """A stable hash of (function, version, params)."""
+    blob = json.dumps({"fn": f"{fn.__module__}.{fn.__qualname__}", "version": version, "params": params},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _demo_task(a: int, b: int) -> int:
+    return a + b
+
+
+def _atomic_json(path: Path, obj: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _call(fn: Callable, params: dict) -> Any:
+    """Run one task in a worker, with one BLAS thread (the workers are the parallelism)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return fn(**params)
+
+
+@dataclass
+class SweepRunner:
+    """How sweeps run: joblib workers on this machine, or a Dask scheduler; a cache directory; a progress bar.
+
+    Parameters
+    ----------
+    n_jobs : int, default 2
+        joblib workers (1: in this process, no pool). Ignored with ``scheduler``.
+    cache_dir : path, optional
+        Where finished tasks are stored (one JSON file each); a rerun with the same directory skips them.
+    scheduler : str, optional
+        A Dask distributed scheduler address (``tcp://host:8786``) or a ``dask.distributed.Client``: run the
+        tasks on that cluster instead of joblib.
+    progress : bool, default True
+        A tqdm progress bar per sweep (on stderr).
+    version : str
+        Mixed into every cache key: bump it to invalidate the cache.
+    connect_timeout : float, default 10
+        Seconds to wait for the Dask scheduler before giving up with a :class:`CheckError`.
+
+    Attributes
+    ----------
+    computed, cached : int
+        Tasks computed and tasks read from the cache, over every sweep run so far.
+    """
+
+    n_jobs: int = 2
+    cache_dir: str | os.PathLike | None = None
+    scheduler: Any = None
+    progress: bool = True
+    version: str = "1"
+    connect_timeout: float = 10.0
+    computed: int = 0
+    cached: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral) or self.n_jobs < 1:
+            raise CheckError(f"The 'n_jobs' parameter of SweepRunner must be an int >= 1. Got {self.n_jobs!r} "
+                             f"instead.")
+        if self.cache_dir is not None:
+            path = Path(self.cache_dir)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise CheckError(f"The 'cache_dir' parameter of SweepRunner must be a writable directory. Got "
+                                 f"{str(path)!r} ({e.strerror}).") from None
+            if not os.access(path, os.W_OK):
+                raise CheckError(f"The 'cache_dir' parameter of SweepRunner must be a writable directory. Got "
+                                 f"{str(path)!r} (not writable).")
+
+    # ------------------------------------------------------------------ the cache
+    def _path(self, fn: Callable, params: dict) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return Path(self.cache_dir) / f"{fn.__name__}-{cache_key(fn, params, self.version)}.json"
+
+    def _lookup(self, fn: Callable, params: dict) -> tuple[bool, Any]:
+        path = self._path(fn, params)
+        if path is None or not path.exists():
+            return False, None
+        try:
+            with open(path) as f:
+                entry = json.load(f)
+        except (OSError, ValueError):  # a torn or foreign file: recompute (and overwrite it)
+            return False, None
+        if entry.get("params") != json.loads(json.dumps(params)):
+            return False, None
+        return True, entry["result"]
+
+    def _store(self, fn: Callable, params: dict, result: Any) -> None:
+        path = self._path(fn, params)
+        if path is not None:
+            _atomic_json(path, {"fn": f"{fn.__module__}.{fn.__qualname__}", "params": params, "result": result})
+
+    # ------------------------------------------------------------------ running
+    def map(self, fn: Callable, points: Sequence[dict], *, desc: str | None = None) -> list[Any]:
+        """Run ``fn(**p)`` for every grid point ``p``; the results in the order of ``points``.
+
+        Finished points are stored in the cache as they complete (in the parent process), so an interrupted
+        sweep loses only the tasks that were running.
+        """
+        from tqdm.auto import tqdm
+
+        points = [dict(p) for p in points]
+        for p in points:
+            try:
+                json.dumps(p)
+            except TypeError as e:
+                raise CheckError(f"SweepRunner.map: grid point {p!r} is not JSON-serialisable ({e}).") from None
+        results: list[Any] = [None] * len(points)
+        todo = []
+        for i, p in enumerate(points):
+            hit, value = self._lookup(fn, p)
+            if hit:
+                results[i] = value
+                self.cached += 1
+            else:
+                todo.append(i)
+        bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=desc or fn.__name__,
+                   disable=not self.progress, leave=False, dynamic_ncols=True)
+        try:
+            for i, value in self._execute(fn, points, todo):
+                value = json.loads(json.dumps(value))  # exactly what a cache hit would return
+                self._store(fn, points[i], value)
+                results[i] = value
+                self.computed += 1
+                bar.update(1)
+        finally:
+            bar.close()
+        return results
+
+    def _execute(self, fn: Callable, points: list[dict], todo: list[int]):
+        if not todo:
+            return
+        if self.scheduler is not None:
+            yield from self._dask(fn, points, todo)
+        elif self.n_jobs == 1 or len(todo) == 1:
+            for i in todo:
+                yield i, _call(fn, points[i])
+        else:
+            from joblib import Parallel, delayed
+
+            par = Parallel(n_jobs=min(self.n_jobs, len(todo)), return_as="generator_unordered")
+            tagged = par(delayed(_tagged)(fn, i, points[i]) for i in todo)
+            for i, value in tagged:
+                yield i, value
+
+    def _dask(self, fn: Callable, points: list[dict], todo: list[int]):
+        from dask.distributed import Client, as_completed
+
+        own = not hasattr(self.scheduler, "submit")
+        try:
+            client = Client(self.scheduler, timeout=f"{self.connect_timeout}s") if own else self.scheduler
+        except (OSError, ValueError) as e:
+            raise CheckError(f"The 'scheduler' parameter: cannot reach a Dask scheduler at {self.scheduler!r} "
+                             f"({e}).") from None
+        try:
+            futures = [client.submit(_tagged, fn, i, points[i], pure=False) for i in todo]
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            if own:
+                client.close()
+
+
+def _tagged(fn: Callable, i: int, params: dict) -> tuple[int, Any]:
+    return i, _call(fn, params)

@@ -1,0 +1,229 @@
+"""Tokens -> dataset for parity (DESIGN.md section 3): sparse parities of n bits with the O(log n) counting
+CoT, without CoT, and as a chain of k-XOR steps, as :class:`learners.Sequences` with loss masks.
+
+============  ===========================================================================================
+format        sequence (``x`` = n input bits, ``A`` = the task's subset, ``s = sum_{i in A} x_i``)
+============  ===========================================================================================
+``count``     ``x_0 ... x_{n-1} =`` then the binary digits of ``s``, most significant first:
+              ``floor(log2 n) + 1`` tokens; digit j is ``[s - sum_{l>j} 2^l b_l >= 2^j]``, a linear
+              threshold of x and the digits already written; the last digit is the parity (the answer)
+``nocot``     ``x_0 ... x_{n-1} =`` then the parity alone (one token)
+``chain``     ``x_0 ... x_{n-1} =`` then the running parities ``c_1, c_2, ...``: ``c_1`` is the XOR of the
+              first ``k`` bits of A, each later ``c_i`` the XOR of ``c_{i-1}`` and the next ``k - 1`` bits of
+              A, so every step is a parity of at most ``k`` tokens; ``ceil((|A| - 1) / (k - 1))`` tokens
+              (Theorem 3.12's Theta(n/k)); the last is the parity
+============  ===========================================================================================
+
+Token ids: 0 ``<pad>``, 1 ``0``, 2 ``1``, 3 ``=``. The prompt (kind 0) is the bits and ``=``; the CoT
+tokens are kind 1, the last token (the parity) kind 2. ``shuffle_cot=True`` permutes each sample's CoT and
+answer tokens at random: the negative control the checks must reject.
+
+Examples
+--------
+>>> from proofs_checks.tasks_parity import ParityTask
+>>> task = ParityTask(n=8, fmt="count", random_state=0)
+>>> task.subset, task.cot_length
+((2, 3, 4, 6), 4)
+>>> data = task.sample(2, random_state=1)
+>>> data.sequence(0).tolist(), data.kinds[:13].tolist()
+([2, 2, 1, 1, 2, 2, 1, 2, 3, 1, 1, 1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+>>> ParityTask(n=16, fmt="chain", k=3, random_state=0).cot_length
+4
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from learners import Sequences
+from tmsim.encodings import Vocabulary
+
+from .errors import CheckError
+
+__all__ = ["ParityTask", "PARITY_VOCABULARY", "FORMATS", "count_cot_length", "chain_cot_length"]
+
+#: The vocabulary every parity format shares (no end token: every sequence of a task has one length).
+PARITY_VOCABULARY = Vocabulary(("<pad>", "0", "1", "="))
+ZERO, ONE, EQ = 1, 2, 3
+FORMATS = ("count", "nocot", "chain")
+
+
+def count_cot_length(n: int) -> int:
+    """Tokens of the counting CoT for n bits: ``floor(log2 n) + 1`` (every s in [0, n] fits).
+
+    >>> [count_cot_length(n) for n in (1, 2, 7, 8, 255, 256)]
+    [1, 2, 3, 4, 8, 9]
+    """
+    return int(n).bit_length()
+
+
+def chain_cot_length(m: int, k: int) -> int:
+    """Tokens of the k-XOR chain over a subset of ``m >= 1`` bits: ``max(1, ceil((m - 1) / (k - 1)))``.
+
+    >>> [chain_cot_length(m, 2) for m in (1, 2, 5)], chain_cot_length(8, 3), chain_cot_length(9, 3)
+    ([1, 1, 4], 4, 4)
+    """
+    if m <= k:
+        return 1
+    return 1 + math.ceil((m - k) / (k - 1))
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise CheckError(f"The {name!r} parameter of ParityTask must be an int >= {low}. Got {value!r} instead.")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ParityTask:
+    """The parity of the bits of a random subset ``A`` of ``n`` positions, in one of :data:`FORMATS`.
+
+    Parameters
+    ----------
+    n : int
+        Input bits (>= 2).
+    fmt : {"count", "nocot", "chain"}
+    k : int, default 2
+        ``chain`` only: each step XORs at most k tokens (>= 2).
+    random_state : int
+        Draws ``A``: ``n // 2`` distinct positions (|A| ~ n/2), sorted.
+    shuffle_cot : bool, default False
+        Permute each sample's CoT and answer tokens (the broken input of the checks).
+
+    Attributes
+    ----------
+    subset : tuple of int
+        A, sorted.
+    cot_length : int
+        Tokens after the prompt (CoT and answer).
+    prompt_length : int
+        ``n + 1`` (the bits and ``=``).
+    """
+
+    n: int
+    fmt: str = "count"
+    k: int = 2
+    random_state: int = 0
+    shuffle_cot: bool = False
+    subset: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = _check_int("n", self.n, 2)
+        _check_int("k", self.k, 2)
+        if self.fmt not in FORMATS:
+            raise CheckError(f"The 'fmt' parameter of ParityTask must be one of {FORMATS}. Got {self.fmt!r} "
+                             f"instead.")
+        rng = np.random.default_rng(self.random_state)
+        a = np.sort(rng.choice(n, size=max(1, n // 2), replace=False))
+        object.__setattr__(self, "subset", tuple(int(i) for i in a))
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return PARITY_VOCABULARY
+
+    @property
+    def prompt_length(self) -> int:
+        return self.n + 1
+
+    @property
+    def cot_length(self) -> int:
+        if self.fmt == "count":
+            return count_cot_length(self.n)
+        if self.fmt == "nocot":
+            return 1
+        return chain_cot_length(len(self.subset), self.k)
+
+    @property
+    def length(self) -> int:
+        """Tokens per sequence."""
+        return self.prompt_length + self.cot_length
+
+    def chain_steps(self) -> list[tuple[int, ...]]:
+        """``chain``: per CoT token, the positions (in the sequence) of the tokens it XORs (<= k each)."""
+        a = list(self.subset)
+        steps = [tuple(a[:self.k])]
+        rest = a[self.k:]
+        prev = self.prompt_length
+        while rest:
+            steps.append((prev,) + tuple(rest[:self.k - 1]))
+            rest = rest[self.k - 1:]
+            prev += 1
+        return steps
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        """CoT and answer bits (0/1) for the inputs ``x``.
+
+        Parameters
+        ----------
+        x : ndarray of uint8, shape (m, n)
+
+        Returns
+        -------
+        ndarray of uint8, shape (m, cot_length)
+        """
+        a = np.asarray(self.subset)
+        s = x[:, a].astype(np.int64).sum(axis=1)
+        if self.fmt == "count":
+            D = self.cot_length
+            return ((s[:, None] >> np.arange(D - 1, -1, -1)[None, :]) & 1).astype(np.uint8)
+        if self.fmt == "nocot":
+            return (s & 1).astype(np.uint8)[:, None]
+        cols = []
+        full = np.concatenate([x, np.zeros((len(x), 1), np.uint8)], axis=1)  # the '=' slot holds no bit
+        for step in self.chain_steps():
+            v = np.zeros(len(x), dtype=np.uint8)
+            for p in step:
+                v ^= full[:, p] if p < self.prompt_length else cols[p - self.prompt_length]
+            cols.append(v)
+        return np.stack(cols, axis=1)
+
+    def sample_bits(self, m: int, random_state: Any = None) -> np.ndarray:
+        """``m`` uniform inputs, ndarray of uint8, shape (m, n)."""
+        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+        return rng.integers(0, 2, size=(int(m), self.n), dtype=np.uint8)
+
+    def encode(self, x: np.ndarray, *, random_state: Any = None) -> Sequences:
+        """The sequences of the inputs ``x`` (shape (m, n), 0/1)."""
+        x = np.asarray(x, dtype=np.uint8)
+        if x.ndim != 2 or x.shape[1] != self.n:
+            raise CheckError(f"ParityTask.encode: x must have shape (m, {self.n}). Got {x.shape}.")
+        m = len(x)
+        y = self.targets(x)
+        if self.shuffle_cot:
+            rng = random_state if isinstance(random_state, np.random.Generator) \
+                else np.random.default_rng(random_state)
+            y = np.take_along_axis(y, rng.permuted(np.tile(np.arange(y.shape[1]), (m, 1)), axis=1), axis=1)
+        L = self.length
+        tok = np.empty((m, L), dtype=np.int32)
+        tok[:, :self.n] = x + ZERO
+        tok[:, self.n] = EQ
+        tok[:, self.n + 1:] = y + ZERO
+        kinds = np.zeros(L, dtype=np.uint8)
+        kinds[self.prompt_length:] = 1
+        kinds[-1] = 2
+        offsets = np.arange(m + 1, dtype=np.int64) * L
+        return Sequences(tok.ravel(), offsets, np.tile(kinds, m), len(PARITY_VOCABULARY), PARITY_VOCABULARY)
+
+    def sample(self, m: int, random_state: Any = None) -> Sequences:
+        """``m`` uniform inputs as sequences (one generator draws the bits, then the CoT shuffles)."""
+        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+        return self.encode(self.sample_bits(m, rng), random_state=rng)
+
+    def learner_layout(self) -> dict:
+        """Linear-learner parameters: one weight block per CoT position (the paper's time-dependent form,
+        restricted to the positions that are trained), each reading the whole context before it.
+
+        Returns
+        -------
+        dict
+            ``offsets`` (1 .. length - 1), ``period`` (the sequence length) and ``classes`` (block 0 for the
+            prompt positions, block j + 1 for CoT position j).
+        """
+        L = self.length
+        classes = [0] * self.prompt_length + list(range(1, self.cot_length + 1))
+        return {"offsets": tuple(range(1, L)), "period": L, "classes": tuple(classes)}

@@ -1,0 +1,380 @@
+"""proofs_checks: every check passes at quick size and fails on a deliberately broken input; the registry,
+bounds, parity tasks, sweeps (joblib, cache, Dask), the report and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from proofs_checks import CheckError, ParityTask, SweepRunner, get_check, list_checks, run_report
+from proofs_checks import registry
+from proofs_checks.bounds import (PAC_TO_AR, PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, evaluate_bound,
+                                  fit_growth)
+from proofs_checks.cli import main
+from proofs_checks.sweep import _demo_task, cache_key, grid
+from proofs_checks.tasks_parity import chain_cot_length, count_cot_length
+
+NAMES = ["emulation-construction", "emulation-learned", "parity-log-length", "parity-k-sparse",
+         "length-vs-samples", "rollout-vs-teacher-forced", "multiplication"]
+
+
+# ---------------------------------------------------------------------------------------------- registry
+def test_every_check_is_registered_with_presets():
+    assert list_checks() == NAMES
+    for name in NAMES:
+        c = get_check(name)
+        assert c.claim.endswith(".") and c.theorem
+        quick, full = c.config("quick"), c.config("full")
+        assert type(quick) is type(full) and quick != full
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(quick, dataclasses.fields(quick)[0].name, None)
+
+
+def test_bad_names_presets_and_fields_are_clear_errors():
+    with pytest.raises(CheckError, match="Unknown check 'parity'.*parity-log-length"):
+        get_check("parity")
+    with pytest.raises(CheckError, match="no preset 'medium'.*quick, full"):
+        get_check("parity-k-sparse").config("medium")
+    with pytest.raises(CheckError, match=r"unknown config field\(s\) \['nss'\]"):
+        get_check("parity-k-sparse").config("quick", nss=(8,))
+
+
+def test_same_config_same_result_and_preset_names():
+    check = get_check("parity-k-sparse")
+    cfg = check.config("quick", ns=(8, 16, 24), seeds=(0,))
+    a, b = check.run(cfg), check.run(cfg)
+
+    def strip(x):  # wall-clock times are the only thing allowed to differ
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if "seconds" not in k}
+        return [strip(v) for v in x] if isinstance(x, list) else x
+
+    assert json.dumps(strip(a.to_dict()), sort_keys=True) == json.dumps(strip(b.to_dict()), sort_keys=True)
+    assert a.preset == "custom" and check.run(check.config("quick")).preset == "quick"
+    with pytest.raises(CheckError, match="config must be a preset name or a KSparseConfig"):
+        check.run(get_check("parity-log-length").config("quick"))
+
+
+# ---------------------------------------------------------------------------------------------- the checks
+def _assert_result(r, passed: bool):
+    assert r.passed is passed, r.verdict
+    d = r.to_dict()
+    json.dumps(d)
+    assert {"name", "claim", "passed", "measured", "threshold"} <= set(d)
+    assert isinstance(d["measured"], dict) and d["measured"]
+    assert r.figures and all(f.axes for f in r.figures.values())
+
+
+def test_emulation_construction_quick_and_corrupted_weight():
+    check = get_check("emulation-construction")
+    r = check.run("quick")
+    _assert_result(r, True)
+    assert r.measured["traces_exact"] == r.measured["traces_checked"] > 0
+    assert r.measured["mismatched_tokens"] == 0 and r.measured["min_margin"] >= 1
+    rows = r.raw["rows"]
+    assert {row["encoding"] for row in rows} == {"tableau-triples", "gates"}
+    assert all(row["lengths"] == row["formula"] for row in rows)
+    bad = check.run("quick", machines=("zoo:parity",), corrupt_weights=1)
+    _assert_result(bad, False)
+    assert bad.measured["traces_exact"] < bad.measured["traces_checked"]
+
+
+def test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above():
+    check = get_check("emulation-learned")
+    r = check.run("quick")
+    _assert_result(r, True)
+    assert all(isinstance(t, int) and t <= 100 for t in r.measured["traces_needed"].values())
+    bad = check.run("quick", machines=("zoo:parity",), window=4)
+    _assert_result(bad, False)
+    assert bad.measured["traces_needed"] == {"zoo:parity": None}
+
+
+def test_parity_log_length_quick_and_shuffled_cot():
+    check = get_check("parity-log-length")
+    r = check.run("quick")
+    _assert_result(r, True)
+    assert r.measured["growth_fit"] == "log n"
+    assert r.measured["min_accuracy_cot"] >= 0.99 and r.measured["max_accuracy_nocot"] < 0.6
+    assert r.measured["cot_length"] == {str(n): n.bit_length() for n in (8, 16, 32, 64)}
+    bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
+    _assert_result(bad, False)
+    assert bad.measured["min_accuracy_cot"] < 0.99
+
+
+def test_parity_k_sparse_quick_and_shuffled_cot():
+    check = get_check("parity-k-sparse")
+    r = check.run("quick")
+    _assert_result(r, True)
+    assert r.measured["growth_fit_k2"] == r.measured["growth_fit_k3"] == "n"
+    assert 1.5 < r.measured["search_time_exponent_k2"] < 2.5
+    assert r.measured["rollout_accuracy_min"] == 1.0
+    bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
+    _assert_result(bad, False)
+    assert bad.measured["steps_unidentified"] > 0
+
+
+def test_length_vs_samples_quick_and_shuffled_cot():
+    check = get_check("length-vs-samples")
+    r = check.run("quick")
+    _assert_result(r, True)
+    need = r.measured["samples_needed"]
+    assert need["no CoT"] == "> 200"
+    assert isinstance(need["gates"], float) and isinstance(need["tableau-triples"], float)
+    lo, hi = r.measured["ci95"]["tableau-triples"]
+    assert lo <= need["tableau-triples"] <= hi
+    bad = check.run("quick", encodings=("tableau-triples",), n_train_grid=(25, 100), seeds=(0,), shuffle_cot=True)
+    _assert_result(bad, False)
+
+
+def test_rollout_vs_teacher_forced_quick_and_a_sampling_decoder():
+    check = get_check("rollout-vs-teacher-forced")
+    r = check.run("quick")
+    _assert_result(r, True)
+    assert r.measured["runs_with_0<tf_error<1"] > 0
+    for row in r.raw["rows"]:
+        assert row["rollout_error"] <= row["teacher_forced_sequence_error"]
+    bad = check.run("quick", tasks=("parity:16",), learners=("perceptron",), n_train_grid=(100,),
+                    decoder_noise=0.05)
+    _assert_result(bad, False)
+    assert bad.measured["sequences_tf_right_but_rollout_wrong"] > 0
+
+
+def test_multiplication_adapter_maps_the_experiment_and_its_failures():
+    from proofs_checks.multiplication import FormatPlan
+
+    check = get_check("multiplication")
+
+    def plans(n):
+        return (FormatPlan("mul-local", dict(digits=3, width=9), n, sizes=(n,), models=("perceptron",),
+                           lengths=(4,)),)
+
+    r = check.run("quick", plans=plans(3000), n_test=100)
+    _assert_result(r, True)
+    assert r.measured["mul-local / perceptron / 3 digits"] == 1.0
+    assert r.measured["sub_checks_passed"] == "2/2"
+    bad = check.run("quick", plans=plans(30), n_test=50)  # a starved learner: the experiment's verdict is FAIL
+    _assert_result(bad, False)
+    assert bad.measured["sub_checks_passed"] == "0/2"
+
+
+# ---------------------------------------------------------------------------------------------- bounds
+def test_fit_growth_recovers_each_form_under_noise():
+    rng = np.random.default_rng(0)
+    x = np.array([8, 16, 32, 64, 128, 256], dtype=float)
+    for form, y in (("log n", 3 + 2 * np.log(x)), ("n", 5 + 0.5 * x), ("n^2", 1 + 0.01 * x ** 2)):
+        noisy = y * (1 + 0.01 * rng.standard_normal(len(x)))
+        assert fit_growth(x, noisy).best == form
+    with pytest.raises(CheckError, match="length >= 3"):
+        fit_growth([1, 2], [1, 2])
+
+
+@given(st.integers(2, 5000))
+def test_parity_length_formulas_match_the_generators(n):
+    assert int(evaluate_bound(PARITY_COUNT_LENGTH, n=n)) == count_cot_length(n) == n.bit_length()
+    for k in (2, 3, 5):
+        assert int(evaluate_bound(PARITY_CHAIN_LENGTH, n=2 * (n // 2), k=k)) == max(1, math.ceil(
+            (n // 2 - 1) / (k - 1))) or n // 2 <= k
+        if n // 2 > k:
+            assert chain_cot_length(n // 2, k) == int(evaluate_bound(PARITY_CHAIN_LENGTH, n=2 * (n // 2), k=k))
+
+
+def test_pac_to_ar_bound_grows_with_the_length_and_names_missing_symbols():
+    vals = [evaluate_bound(PAC_TO_AR, d=100, eps=0.01, delta=0.05, T=t) for t in (1, 10, 100)]
+    assert vals[0] < vals[1] < vals[2]
+    with pytest.raises(CheckError, match="no value for the symbol"):
+        evaluate_bound(PAC_TO_AR, d=100, eps=0.01)
+
+
+# ---------------------------------------------------------------------------------------------- parity tasks
+@settings(max_examples=25)
+@given(n=st.integers(2, 70), seed=st.integers(0, 50), k=st.integers(2, 4))
+def test_parity_task_targets(n, seed, k):
+    x = np.random.default_rng(seed).integers(0, 2, size=(20, n), dtype=np.uint8)
+    for fmt in ("count", "nocot", "chain"):
+        task = ParityTask(n=n, fmt=fmt, k=k, random_state=seed)
+        assert len(task.subset) == max(1, n // 2) and list(task.subset) == sorted(set(task.subset))
+        s = x[:, list(task.subset)].sum(axis=1)
+        data = task.encode(x)
+        tok = data.tokens.reshape(20, task.length)
+        assert (tok[:, :n] == x + 1).all() and (tok[:, n] == 3).all()
+        y = tok[:, n + 1:] - 1
+        assert y.shape[1] == task.cot_length
+        assert (y[:, -1] == s % 2).all()  # the last token is the parity in every format
+        if fmt == "count":
+            assert (y @ (1 << np.arange(task.cot_length - 1, -1, -1)) == s).all()
+        if fmt == "chain":
+            assert all(len(step) <= k for step in task.chain_steps())
+        kinds = data.kinds[:task.length]
+        assert (kinds[:n + 1] == 0).all() and kinds[-1] == 2 and (kinds[n + 1:-1] == 1).all()
+
+
+def test_shuffled_cot_keeps_the_prompt_and_the_multiset_of_cot_tokens():
+    task, bad = ParityTask(n=32), ParityTask(n=32, shuffle_cot=True)
+    a, b = task.sample(200, random_state=1), bad.sample(200, random_state=1)
+    A, B = a.tokens.reshape(200, -1), b.tokens.reshape(200, -1)
+    assert (A[:, :33] == B[:, :33]).all()
+    assert (np.sort(A[:, 33:], axis=1) == np.sort(B[:, 33:], axis=1)).all() and (A != B).any()
+
+
+def test_parity_task_bad_parameters():
+    with pytest.raises(CheckError, match="'n' parameter of ParityTask must be an int >= 2. Got 1"):
+        ParityTask(n=1)
+    with pytest.raises(CheckError, match="'fmt' parameter"):
+        ParityTask(n=8, fmt="binary")
+    with pytest.raises(CheckError, match=r"x must have shape \(m, 8\)"):
+        ParityTask(n=8).encode(np.zeros((2, 7), dtype=np.uint8))
+
+
+# ---------------------------------------------------------------------------------------------- sweeps
+def test_sweep_joblib_workers_agree_with_one_process():
+    points = grid(a=list(range(6)), b=[10, 20])
+    one = SweepRunner(n_jobs=1, progress=False).map(_demo_task, points)
+    two = SweepRunner(n_jobs=2, progress=False).map(_demo_task, points)
+    assert one == two == [p["a"] + p["b"] for p in points]
+
+
+def test_sweep_cache_resumes_an_interrupted_sweep(tmp_path):
+    calls = []
+
+    def task(i: int, fail_at: int = -1) -> dict:
+        calls.append(i)
+        if i == fail_at:
+            raise KeyboardInterrupt  # the sweep is interrupted while task i runs
+        return {"square": i * i}
+
+    points = grid(i=list(range(5)))
+    r = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        r.map(lambda i: task(i, fail_at=3), points)  # noqa: B023
+    assert calls == [0, 1, 2, 3]
+    calls.clear()
+    resumed = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
+    out = resumed.map(lambda i: task(i), points)
+    assert out == [{"square": i * i} for i in range(5)]
+    assert calls == [3, 4] and (resumed.cached, resumed.computed) == (3, 2)
+    # A torn cache file is recomputed, not trusted.
+    victim = next(tmp_path.glob("*.json"))
+    victim.write_text("{not json")
+    again = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
+    assert again.map(lambda i: task(i), points) == out and again.computed == 1
+
+
+def test_cache_key_depends_on_the_parameters_and_the_version():
+    assert cache_key(_demo_task, {"a": 1}) == cache_key(_demo_task, {"a": 1})
+    assert cache_key(_demo_task, {"a": 1}) != cache_key(_demo_task, {"a": 2})
+    assert cache_key(_demo_task, {"a": 1}) != cache_key(_demo_task, {"a": 1}, version="2")
+
+
+def test_sweep_bad_parameters(tmp_path):
+    with pytest.raises(CheckError, match="'n_jobs' parameter of SweepRunner must be an int >= 1. Got 0"):
+        SweepRunner(n_jobs=0)
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(CheckError, match="'cache_dir' parameter of SweepRunner must be a writable directory"):
+        SweepRunner(cache_dir=f / "sub")
+    with pytest.raises(CheckError, match="not JSON-serialisable"):
+        SweepRunner(n_jobs=1, progress=False).map(_demo_task, [{"a": object(), "b": 1}])
+
+
+def test_sweep_and_a_check_on_a_dask_cluster(capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        points = grid(a=[1, 2, 3], b=[1])
+        runner = SweepRunner(scheduler=cluster.scheduler_address, progress=False)
+        assert runner.map(_demo_task, points) == [2, 3, 4]
+        assert main(["run", "parity-k-sparse", "--quick", "--json", "--quiet",
+                     "--scheduler", cluster.scheduler_address]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["name"] == "parity-k-sparse" and out["passed"] is True
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    runner = SweepRunner(scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=1.0)
+    with pytest.raises(CheckError, match="cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'"):
+        runner.map(_demo_task, grid(a=[1], b=[2]))
+
+
+# ---------------------------------------------------------------------------------------------- report and CLI
+def _broken(monkeypatch, name: str, **fields):
+    """Make the quick preset of ``name`` a broken input (so the CLI must report a failure)."""
+    c = get_check(name)
+    monkeypatch.setitem(registry.CHECKS, name, dataclasses.replace(
+        c, presets={**c.presets, "quick": c.config("quick", **fields)}))
+
+
+def test_report_renders_every_figure_and_fails_when_a_check_fails(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "report"
+    results, files = run_report(out, preset="quick", names=["parity-k-sparse", "rollout-vs-teacher-forced"])
+    md = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    for r in results:
+        assert r.figures
+        for name, fs in files["figures"][r.name].items():
+            assert sorted(f.rsplit(".", 1)[1] for f in fs) == ["png", "svg"]
+            for f in fs:
+                assert (out / f).stat().st_size > 1000
+            png = next(f for f in fs if f.endswith(".png"))
+            assert f"]({png})" in md and f'src="{png}"' in html
+        assert f"## {r.name}" in md and r.claim.split(" ")[0] in md
+    data = json.loads((out / "results.json").read_text())
+    assert data["passed"] is True and [c["name"] for c in data["checks"]] == [r.name for r in results]
+    assert not list(out.glob(".*.tmp"))
+    _broken(monkeypatch, "parity-k-sparse", ns=(8, 16, 24), shuffle_cot=True)
+    rc = main(["report", "--out", str(tmp_path / "bad"), "--quick", "--quiet", "--jobs", "1",
+               "--checks", "parity-k-sparse"])
+    assert rc == 1
+    data = json.loads((tmp_path / "bad" / "results.json").read_text())
+    assert data["passed"] is False and "**FAIL**" in (tmp_path / "bad" / "report.md").read_text()
+    assert "0/1 checks passed" in capsys.readouterr().out
+
+
+def test_cli_list_and_run_json(tmp_path, capsys):
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(n in listed for n in NAMES)
+    assert main(["run", "parity-k-sparse", "--quick", "--json", "--quiet", "--jobs", "1",
+                 "--out", str(tmp_path)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["name"] == "parity-k-sparse" and d["passed"] is True
+    assert isinstance(d["measured"], dict) and d["threshold"] and d["claim"]
+    assert (tmp_path / "parity-k-sparse.json").exists()
+    assert all((tmp_path / f).stat().st_size > 1000 for fs in d["figures"].values() for f in fs)
+
+
+def test_cli_run_exit_code_is_one_when_the_check_fails(monkeypatch, capsys):
+    _broken(monkeypatch, "parity-k-sparse", ns=(8, 16, 24), shuffle_cot=True)
+    assert main(["run", "parity-k-sparse", "--quick", "--quiet", "--jobs", "1"]) == 1
+    assert capsys.readouterr().out.startswith("FAIL  parity-k-sparse")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "no-such-check", "--quick"], "Unknown check 'no-such-check'. The checks are: emulation-construction"),
+    (["run", "parity-k-sparse", "--preset", "medium"], "no preset 'medium'"),
+    (["report", "--out", "{file}/sub", "--quick"], "Cannot create the output directory"),
+    (["run", "parity-k-sparse", "--quick", "--out", "{file}"], "exists and is not a directory"),
+    (["report", "--out", "{dir}", "--quick", "--checks", "parity-k-sparse,nope"], "Unknown check 'nope'"),
+    (["run", "parity-k-sparse", "--quick", "--jobs", "0"], "--jobs must be an int >= 1"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
+    f = tmp_path / "file"
+    f.write_text("x")
+    argv = [a.format(file=f, dir=tmp_path / "out") for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("proofs-checks: error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "out" / "report.md").exists()
+
+
+def test_python_dash_m_entry_point():
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "proofs_checks", "list"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "parity-log-length" in p.stdout
