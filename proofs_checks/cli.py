@@ -86,7 +86,7 @@ def _main(argv: Sequence[str] | None) -> int:
         files = write_figures(result, out) if out is not None else None
         if out is not None:
             atomic_write(out / f"{result.name}.json",
-                         lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1))
+                         lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1), "w")
         if args.json:
             print(json.dumps(result.to_dict(files), indent=1))
         else:

@@ -37,7 +37,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from learners.tasks import Task, get_task
 
 __all__ = ["FormatPlan", "MultiplicationConfig", "Row", "MultiplicationResult", "default_config",
-           "run_multiplication", "main"]
+           "run_multiplication", "figures", "main"]
 
 
 # ---------------------------------------------------------------------------------------------- configuration
@@ -447,37 +447,24 @@ def run_multiplication(quick: bool = True, *, out_dir: str | os.PathLike | None 
 
 
 # ---------------------------------------------------------------------------------------------- outputs
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> Path:
-    return atomic_write(path, write, mode)
-
-
 def write_outputs(result: MultiplicationResult, out_dir: str | os.PathLike, *, plots: bool = True) -> list[str]:
     """Write the table (text), the result (JSON) and the plots (PNG and SVG) into ``out_dir``, atomically."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = [_atomic_write(out / "multiplication.txt", lambda f: f.write(result.table() + "\n")),
-             _atomic_write(out / "multiplication.json", lambda f: json.dump(result.to_dict(), f, indent=1))]
+    files = [atomic_write(out / "multiplication.txt", lambda f: f.write(result.table() + "\n"), "w"),
+             atomic_write(out / "multiplication.json", lambda f: json.dump(result.to_dict(), f, indent=1), "w")]
     if plots:
         files += _plots(result, out)
     return [str(p) for p in files]
 
 
-def _plots(result: MultiplicationResult, out: Path) -> list[Path]:
-    import matplotlib
+def figures(result: MultiplicationResult) -> dict[str, Any]:
+    """The experiment's figures (matplotlib ``Figure`` s, no pyplot state): exact match vs training examples,
+    per-digit accuracy by place value, and (when longer operands were tested) length generalisation."""
+    from .plots import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    def save(fig, stem: str) -> list[Path]:
-        paths = []
-        for ext in ("png", "svg"):
-            paths.append(_atomic_write(out / f"{stem}.{ext}", lambda f: fig.savefig(f, format=ext, dpi=120,
-                                                                                        bbox_inches="tight"), "wb"))
-        plt.close(fig)
-        return paths
-
-    files: list[Path] = []
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    figs = {}
+    fig, ax = new_figure()
     for key, pts in result.curves.items():
         if pts:
             x, y = zip(*sorted(pts))
@@ -486,38 +473,44 @@ def _plots(result: MultiplicationResult, out: Path) -> list[Path]:
     ax.set_xlabel("training examples (linear: training pairs; MLP: sequences processed)")
     ax.set_ylabel("held-out exact match (greedy rollout)")
     ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     ax.set_title("Exact match vs training examples")
-    files += save(fig, "accuracy_vs_examples")
+    figs["accuracy_vs_examples"] = fig
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = new_figure()
     for r in result.rows:
         if r.digits == r.train_digits and r.format.startswith("mul"):
             ax.plot(range(len(r.per_digit)), r.per_digit, marker="o", label=f"{r.format} / {r.model}")
     ax.set_xlabel("place value of the product digit (10^i)")
     ax.set_ylabel("per-digit accuracy (greedy rollout)")
     ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     ax.set_title("Per-digit accuracy by position")
-    files += save(fig, "per_digit_accuracy")
+    figs["per_digit_accuracy"] = fig
 
     long_rows = [r for r in result.rows if r.format.endswith("local")]
     if any(r.digits != r.train_digits for r in long_rows):
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, ax = new_figure()
         for key in sorted({(r.format, r.model) for r in long_rows}):
             pts = sorted((r.digits, r.exact_match) for r in long_rows if (r.format, r.model) == key)
             ax.plot(*zip(*pts), marker="o", label=f"{key[0]} / {key[1]}")
         ax.set_xlabel("operand digits (trained on the shortest)")
         ax.set_ylabel("exact match")
         ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         ax.set_title("Length generalisation of the local CoTs")
-        files += save(fig, "length_generalisation")
+        figs["length_generalisation"] = fig
+    return figs
+
+
+def _plots(result: MultiplicationResult, out: Path) -> list[Path]:
+    files: list[Path] = []
+    for stem, fig in figures(result).items():
+        for ext in ("png", "svg"):
+            files.append(atomic_write(out / f"{stem}.{ext}", lambda f: fig.savefig(f, format=ext, dpi=120,
+                                                                                 bbox_inches="tight")))
     return files
 
 

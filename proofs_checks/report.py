@@ -11,26 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from tmsim.atomic import atomic_write
+
 from .errors import CheckError
 from .registry import CheckResult, get_check, jsonable, list_checks
 
 __all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "atomic_write"]
-
-
-def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> Path:
-    """Write ``path`` through a temporary file in the same directory and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:
@@ -118,7 +104,7 @@ def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
             png = next(f for f in fs if f.endswith(".png"))
             svg = next(f for f in fs if f.endswith(".svg"))
             lines += ["", f"![{r.name}: {name}]({png})", f"([SVG]({svg}))"]
-    lines += ["", f"Raw data of every check: [results.json](results.json).", ""]
+    lines += ["", "Raw data of every check: [results.json](results.json).", ""]
     return "\n".join(lines)
 
 
@@ -179,9 +165,9 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
     md = _markdown(results, files, meta)
     data = {"passed": all(r.passed for r in results), "preset": preset, "seconds": round(seconds, 1),
             "checks": [r.to_dict(files.get(r.name)) for r in results]}
-    atomic_write(path / "report.md", lambda f: f.write(md))
-    atomic_write(path / "report.html", lambda f: f.write(_html(md)))
-    atomic_write(path / "results.json", lambda f: json.dump(jsonable(data), f, indent=1))
+    atomic_write(path / "report.md", lambda f: f.write(md), "w")
+    atomic_write(path / "report.html", lambda f: f.write(_html(md)), "w")
+    atomic_write(path / "results.json", lambda f: json.dump(jsonable(data), f, indent=1), "w")
     return {"report": str(path / "report.md"), "html": str(path / "report.html"),
             "results": str(path / "results.json"), "figures": files}
 

@@ -23,10 +23,11 @@ import itertools
 import json
 import numbers
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from tmsim.atomic import atomic_write
 
 from .errors import CheckError
 
@@ -51,17 +52,7 @@ def _demo_task(a: int, b: int) -> int:
 
 
 def _atomic_json(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: json.dump(obj, f), "w")
 
 
 def _call(fn: Callable, params: dict) -> Any:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..plots import new_figure
 from ..registry import Outcome, register
 
 
@@ -58,37 +55,9 @@ def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     verdict = "; ".join(f"{name}: {'PASS' if c['passed'] else 'FAIL'} ({c['detail']})" for name, c in checks.items())
     if not checks:
         verdict = "no sub-check of the arithmetic experiment applies to the formats run"
-    figs = {"multiplication_exact_vs_examples": _fig_curves(result.curves),
-            "multiplication_per_digit": _fig_digits(rows)}
+    from ..multiplication import figures
+
+    figs = {f"multiplication_{k}": v for k, v in figures(result).items()}
     return Outcome(passed, measured, threshold, verdict, {}, {"rows": rows, "curves": result.curves,
                                                                "checks": checks, "table": result.table()}, figs)
 
-
-def _fig_curves(curves):
-    fig, ax = new_figure()
-    for key, pts in curves.items():
-        if pts:
-            x, y = zip(*sorted(pts))
-            ax.plot(x, y, marker="o", label=key)
-    ax.set_xscale("log")
-    ax.set_xlabel("training examples (linear: pairs; MLP: sequences processed)")
-    ax.set_ylabel("held-out exact match")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Multiplication: exact match vs training examples")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    return fig
-
-
-def _fig_digits(rows):
-    fig, ax = new_figure()
-    for r in rows:
-        if r["digits"] == r["train_digits"]:
-            ax.plot(np.arange(len(r["per_digit"])), r["per_digit"], marker="o", label=f"{r['format']} / {r['model']}")
-    ax.set_xlabel("place value of the answer digit (10^i)")
-    ax.set_ylabel("per-digit accuracy (greedy rollout)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Multiplication: per-digit accuracy")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    return fig

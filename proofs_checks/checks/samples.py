@@ -121,8 +121,6 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
                   "DESIGN.md sections 1-2",
           quick=_QUICK_S, full=_FULL_S)
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:
     # the samples needed are the first size that reaches it, so larger sizes of a pair that got there are
     # not trained (with stop_when_reached; the long gate traces would otherwise dominate the run).
