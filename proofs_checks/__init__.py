@@ -22,7 +22,6 @@ Examples
 
 from .bounds import fit_growth
 from .errors import CheckError
-from .multiplication import MultiplicationConfig, MultiplicationResult, run_multiplication
 from .registry import Check, CheckResult, get_check, list_checks
 from .report import run_report, write_report
 from .sweep import SweepRunner
@@ -31,3 +30,13 @@ from .tasks_parity import ParityTask
 __all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult", "Check", "CheckResult",
            "get_check", "list_checks", "run_report", "write_report", "SweepRunner", "ParityTask", "fit_growth",
            "CheckError"]
+
+
+def __getattr__(name: str):
+    # The multiplication experiment is imported on first use, so that ``python -m
+    # proofs_checks.multiplication`` runs its module once (no runpy warning).
+    if name in ("run_multiplication", "MultiplicationConfig", "MultiplicationResult"):
+        from . import multiplication
+
+        return getattr(multiplication, name)
+    raise AttributeError(f"module 'proofs_checks' has no attribute {name!r}")
