@@ -69,13 +69,16 @@ class Split:
     test: tuple[str, ...]
 
 
-def _normalise(lines: Sequence[str]) -> str:
-    """Hard-wrapped lines -> one line per paragraph (blank lines separate paragraphs); Gutenberg's
-    ``_italics_`` markers dropped."""
+def _normalise(lines: Sequence[str], wrapped: bool = True) -> str:
+    """One line per paragraph, runs of spaces collapsed, Gutenberg's ``_italics_`` markers dropped. With
+    ``wrapped`` (Gutenberg's hard-wrapped text) blank lines separate paragraphs; without, every non-empty line
+    is a paragraph."""
     paras, cur = [], []
     for line in lines:
         line = line.strip()
-        if line:
+        if line and not wrapped:
+            paras.append(line)
+        elif line:
             cur.append(line)
         elif cur:
             paras.append(" ".join(cur))
@@ -209,7 +212,7 @@ def load_tinystories(path: str | os.PathLike, *, column: str = "text", max_docum
             raise CorpusError(f"The corpus file {str(f)!r} is empty.")
         raw_docs = _read_text_file(f) if f.suffix.lower() == ".txt" else _read_table(f, column)
         for d in raw_docs:
-            d = _normalise(d.split("\n"))
+            d = _normalise(d.split("\n"), wrapped=False)
             if d:
                 docs.append(d)
             if max_documents is not None and len(docs) >= max_documents:
