@@ -298,3 +298,50 @@ def test_transformer_baseline_scores_the_same_targets():
     after = tm.nll(docs[12:])
     assert before[1] == after[1] == sum(len(d) - 1 for d in docs[12:])
     assert after[0] < before[0] and tm.curve_
+
+
+def _story_file(tmp_path, n=300):
+    rng = np.random.default_rng(0)
+    names, animals, verbs = ["Tom", "Lily", "Ben", "Sue"], ["cat", "dog", "bird", "fish"], ["run", "jump", "sing", "swim"]
+    stories = []
+    for _ in range(n):
+        nm, an, vb = rng.choice(names), rng.choice(animals), rng.choice(verbs)
+        stories.append(f"Once upon a time there was a {an} named {nm}. {nm} liked to {vb}.\n"
+                       f"One day {nm} saw a big {rng.choice(animals)}. They played and {vb} all day. The end.")
+    p = tmp_path / "TinyStories-mini.txt"
+    p.write_text("\n<|endoftext|>\n".join(stories), encoding="utf-8")
+    return p
+
+
+def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch):
+    """A TinyStories text file through the whole run, as on a machine without PyTorch (the CI): the
+    transformer row is skipped with a note, the other rows and files are there."""
+    from dataclasses import replace
+
+    import proofs_checks.text.experiment as experiment
+    from proofs_checks.text.experiment import default_config
+
+    monkeypatch.setattr(experiment, "torch_available", lambda: False)
+
+    p = _story_file(tmp_path)
+    cfg = default_config(True, str(p))
+    short = replace(cfg.linear, context=8, max_time=3.0)
+    cfg = replace(cfg, vocab_size=64, linear=short, mlp=replace(short, activation="relu"), sample_tokens=12,
+                  transformer=replace(cfg.transformer, context=8, d_model=16, evals=2))
+    result = run_text(corpus=p, config=cfg, verbose=0, out_dir=tmp_path / "out")
+    assert result.corpus["documents"] == 300 and result.corpus["name"] == "TinyStories-mini.txt"
+    assert result.row("linear").test_perplexity < 0.5 * result.row("unigram").test_perplexity, result.table()
+    assert result.samples["linear"]["greedy"].startswith("once upon a time")
+    assert (tmp_path / "out" / "text.json").is_file()
+    assert result.row("transformer") is None and "PyTorch is not installed" in result.checks["linear_vs_transformer"]["text"]
+    assert result.passed  # quick mode: the transformer comparison is reported, not a target
+
+
+@pytest.mark.parametrize("module", ["corpora", "tokenizers", "ngram", "models"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"proofs_checks.text.{module}")
+    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0

@@ -88,7 +88,8 @@ class TextConfig:
     quick: bool = False
 
 
-def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = None) -> TextConfig:
+def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = None,
+                   max_documents: int | None = None) -> TextConfig:
     """The sizes of a run.
 
     Full: T = 64 as the paper; V = 4,096 words (3.5% of the test tokens are ``<unk>``; the output layer,
@@ -99,18 +100,23 @@ def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = 
     model (and the transformer), 5 for the one-ReLU variant, one thread each: about 40 minutes in all.
 
     Quick (< 2 minutes, the test suite): the first 60 Austen chapters, 2,048 words, T = 32, d = 32, chunks
-    every 2 tokens, 20 s per neural model."""
+    every 2 tokens, 20 s per neural model.
+
+    Another corpus (TinyStories) keeps its first ``max_documents`` stories: default 20,000 (about 4M
+    tokens, what the time budget can train on; quick: 2,000)."""
     tok = tokenizer or "word"
+    if max_documents is None and str(corpus) != "austen":
+        max_documents = 2_000 if quick else 20_000
     if quick:
         lin = LinearLMConfig(context=32, embedding_dim=32, learning_rate=1e-2, weight_decay=0.1, batch_size=32,
                              max_epochs=50, max_time=20.0, patience=3, evals_per_epoch=6, train_stride=2)
-        return TextConfig(corpus=corpus, max_documents=60, tokenizer=tok, vocab_size=2048 if tok == "word" else 1024,
+        return TextConfig(corpus=corpus, max_documents=max_documents or 60, tokenizer=tok, vocab_size=2048 if tok == "word" else 1024,
                           linear=lin, mlp=replace(lin, activation="relu"),
                           transformer=TransformerConfig(context=32, n_layer=1, n_head=2, d_model=64, evals=4),
                           kn_orders=(3,), sample_tokens=30, quick=True)
     lin = LinearLMConfig(context=64, embedding_dim=D_FULL, learning_rate=1e-2, weight_decay=0.1, batch_size=32,
                          max_epochs=100, max_time=840.0, patience=3, evals_per_epoch=4, train_stride=4)
-    return TextConfig(corpus=corpus, tokenizer=tok, vocab_size=4096, linear=lin,
+    return TextConfig(corpus=corpus, max_documents=max_documents, tokenizer=tok, vocab_size=4096, linear=lin,
                       mlp=replace(lin, activation="relu", max_time=300.0))
 
 
@@ -231,8 +237,8 @@ def _ppl(nll: tuple[float, int]) -> float:
 
 
 def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_dir: str | os.PathLike | None = None,
-             tokenizer: str | None = None, config: TextConfig | None = None, verbose: int = 1,
-             plots: bool = True) -> TextResult:
+             tokenizer: str | None = None, max_documents: int | None = None, config: TextConfig | None = None,
+             verbose: int = 1, plots: bool = True) -> TextResult:
     """Run the text experiment and (with ``out_dir``) write its table, JSON, samples, plot, tokenizer and
     models.
 
@@ -246,6 +252,8 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
     out_dir : path, optional
     tokenizer : {"word", "bpe"}, optional
         Default "word".
+    max_documents : int, optional
+        Keep the first this many documents (default: all of Austen; 20,000 TinyStories stories, 2,000 quick).
     config : TextConfig, optional
         Overrides ``quick``, ``corpus`` and ``tokenizer``.
     verbose : int, default 1
@@ -257,7 +265,7 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
         A missing or empty corpus file, a TinyStories text file without separators, or a context at
         least as long as every training document.
     """
-    cfg = config or default_config(quick, str(corpus), tokenizer)
+    cfg = config or default_config(quick, str(corpus), tokenizer, max_documents)
     if out_dir is not None:
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
@@ -457,19 +465,23 @@ def _plot(result: TextResult, out: Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
-    """``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe] [--out DIR]
-    [--json] [--quiet]``; exit code 0 when the checks pass, 1 when they fail, 2 on bad input."""
+    """``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe]
+    [--max-documents N] [--out DIR] [--json] [--quiet]``; exit code 0 when the checks pass, 1 when they fail, 2 on bad input."""
     ap = argparse.ArgumentParser(prog="proofs-checks run text", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="austen", help="'austen' (shipped) or a TinyStories .txt/.parquet/.json path")
     ap.add_argument("--quick", action="store_true", help="the small configuration (< 2 minutes)")
     ap.add_argument("--tokenizer", choices=("word", "bpe"), default=None)
+    ap.add_argument("--max-documents", type=int, default=None,
+                    help="keep the first N documents (default: all of Austen, 20,000 TinyStories stories)")
     ap.add_argument("--out", default="results/text", help="output directory (default results/text)")
     ap.add_argument("--json", action="store_true", help="print the JSON result instead of the table")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
     try:
+        if args.max_documents is not None and args.max_documents < 3:
+            raise TextError(f"--max-documents must be at least 3 (train, validation and test). Got {args.max_documents}.")
         result = run_text(quick=args.quick, corpus=args.corpus, out_dir=args.out, tokenizer=args.tokenizer,
-                          verbose=0 if args.quiet else 1)
+                          max_documents=args.max_documents, verbose=0 if args.quiet else 1)
     except TextError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

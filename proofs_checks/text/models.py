@@ -146,9 +146,7 @@ def strided_windows(docs: Sequence[np.ndarray], context: int) -> tuple[np.ndarra
             rows.append(row)
             masks.append(m)
             done = st + len(w)
-            st += stride
-            if st + L - 1 < done:  # (never: each window ends past the last)
-                break
+            st += stride  # stride <= context: the next window overlaps this one's end
     if not rows:
         return np.zeros((0, L), dtype=np.int64), np.zeros((0, L), dtype=bool)
     toks, where = np.stack(rows), np.stack(masks)
@@ -250,9 +248,10 @@ def fit_mlpar_lm(train: Sequence[np.ndarray], valid: Sequence[np.ndarray], vocab
     state = {"best": math.inf, "theta": None, "bad": 0, "cb": 0.0, "t0": time.perf_counter(), "last": -1}
     curve: list[tuple[float, float]] = []
 
-    def on_check(m: MLPAR, epoch: float) -> bool:
+    def on_check(m: MLPAR, epoch: float, final: bool = False) -> bool:
         c0 = time.perf_counter()
-        if m.n_steps_ == state["last"]:
+        # the end of an epoch often comes a few steps after a check within it: skip such a near-duplicate
+        if m.n_steps_ == state["last"] or (not final and m.n_steps_ - state["last"] < every // 2):
             return False
         state["last"] = m.n_steps_
         tot, n = mlpar_nll(m, valid)
@@ -271,7 +270,7 @@ def fit_mlpar_lm(train: Sequence[np.ndarray], valid: Sequence[np.ndarray], vocab
 
     model.fit(chunks, callback=on_check, callback_every=every)
     if model.stop_reason_ != "callback":  # the final weights, if not checked yet
-        on_check(model, float(model.n_epochs_))
+        on_check(model, float(model.n_epochs_), final=True)
     if state["theta"] is not None:
         model._P.theta[...] = state["theta"]
     model.train_time_ = model.fit_time_
