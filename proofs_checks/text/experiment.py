@@ -438,14 +438,14 @@ def _plot(result: TextResult, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, pts in result.curves.items():
+    for i, (name, pts) in enumerate(result.curves.items()):
         if not pts:
             continue
         t, p = zip(*pts)
-        if len(pts) == 1:
-            ax.scatter(t, p, label=name, marker="s")
+        if len(pts) == 1:  # the n-gram models: one point (counting time)
+            ax.scatter(t, p, label=name, marker="s", color=f"C{i % 10}")
         else:
-            ax.plot(t, p, marker="o", ms=3, label=name)
+            ax.plot(t, p, marker="o", ms=3, label=name, color=f"C{i % 10}")
     ax.set_xlabel("training time (s)")
     ax.set_ylabel("validation perplexity")
     ax.set_yscale("log")
