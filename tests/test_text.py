@@ -313,7 +313,8 @@ def _story_file(tmp_path, n=300):
     return p
 
 
-def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tokenizer, vocab", [("word", 64), ("bpe", 300)])
+def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch, tokenizer, vocab):
     """A TinyStories text file through the whole run, as on a machine without PyTorch (the CI): the
     transformer row is skipped with a note, the other rows and files are there."""
     from dataclasses import replace
@@ -324,14 +325,15 @@ def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch):
     monkeypatch.setattr(experiment, "torch_available", lambda: False)
 
     p = _story_file(tmp_path)
-    cfg = default_config(True, str(p))
+    cfg = default_config(True, str(p), tokenizer)
     short = replace(cfg.linear, context=8, max_time=3.0)
-    cfg = replace(cfg, vocab_size=64, linear=short, mlp=replace(short, activation="relu"), sample_tokens=12,
+    cfg = replace(cfg, vocab_size=vocab, linear=short, mlp=replace(short, activation="relu"), sample_tokens=12,
                   transformer=replace(cfg.transformer, context=8, d_model=16, evals=2))
     result = run_text(corpus=p, config=cfg, verbose=0, out_dir=tmp_path / "out")
     assert result.corpus["documents"] == 300 and result.corpus["name"] == "TinyStories-mini.txt"
     assert result.row("linear").test_perplexity < 0.5 * result.row("unigram").test_perplexity, result.table()
-    assert result.samples["linear"]["greedy"].startswith("once upon a time")
+    assert result.samples["linear"]["greedy"].lower().startswith("once upon a time")
+    assert json.loads((tmp_path / "out" / "tokenizer.json").read_text())["kind"] == tokenizer
     assert (tmp_path / "out" / "text.json").is_file()
     assert result.row("transformer") is None and "PyTorch is not installed" in result.checks["linear_vs_transformer"]["text"]
     assert result.passed  # quick mode: the transformer comparison is reported, not a target

@@ -197,7 +197,10 @@ class TextResult:
                          f"{tps}{r.valid_perplexity:>11.2f}{r.test_perplexity:>10.2f}  {r.note}")
         lines.append("")
         for k, c in self.checks.items():
-            verdict = "PASS" if c["passed"] else ("FAIL" if c.get("target", True) else "info")
+            if c.get("target", True):
+                verdict = "PASS" if c["passed"] else "FAIL"
+            else:  # reported, not a target of this mode
+                verdict = "info: met" if c["passed"] else "info: not met"
             lines.append(f"[{verdict}] {k}: {c['text']}")
         lines.append(f"overall: {'PASS' if self.passed else 'FAIL'}  (wall time {self.wall_time:.0f} s)")
         return "\n".join(lines)
