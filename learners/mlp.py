@@ -38,6 +38,7 @@ PAD = 0
 _FORMAT = "learners-mlp-ar"
 _CONTEXTS = ("window", "causal")
 _SCHEDULES = ("cosine", "linear", "constant")
+_ACTIVATIONS = ("relu", "identity")
 #: Positions per chunk when predicting (bounds the activations' memory, keeps BLAS busy).
 _PREDICT_CHUNK = 8192
 
@@ -196,7 +197,7 @@ class MLPAR(BaseEstimator):
     vocabulary. ``context="causal"``: the paper's model [paper+code] -- the embeddings of the whole
     context (``T`` positions) go through a masked block-causal linear layer ``Linear(T*d -> T*d)`` in which
     the output at position ``p`` sees the embeddings at positions ``< p`` only (a separate ``d x d`` block per
-    pair of positions), then ReLU, then the layers; with ``embedding_dim=128, hidden_layer_sizes=(128,)``
+    pair of positions), then ReLU (or no activation), then the layers; with ``embedding_dim=128, hidden_layer_sizes=(128,)``
     this is the paper's multiplication model.
 
     Cost of the block-causal layer: ``d^2 T (T - 1) / 2`` weights (float32: 2 d^2 T^2 bytes; the AdamW
@@ -267,6 +268,10 @@ class MLPAR(BaseEstimator):
         default because the matrices of these models are small enough that threading overhead dominates:
         on this 2-core machine shared with other jobs, an epoch measured 2.5 s on one thread and 56 s on
         two. Raise it for large layers on an idle machine.
+    activation : {"relu", "identity"}, default "relu"
+        The non-linearity after the block-causal layer and each hidden layer. ``"identity"`` with
+        ``context="causal", hidden_layer_sizes=()`` is the paper's purely linear text model (embedding ->
+        block-causal linear layer -> output layer, no non-linearity anywhere).
     random_state : int, Generator or None
     verbose : int, default 1
         0: silent. 1: a progress bar (tqdm, only on a terminal) with the running loss and token accuracy.
@@ -318,7 +323,7 @@ class MLPAR(BaseEstimator):
                  final_lr_ratio: float = 0.1, clip_norm: float | None = 1.0, validation_fraction: float = 0.1,
                  early_stopping: bool = True, n_iter_no_change: int = 3, tol: float = 1e-4,
                  max_time: float | None = None, sampling: str = "uniform", dtype: str = "float32",
-                 n_threads: int | None = 1,
+                 n_threads: int | None = 1, activation: str = "relu",
                  random_state: int | np.random.Generator | None = None, verbose: int = 1):
         self.embedding_dim = embedding_dim
         self.window = window
@@ -344,6 +349,7 @@ class MLPAR(BaseEstimator):
         self.sampling = sampling
         self.dtype = dtype
         self.n_threads = n_threads
+        self.activation = activation
         self.random_state = random_state
         self.verbose = verbose
 
@@ -406,6 +412,8 @@ class MLPAR(BaseEstimator):
             raise _param_error("dtype", "'float32' or 'float64'", self.dtype)
         c["dtype"] = np.dtype(self.dtype)
         c["threads"] = _int_param("n_threads", self.n_threads, 1, allow_none=True)
+        if self.activation not in _ACTIVATIONS:
+            raise _param_error("activation", f"one of {_ACTIVATIONS}", self.activation)
         c["verbose"] = _int_param("verbose", self.verbose, 0)
         return c
 
@@ -465,6 +473,15 @@ class MLPAR(BaseEstimator):
             bound = 1.0 / math.sqrt(fan[name])
             p[name][...] = rng.uniform(-bound, bound, size=p[name].shape).astype(dt)
 
+    # ------------------------------------------------------------------ activation
+    def _relu(self) -> bool:
+        return getattr(self, "activation", "relu") == "relu"
+
+    def _act(self, H: np.ndarray) -> None:
+        """The non-linearity, in place (nothing for ``activation="identity"``)."""
+        if self._relu():
+            np.maximum(H, 0, out=H)
+
     # ------------------------------------------------------------------ forward / backward: window
     def _forward_window(self, win: np.ndarray) -> tuple[np.ndarray, list]:
         """Logits (n, V) of the windows ``win`` (n, k) and the activations the backward pass needs."""
@@ -475,7 +492,7 @@ class MLPAR(BaseEstimator):
         for i in range(len(self.hidden_)):
             H = H @ p[f"W{i}"]
             H += p[f"b{i}"]
-            np.maximum(H, 0, out=H)
+            self._act(H)
             acts.append(H)
         logits = H @ p["Wo"]
         logits += p["bo"]
@@ -488,7 +505,8 @@ class MLPAR(BaseEstimator):
         np.sum(dlogits, axis=0, out=g["bo"])
         dH = dlogits @ p["Wo"].T
         for i in reversed(range(len(self.hidden_))):
-            dH *= acts[i + 1] > 0
+            if self._relu():
+                dH *= acts[i + 1] > 0
             np.matmul(acts[i].T, dH, out=g[f"W{i}"])
             np.sum(dH, axis=0, out=g[f"b{i}"])
             dH = dH @ p[f"W{i}"].T
@@ -516,14 +534,14 @@ class MLPAR(BaseEstimator):
 
     def _forward_causal(self, toks: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, list, dict]:
         F, cache = self._causal_features(toks, where)
-        np.maximum(F, 0, out=F)
+        self._act(F)
         acts = [F]
         H = F
         p = self.params_
         for i in range(len(self.hidden_)):
             H = H @ p[f"W{i}"]
             H += p[f"b{i}"]
-            np.maximum(H, 0, out=H)
+            self._act(H)
             acts.append(H)
         logits = H @ p["Wo"]
         logits += p["bo"]
@@ -531,7 +549,8 @@ class MLPAR(BaseEstimator):
 
     def _backward_causal(self, acts: list, cache: dict, dlogits: np.ndarray) -> None:
         dF = self._backward_head(acts, dlogits)
-        dF *= acts[0] > 0
+        if self._relu():
+            dF *= acts[0] > 0
         p, g, d = self.params_, self._P.g, self.embedding_dim_
         toks, Xf, where = cache["toks"], cache["Xf"], cache["where"]
         B, L = toks.shape
@@ -555,11 +574,11 @@ class MLPAR(BaseEstimator):
         h = np.broadcast_to(p["c"][q], (B, d)).copy()
         if q:
             h += p["E"][ctx].reshape(B, q * d) @ p["C"][_block(q, d)]
-        np.maximum(h, 0, out=h)
+        self._act(h)
         for i in range(len(self.hidden_)):
             h = h @ p[f"W{i}"]
             h += p[f"b{i}"]
-            np.maximum(h, 0, out=h)
+            self._act(h)
         return h @ p["Wo"] + p["bo"]
 
     # ------------------------------------------------------------------ data

@@ -43,6 +43,8 @@ SMALL = dict(embedding_dim=3, hidden_layer_sizes=(5, 4), validation_fraction=0, 
     dict(context="window", window=2, hidden_layer_sizes=()),
     dict(context="causal"),
     dict(context="causal", context_length=12, hidden_layer_sizes=(6,)),
+    dict(context="causal", hidden_layer_sizes=(), activation="identity"),
+    dict(context="window", window=3, activation="identity"),
 ])
 def test_backward_matches_finite_differences(params):
     seqs = as_sequences(random_sequences())
@@ -239,10 +241,29 @@ def test_load_errors(tmp_path):
     (dict(sampling="hard"), "'sampling' parameter"),
     (dict(dtype="float16"), "'dtype' parameter"),
     (dict(n_threads=0), "'n_threads' parameter"),
+    (dict(activation="tanh"), "'activation' parameter"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(LearnerError, match=match):
         MLPAR(**{**SMALL, **params}).fit(random_sequences())
+
+
+def test_identity_activation_makes_the_causal_model_linear_in_the_embeddings():
+    """With no activation and no hidden layer, the logits at a position are a sum of one term per earlier
+    token (plus biases): changing one context token changes the logits by a difference that does not depend
+    on the other tokens."""
+    m = MLPAR(**{**SMALL, "context": "causal", "hidden_layer_sizes": (), "activation": "identity",
+                 "context_length": 5}).fit(random_sequences(lo=5, hi=6))
+    relu = MLPAR(**{**SMALL, "context": "causal", "hidden_layer_sizes": (), "context_length": 5}).fit(
+        random_sequences(lo=5, hi=6))
+
+    def delta(model, other):
+        a = model._causal_logits_last(np.array([[1, other, 3, 4]]))
+        b = model._causal_logits_last(np.array([[2, other, 3, 4]]))
+        return a - b
+
+    assert np.allclose(delta(m, 5), delta(m, 6), atol=1e-5)
+    assert not np.allclose(delta(relu, 5), delta(relu, 6), atol=1e-5)
 
 
 def test_block_causal_layer_refuses_training_sequences_longer_than_its_context():
