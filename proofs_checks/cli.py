@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from .errors import CheckError
+from .text.errors import TextError
 
 __all__ = ["main"]
 
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_exec(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--out", default=None, metavar="DIR", help="also write the figures (PNG, SVG) and result.json")
+    p.add_argument("--corpus", default=None, help="text check: 'austen' (shipped) or a TinyStories path")
+    p.add_argument("--tokenizer", default=None, choices=("word", "bpe"), help="text check: the tokenizer")
+    p.add_argument("--max-documents", type=int, default=None, metavar="N",
+                   help="text check: keep the first N documents")
     p = sub.add_parser("report", help="run every check and write report.md, report.html, figures, results.json")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--checks", default=None, help="comma-separated check names (default: all)")
@@ -80,9 +85,17 @@ def _main(argv: Sequence[str] | None) -> int:
     log = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     if args.command == "run":
         check = get_check(args.name)
-        check.config(preset)
+        overrides = {k: v for k, v in (("corpus", args.corpus), ("tokenizer", args.tokenizer),
+                                       ("max_documents", args.max_documents)) if v is not None}
+        if overrides and args.name != "text":
+            flags = ", ".join("--" + k.replace("_", "-") for k in overrides)
+            raise CheckError(f"{flags} apply to the text check only, not to {args.name!r}.")
+        if args.max_documents is not None and args.max_documents < 3:
+            raise CheckError(f"--max-documents must be an int >= 3 (train, validation and test). "
+                             f"Got {args.max_documents}.")
+        check.config(preset, **overrides)
         out = check_out_dir(args.out) if args.out else None
-        result = check.run(preset, runner=_runner(args))
+        result = check.run(preset, runner=_runner(args), **overrides)
         files = write_figures(result, out) if out is not None else None
         if out is not None:
             atomic_write(out / f"{result.name}.json",
@@ -104,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``)."""
     try:
         return _main(argv)
-    except CheckError as e:
+    except (CheckError, TextError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ True
 >>> get_check("parity-loglength")
 Traceback (most recent call last):
 ...
-proofs_checks.errors.CheckError: Unknown check 'parity-loglength'. The checks are: emulation-construction, emulation-learned, parity-log-length, parity-k-sparse, length-vs-samples, rollout-vs-teacher-forced, multiplication.
+proofs_checks.errors.CheckError: Unknown check 'parity-loglength'. The checks are: emulation-construction, emulation-learned, parity-log-length, parity-k-sparse, length-vs-samples, rollout-vs-teacher-forced, multiplication, text.
 """
 
 from __future__ import annotations
@@ -150,6 +150,8 @@ class Check:
     presets : dict of str to config
     run_fn : callable
         ``run_fn(config, runner) -> Outcome`` (``runner``: a :class:`proofs_checks.sweep.SweepRunner`).
+    in_report : bool
+        Whether ``proofs-checks report`` runs it by default (``--checks`` names any check).
     """
 
     name: str
@@ -158,6 +160,7 @@ class Check:
     config_type: type
     presets: dict
     run_fn: Callable = field(repr=False)
+    in_report: bool = True
 
     def config(self, preset: str = "quick", **overrides: Any) -> Any:
         """The preset's config with ``overrides`` applied (field names of :attr:`config_type`).
@@ -220,15 +223,16 @@ class Check:
                            figures=dict(out.figures), seconds=time.perf_counter() - t0)
 
 
-def register(name: str, *, claim: str, theorem: str, quick: Any, full: Any) -> Callable:
-    """Decorator: register ``run_fn(config, runner) -> Outcome`` as the check ``name``."""
+def register(name: str, *, claim: str, theorem: str, quick: Any, full: Any, in_report: bool = True) -> Callable:
+    """Decorator: register ``run_fn(config, runner) -> Outcome`` as the check ``name`` (``in_report``: run
+    by ``proofs-checks report`` by default)."""
 
     def deco(fn: Callable) -> Callable:
         if name in CHECKS:
             raise CheckError(f"A check named {name!r} is already registered.")
         if type(quick) is not type(full) or not dataclasses.is_dataclass(quick):
             raise CheckError(f"Check {name!r}: the presets must be instances of one config dataclass.")
-        CHECKS[name] = Check(name, claim, theorem, type(quick), {"quick": quick, "full": full}, fn)
+        CHECKS[name] = Check(name, claim, theorem, type(quick), {"quick": quick, "full": full}, fn, in_report)
         return fn
 
     return deco

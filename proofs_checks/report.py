@@ -174,7 +174,8 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
 
 def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence[str] | None = None,
                runner: Any = None, log: Callable[[str], None] | None = None) -> tuple[list[CheckResult], dict]:
-    """Run the checks ``names`` (default: all) with ``preset`` and write the report into ``out``.
+    """Run the checks ``names`` (default: every check with ``in_report``) with ``preset`` and write the report
+    into ``out``.
 
     Raises
     ------
@@ -184,7 +185,8 @@ def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence
     import time
 
     check_out_dir(out)
-    checks = [get_check(n) for n in (names if names is not None else list_checks())]
+    checks = ([get_check(n) for n in names] if names is not None
+              else [c for c in map(get_check, list_checks()) if c.in_report])
     for c in checks:
         c.config(preset)  # unknown preset: fail before any run
     t0 = time.perf_counter()

@@ -20,7 +20,7 @@ from proofs_checks.sweep import _demo_task, cache_key, grid
 from proofs_checks.tasks_parity import chain_cot_length, count_cot_length
 
 NAMES = ["emulation-construction", "emulation-learned", "parity-log-length", "parity-k-sparse",
-         "length-vs-samples", "rollout-vs-teacher-forced", "multiplication"]
+         "length-vs-samples", "rollout-vs-teacher-forced", "multiplication", "text"]
 
 
 # ---------------------------------------------------------------------------------------------- registry
@@ -361,6 +361,9 @@ def test_cli_run_exit_code_is_one_when_the_check_fails(monkeypatch, capsys):
     (["report", "--out", "{dir}", "--quick", "--checks", "parity-k-sparse,nope"], "Unknown check 'nope'"),
     (["run", "parity-k-sparse", "--quick", "--jobs", "0"], "--jobs must be an int >= 1"),
     (["frobnicate"], "invalid choice"),
+    (["run", "parity-k-sparse", "--quick", "--corpus", "austen"], "--corpus apply to the text check only"),
+    (["run", "text", "--quick", "--corpus", "{file}.missing"], "file.missing"),
+    (["run", "text", "--quick", "--max-documents", "2"], "--max-documents must be an int >= 3"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     f = tmp_path / "file"
@@ -378,3 +381,23 @@ def test_python_dash_m_entry_point():
 
     p = subprocess.run([sys.executable, "-m", "proofs_checks", "list"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and "parity-log-length" in p.stdout
+
+
+def test_text_check_runs_from_the_cli_and_stays_out_of_the_default_report(tmp_path, capsys):
+    """``proofs-checks run text --corpus PATH``: the text experiment through the registry (a small
+    TinyStories-style file the test writes); the default report leaves it out (its own budget)."""
+    assert not get_check("text").in_report
+    assert all(get_check(n).in_report for n in NAMES if n != "text")
+    stories = [f"Once upon a time there was a {a} named {n}. {n} liked to {v}. One day {n} saw a big {a}. "
+               f"They played and {v} all day. Then {n} went home and slept. The end."
+               for a in ("cat", "dog", "bird") for n in ("Tom", "Lily", "Ben", "Sue") for v in ("run", "sing", "swim")]
+    p = tmp_path / "TinyStories-mini.txt"
+    p.write_text("\n<|endoftext|>\n".join(stories * 3), encoding="utf-8")
+    assert main(["run", "text", "--quick", "--corpus", str(p), "--max-documents", "100", "--json", "--quiet",
+                 "--out", str(tmp_path / "out")]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["name"] == "text" and d["passed"] is True and d["config"]["corpus"] == str(p)
+    m = d["measured"]
+    assert m["linear_test_perplexity"] < 0.7 * m["unigram_test_perplexity"]
+    assert (tmp_path / "out" / "text.json").exists()
+    assert all((tmp_path / "out" / f).stat().st_size > 1000 for fs in d["figures"].values() for f in fs)

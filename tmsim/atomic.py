@@ -23,6 +23,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], Any], mode:
     write : callable
         Called with the open temporary file.
     mode : {"wb", "w"}, default "wb"
+        Binary, or text in UTF-8.
     fsync : bool, default True
         Flush the data to disk before the rename.
 
@@ -43,7 +44,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], Any], mode:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode) as f:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             write(f)
             f.flush()
             if fsync:

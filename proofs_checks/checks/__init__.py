@@ -5,3 +5,4 @@ from . import parity  # noqa: F401
 from . import samples  # noqa: F401
 from . import rollout  # noqa: F401
 from . import arithmetic  # noqa: F401
+from . import text  # noqa: F401

@@ -23,13 +23,14 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from tmsim.atomic import atomic_write
 
 from .corpora import Corpus, load_corpus, split_documents
 from .errors import TextError
@@ -398,30 +399,17 @@ def _checks(rows: list[Row], cfg: TextConfig, transformer_note: str | None) -> d
 
 
 # ---------------------------------------------------------------------------------------------- outputs
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def write_outputs(result: TextResult, out_dir: str | os.PathLike, *, plots: bool = True) -> list[str]:
     """``text.txt`` (table), ``text.json``, ``samples.txt``, ``tokenizer.json``, ``linear.npz`` and
     ``mlp.npz`` (:meth:`learners.MLPAR.load`), and ``valid_perplexity.png``/``.svg``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = [_atomic_write(out / "text.txt", lambda f: f.write(result.table() + "\n"))]
+    files = [atomic_write(out / "text.txt", lambda f: f.write(result.table() + "\n"), "w")]
     lines = []
     for model, s in result.samples.items():
         for label, text in s.items():
             lines.append(f"--- {model}, {label} ---\n{text}\n")
-    files.append(_atomic_write(out / "samples.txt", lambda f: f.write("\n".join(lines))))
+    files.append(atomic_write(out / "samples.txt", lambda f: f.write("\n".join(lines)), "w"))
     tok = getattr(result, "_tokenizer", None)
     if tok is not None:
         files.append(tok.save(out / "tokenizer.json"))
@@ -430,17 +418,16 @@ def write_outputs(result: TextResult, out_dir: str | os.PathLike, *, plots: bool
     if plots:
         files += _plot(result, out)
     result.files = [str(p) for p in files] + [str(out / "text.json")]
-    _atomic_write(out / "text.json", lambda f: json.dump(_jsonable(result.to_dict()), f, indent=1))
+    atomic_write(out / "text.json", lambda f: json.dump(_jsonable(result.to_dict()), f, indent=1), "w")
     return result.files
 
 
-def _plot(result: TextResult, out: Path) -> list[Path]:
-    import matplotlib
+def figure(result: TextResult):
+    """Validation perplexity against training time for every model (a matplotlib ``Figure``, no pyplot
+    state); the n-gram models are one point each (their counting time)."""
+    from ..plots import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = new_figure()
     for i, (name, pts) in enumerate(result.curves.items()):
         if not pts:
             continue
@@ -457,13 +444,13 @@ def _plot(result: TextResult, out: Path) -> list[Path]:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths = []
-    for ext in ("png", "svg"):
-        p = out / f"valid_perplexity.{ext}"
-        _atomic_write(p, lambda f, ext=ext: fig.savefig(f, format=ext, dpi=120), mode="wb")
-        paths.append(p)
-    plt.close(fig)
-    return paths
+    return fig
+
+
+def _plot(result: TextResult, out: Path) -> list[Path]:
+    fig = figure(result)
+    return [atomic_write(out / f"valid_perplexity.{ext}", lambda f, ext=ext: fig.savefig(f, format=ext, dpi=120))
+            for ext in ("png", "svg")]
 
 
 # ---------------------------------------------------------------------------------------------- CLI
