@@ -146,3 +146,23 @@ def eos_id(vocabulary: Any) -> int:
     if vocabulary is not None and "<eos>" in vocabulary:
         return int(vocabulary.id("<eos>"))
     return -1
+
+
+def for_model(seqs: "Sequences", vocabulary: Any, vocab_size: int, owner: str) -> "Sequences":
+    """``seqs`` as a fitted model reads them: its vocabulary must be the model's (when both have one) and
+    its ids below the model's ``vocab_size``; returned with the model's ``vocab_size``.
+
+    Raises
+    ------
+    VocabularyMismatchError
+    """
+    from .errors import VocabularyMismatchError
+
+    if seqs.vocabulary is not None and vocabulary is not None and seqs.vocabulary != vocabulary:
+        raise VocabularyMismatchError(
+            f"{owner}: the dataset's vocabulary ({len(seqs.vocabulary)} tokens) is not the one the model was "
+            f"fitted with ({len(vocabulary)} tokens).")
+    if seqs.vocab_size > vocab_size:
+        raise VocabularyMismatchError(
+            f"{owner}: the dataset has {seqs.vocab_size} token ids; the model knows {vocab_size}.")
+    return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, vocab_size, seqs.vocabulary)

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from tmsim.atomic import atomic_write
 
 from . import _kernels, _reference
-from .data import Sequences, as_sequences, eos_id
+from .data import Sequences, as_sequences, eos_id, for_model
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 
 __all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
@@ -182,15 +182,7 @@ class _LinearAR(BaseEstimator):
         owner = self._owner()
         if fitting and not hasattr(self, "coef_"):
             return as_sequences(X, owner=owner)
-        seqs = as_sequences(X, vocab_size=None, owner=owner)
-        if seqs.vocabulary is not None and self.vocabulary_ is not None and seqs.vocabulary != self.vocabulary_:
-            raise VocabularyMismatchError(
-                f"{owner}: the dataset's vocabulary ({len(seqs.vocabulary)} tokens) is not the one the model "
-                f"was fitted with ({len(self.vocabulary_)} tokens).")
-        if seqs.vocab_size > self.vocab_size_:
-            raise VocabularyMismatchError(
-                f"{owner}: the dataset has {seqs.vocab_size} token ids; the model knows {self.vocab_size_}.")
-        return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, self.vocab_size_, seqs.vocabulary)
+        return for_model(as_sequences(X, vocab_size=None, owner=owner), self.vocabulary_, self.vocab_size_, owner)
 
     @staticmethod
     def _windows(seqs: Sequences, impl) -> np.ndarray:

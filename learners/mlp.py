@@ -29,8 +29,8 @@ from sklearn.base import BaseEstimator
 
 from tmsim.atomic import atomic_write
 
-from .data import Sequences, as_sequences, eos_id
-from .errors import LearnerError, NotFittedError, VocabularyMismatchError
+from .data import Sequences, as_sequences, eos_id, for_model
+from .errors import LearnerError, NotFittedError
 
 __all__ = ["MLPAR", "load_model"]
 
@@ -585,15 +585,7 @@ class MLPAR(BaseEstimator):
     def _data(self, X: Any, *, fitting: bool) -> Sequences:
         if fitting and not hasattr(self, "params_"):
             return as_sequences(X, owner="MLPAR")
-        seqs = as_sequences(X, owner="MLPAR")
-        if seqs.vocabulary is not None and self.vocabulary_ is not None and seqs.vocabulary != self.vocabulary_:
-            raise VocabularyMismatchError(
-                f"MLPAR: the dataset's vocabulary ({len(seqs.vocabulary)} tokens) is not the one the model was "
-                f"fitted with ({len(self.vocabulary_)} tokens).")
-        if seqs.vocab_size > self.vocab_size_:
-            raise VocabularyMismatchError(
-                f"MLPAR: the dataset has {seqs.vocab_size} token ids; the model knows {self.vocab_size_}.")
-        return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, self.vocab_size_, seqs.vocabulary)
+        return for_model(as_sequences(X, owner="MLPAR"), self.vocabulary_, self.vocab_size_, "MLPAR")
 
     @staticmethod
     def _positions(seqs: Sequences) -> np.ndarray:
