@@ -166,3 +166,21 @@ def for_model(seqs: "Sequences", vocabulary: Any, vocab_size: int, owner: str) -
         raise VocabularyMismatchError(
             f"{owner}: the dataset has {seqs.vocab_size} token ids; the model knows {vocab_size}.")
     return Sequences(seqs.tokens, seqs.offsets, seqs.kinds, vocab_size, seqs.vocabulary)
+
+
+def params_json(params: dict) -> dict:
+    """Estimator parameters as JSON for a saved model: tuples and arrays (nested) become lists, numpy scalars
+    Python numbers, and a ``numpy.random.Generator`` ``random_state`` None (a fitted model does not need it)."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, np.random.Generator):
+            return None
+        if isinstance(v, (tuple, list, np.ndarray)):
+            return [conv(x) for x in v]
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, np.floating):
+            return float(v)
+        return v
+
+    return {k: conv(v) for k, v in params.items()}

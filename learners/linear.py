@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from tmsim.atomic import atomic_write
 
 from . import _kernels, _reference
-from .data import Sequences, as_sequences, eos_id, for_model
+from .data import Sequences, as_sequences, eos_id, for_model, params_json
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 
 __all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
@@ -291,7 +291,7 @@ class _LinearAR(BaseEstimator):
             raise LearnerError(f"{self._owner()}.save: directory {str(path.parent)!r} does not exist.")
         meta = {
             "format": "learners-linear-ar", "version": 1, "class": type(self).__name__,
-            "params": {k: _jsonable(v) for k, v in self.get_params().items()},
+            "params": params_json(self.get_params()),
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_,
         }
@@ -300,17 +300,6 @@ class _LinearAR(BaseEstimator):
         return atomic_write(path, lambda f: np.savez(
             f, coef=self.coef_, intercept=self.intercept_, offsets=offs, use=use, kernel_classes=classes,
             meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **extra))
-
-
-def _jsonable(value: Any) -> Any:
-    """A parameter value as JSON (tuples and arrays, nested, become lists)."""
-    if isinstance(value, (tuple, list, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
 
 
 def load_model(path: str | os.PathLike) -> "_LinearAR":

@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 
 from tmsim.atomic import atomic_write
 
-from .data import Sequences, as_sequences, eos_id, for_model
+from .data import Sequences, as_sequences, eos_id, for_model, params_json
 from .errors import LearnerError, NotFittedError
 
 __all__ = ["MLPAR", "load_model"]
@@ -486,7 +486,12 @@ class MLPAR(BaseEstimator):
     def _forward_window(self, win: np.ndarray) -> tuple[np.ndarray, list]:
         """Logits (n, V) of the windows ``win`` (n, k) and the activations the backward pass needs."""
         p = self.params_
-        X = p["E"][win].reshape(len(win), -1)
+        return self._forward_head(p["E"][win].reshape(len(win), -1))
+
+    def _forward_head(self, X: np.ndarray) -> tuple[np.ndarray, list]:
+        """The hidden layers and the output layer on the features ``X`` (n, F): logits (n, V) and the
+        activations ``[X, H_1, ...]`` that :meth:`_backward_head` needs."""
+        p = self.params_
         acts = [X]
         H = X
         for i in range(len(self.hidden_)):
@@ -535,16 +540,7 @@ class MLPAR(BaseEstimator):
     def _forward_causal(self, toks: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, list, dict]:
         F, cache = self._causal_features(toks, where)
         self._act(F)
-        acts = [F]
-        H = F
-        p = self.params_
-        for i in range(len(self.hidden_)):
-            H = H @ p[f"W{i}"]
-            H += p[f"b{i}"]
-            self._act(H)
-            acts.append(H)
-        logits = H @ p["Wo"]
-        logits += p["bo"]
+        logits, acts = self._forward_head(F)
         return logits, acts, cache
 
     def _backward_causal(self, acts: list, cache: dict, dlogits: np.ndarray) -> None:
@@ -978,15 +974,8 @@ class MLPAR(BaseEstimator):
         path = Path(path)
         if not path.parent.is_dir():
             raise LearnerError(f"MLPAR.save: directory {str(path.parent)!r} does not exist.")
-        params = {}
-        for k, v in self.get_params().items():
-            if isinstance(v, np.random.Generator):
-                v = None
-            elif isinstance(v, (tuple, np.ndarray)):
-                v = [int(x) if isinstance(x, numbers.Integral) else float(x) for x in v]
-            params[k] = v
         meta = {
-            "format": _FORMAT, "version": 1, "class": "MLPAR", "params": params,
+            "format": _FORMAT, "version": 1, "class": "MLPAR", "params": params_json(self.get_params()),
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_, "context_length": self.context_length_,
             "embedding_dim": self.embedding_dim_, "hidden": list(self.hidden_),

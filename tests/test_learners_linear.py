@@ -412,3 +412,12 @@ def test_margin_perceptron_leaves_a_margin_on_every_training_position(shrinking)
     top = scores[np.arange(len(pos)), y]
     scores[np.arange(len(pos)), y] = -np.inf
     assert (top - scores.max(axis=1) >= 5.0).all()
+
+
+def test_save_with_a_generator_random_state(tmp_path):
+    """A Generator random_state is saved as None (it is not needed to predict), not a JSON error."""
+    train = _class_sequences(10, np.random.default_rng(2))
+    m = PerceptronAR(window=2, random_state=np.random.default_rng(0)).fit(train)
+    m2 = load_model(m.save(tmp_path / "g.npz"))
+    assert m2.random_state is None
+    np.testing.assert_array_equal(m2.predict(train), m.predict(train))
