@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._alloc import zeros_u8
+from ._alloc import empty_i64, zeros_u8
 
 # Status codes shared with _reference.py and simulate.py.
 HALTED = 0
@@ -57,20 +57,36 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
         tape[cells_origin - buf_origin + i] = cells[i]
     status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
         packed, S, tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin, state, max_steps,
-        max_tape)
+        max_tape, np.empty(packed.shape[0], dtype=np.int64))
     return status, steps, state, p + buf_origin, tape, buf_origin
 
 
 @njit(cache=True, nogil=True)
-def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape):
+def fast_table(packed, out):
+    """Re-pack a machine's table (``Machine.arrays.packed`` layout) into ``out[:len(packed)]`` in the hot
+    loop's layout: the next state's row base in the low 32 bits (so the next index is one add, with no
+    shift), the written symbol in bits 32-39 and the move (0 L, 1 S, 2 R) in bits 40-41; stop entries (-1
+    undefined, -2 halting) are kept as they are."""
+    for i in range(packed.shape[0]):
+        e = packed[i]
+        if e < 0:
+            out[i] = e
+        else:
+            out[i] = (e >> 10) | (((e >> 2) & 0xFF) << 32) | ((e & 3) << 40)
+
+
+@njit(cache=True, nogil=True)
+def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape, fast):
     """The simulation loop of :func:`run_one` on a caller-prepared buffer (shared with :func:`run_batch`).
 
     ``tape`` holds the configuration, ``p`` is the head's buffer index and ``[rlo, rhi]`` the visited span
-    (buffer indices, with at least one spare cell on each side). Returns ``(status, steps, state, p, tape,
+    (buffer indices, with at least one spare cell on each side). ``fast`` is scratch of at least
+    ``len(packed)`` int64 (it receives :func:`fast_table`). Returns ``(status, steps, state, p, tape,
     buf_origin, rlo, rhi)``; ``tape`` is a new, larger array when the buffer had to grow.
     """
+    fast_table(packed, fast)
     cap = tape.shape[0]
-    base = state * S
+    base = np.uint64(state * S)
     steps = 0
     status = STEP_LIMIT
     while True:
@@ -78,39 +94,47 @@ def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, m
         # buffer, so the hot loop may read both neighbours of the head without a bounds check.
         budget = max_steps - steps
         n = budget
-        idx = 0
+        idx = np.uint64(0)
         e = 0
         m = 1
-        cur = np.int64(tape[p])
-        left = np.int64(tape[p - 1])
-        right = np.int64(tape[p + 1])
-        # Hot loop: one table load per step on the critical path. Both neighbours of the head are loaded
-        # ahead, so the next symbol is a select on the move, not a load that waits for the new position.
-        # The visited span is tracked with two selects; leaving the loop is rare (tape limit, buffer edge).
+        cur = np.uint64(tape[p])
+        left = np.uint64(tape[p - 1])
+        right = np.uint64(tape[p + 1])
+        # Hot loop. The critical path of a step is one table load and one add: the next index is the next
+        # row base (the low half of the entry, no shift) plus the symbol under the head after the move,
+        # which is already in a register (both neighbours are kept there and the move is a *branch*, so
+        # the predictor, not a data dependency, picks the neighbour). Leaving the loop is rare (tape
+        # limit, buffer edge). Unsigned indices: numba then skips its negative-index wraparound.
         while n > 0:
             idx = base + cur
-            # Unsigned indices: numba then skips its negative-index wraparound (about 40% faster here).
-            e = packed[np.uint64(idx)]
+            e = fast[idx]
             if e < 0:
                 break
-            m = e & 3
-            w = (e >> 2) & 0xFF
-            base = e >> 10
+            m = (e >> 40) & 3
+            w = np.uint64((e >> 32) & 0xFF)
+            base = np.uint64(np.uint32(e))
             tape[np.uint64(p)] = w
-            p += m - 1
             n -= 1
-            if p < rlo:
-                rlo = p
-                if rhi - rlo >= max_tape or p < 1:
-                    break
-            elif p > rhi:
-                rhi = p
-                if rhi - rlo >= max_tape or p > cap - 2:
-                    break
-            cur = right if m == 2 else (left if m == 0 else w)
-            up = np.uint64(p)
-            left = np.int64(tape[up - np.uint64(1)])
-            right = np.int64(tape[up + np.uint64(1)])
+            if m == 2:
+                p += 1
+                if p > rhi:
+                    rhi = p
+                    if rhi - rlo >= max_tape or p > cap - 2:
+                        break
+                left = w
+                cur = right
+                right = np.uint64(tape[np.uint64(p + 1)])
+            elif m == 0:
+                p -= 1
+                if p < rlo:
+                    rlo = p
+                    if rhi - rlo >= max_tape or p < 1:
+                        break
+                right = w
+                cur = left
+                left = np.uint64(tape[np.uint64(p - 1)])
+            else:
+                cur = w
         steps += budget - n
         if e < 0:
             status = HALTED if e == -2 else UNDEFINED
@@ -122,7 +146,7 @@ def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, m
                 rlo += 1
             else:
                 rhi -= 1
-            sym = idx % S
+            sym = idx % np.uint64(S)
             p -= m - 1
             tape[p] = sym
             base = idx - sym
@@ -133,7 +157,8 @@ def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, m
             new_cap = 2 * cap
             shift = (new_cap - cap) // 2
             new_tape = np.zeros(new_cap, dtype=np.uint8)
-            new_tape[shift:shift + cap] = tape
+            for i in range(cap):
+                new_tape[shift + i] = tape[i]
             tape = new_tape
             cap = new_cap
             buf_origin -= shift
@@ -142,7 +167,7 @@ def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, m
             rhi += shift
             continue
         # Budget exhausted: halting and undefined take precedence over the step limit.
-        e = packed[base + tape[p]]
+        e = fast[base + np.uint64(tape[p])]
         if e == -2:
             status = HALTED
         elif e == -1:
@@ -150,7 +175,7 @@ def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, m
         else:
             status = STEP_LIMIT
         break
-    return status, steps, base // S, p, tape, buf_origin, rlo, rhi
+    return status, steps, np.int64(base) // S, p, tape, buf_origin, rlo, rhi
 
 
 @njit(cache=True, nogil=True)
@@ -183,8 +208,12 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
     # Jobs are split into chunks; each chunk reuses one tape buffer (cleared over the visited span only),
     # so a short job costs no allocation.
     n_chunks = min(n_jobs, 64)
+    max_table = 0
+    for j in range(n_jobs):
+        max_table = max(max_table, table_hi[j] - table_lo[j])
     for c in prange(n_chunks):
         tape = zeros_u8(_MIN_BUFFER)
+        fast = empty_i64(max_table)
         for j in range(c * n_jobs // n_chunks, (c + 1) * n_jobs // n_chunks):
             cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
             n_cells = cells.shape[0]
@@ -203,7 +232,7 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
             S = n_symbols[j]
             status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
                 packed_all[table_lo[j]:table_hi[j]], S, tape, buf_origin, head - buf_origin, lo - buf_origin,
-                hi - buf_origin, states[j], max_steps[j], max_tape[j])
+                hi - buf_origin, states[j], max_steps[j], max_tape[j], fast)
             # Non-blank cells lie inside the visited span.
             first = rlo
             while first <= rhi and tape[first] == 0:
