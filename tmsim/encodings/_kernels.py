@@ -68,6 +68,14 @@ def _fill(out, a, b, value):
 @njit(cache=True, nogil=True)
 def count_one(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim, scratch):
     """Simulate one run from ``cells`` (input at positions 0..n-1, head at 0) with the head confined to
+    absolute positions ``[lo_lim, hi_lim]``: see :func:`_count_one_inline` (the same, inlined into the
+    batch kernels)."""
+    return _count_one_inline(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim, scratch)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_one_inline(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim, scratch):
+    """Simulate one run from ``cells`` (input at positions 0..n-1, head at 0) with the head confined to
     absolute positions ``[lo_lim, hi_lim]``.
 
     Stop order at every configuration: halting state or undefined transition (a property of the
@@ -197,16 +205,25 @@ def count_runs(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo
     window ``[lo_lim[j], hi_lim[j]]``), in parallel; results go to the ``out_*`` arrays."""
     n = out_status.shape[0]
     for ch in prange((n + _CHUNK - 1) // _CHUNK):
-        scratch = zeros_u8(_SCRATCH)
-        for j in range(ch * _CHUNK, min(n, (ch + 1) * _CHUNK)):
-            cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
-            st, steps, lo, hi, span = count_one(packed, n_symbols, cells, start, max_steps, lo_lim[j], hi_lim[j],
-                                                scratch)
-            out_status[j] = st
-            out_steps[j] = steps
-            out_lo[j] = lo
-            out_hi[j] = hi
-            out_span[j] = span
+        _count_chunk(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo_lim, hi_lim, out_status,
+                     out_steps, out_lo, out_hi, out_span, ch * _CHUNK, min(n, (ch + 1) * _CHUNK))
+
+
+@njit(cache=True, nogil=True)
+def _count_chunk(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo_lim, hi_lim, out_status,
+                 out_steps, out_lo, out_hi, out_span, lo, hi):
+    """Samples ``lo..hi-1`` of :func:`count_runs`, with :func:`count_one` inlined (see
+    :func:`_tableau_chunk` on why the per-sample work is not a call)."""
+    scratch = zeros_u8(_SCRATCH)
+    for j in range(lo, hi):
+        cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
+        st, steps, a, b, span = _count_one_inline(packed, n_symbols, cells, start, max_steps, lo_lim[j],
+                                                  hi_lim[j], scratch)
+        out_status[j] = st
+        out_steps[j] = steps
+        out_lo[j] = a
+        out_hi[j] = b
+        out_span[j] = span
 
 
 # ---------------------------------------------------------------------------------------------- transitions
@@ -304,18 +321,29 @@ def emit_tableau(packed, n_symbols, cells_all, cells_offsets, start, steps, widt
     S = n_symbols
     N = steps.shape[0]
     for ch in prange((N + _CHUNK - 1) // _CHUNK):
-        sym_s = zeros_u8(64)
-        row_s = zeros_i32(64)
-        for j in range(ch * _CHUNK, min(N, (ch + 1) * _CHUNK)):
-            if widths[j] > sym_s.shape[0]:
-                sym_s = zeros_u8(2 * widths[j])
-                row_s = zeros_i32(2 * widths[j])
-            _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell,
-                         tok_head, tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, j,
-                         sym_s[:widths[j]], row_s[:widths[j]])
+        _tableau_chunk(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell,
+                       tok_head, tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, ch * _CHUNK,
+                       min(N, (ch + 1) * _CHUNK))
 
 
 @njit(cache=True, nogil=True)
+def _tableau_chunk(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell, tok_head,
+                   tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, lo, hi):
+    """Samples ``lo..hi-1`` of :func:`emit_tableau`. One call per chunk, not per sample: every array
+    argument of a call costs an atomic reference-count update, which two threads sharing the arrays turn
+    into cache-line ping-pong (per-sample calls ran the narrow tableaux at half speed)."""
+    sym_s = zeros_u8(64)
+    row_s = zeros_i32(64)
+    for j in range(lo, hi):
+        if widths[j] > sym_s.shape[0]:
+            sym_s = zeros_u8(2 * widths[j])
+            row_s = zeros_i32(2 * widths[j])
+        _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell,
+                     tok_head, tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, j,
+                     sym_s[:widths[j]], row_s[:widths[j]])
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, lefts, every, tok_cell, tok_head,
                  tok_q, bar, answer_state, out_offsets, out_tokens, out_kinds, j, sym, row):
     """Sample ``j`` of :func:`emit_tableau`, with scratch ``sym`` (uint8) and ``row`` (int32) of width W."""
@@ -325,40 +353,62 @@ def _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, left
     W = widths[j]
     left = lefts[j]
     w = out_offsets[j]
-    sym[:] = 0
+    _fill(sym, 0, W, 0)
     for i in range(n):
         sym[left + i] = cells_all[c0 + i]
     for c in range(W):
         row[c] = tok_cell[sym[c]]
-    h = left
-    base = start * S
+    h = np.uint64(left)
+    base = np.uint64(start * S)
     row[h] = tok_head[base + sym[h]]
     _put(out_tokens, w, row)
     out_tokens[w + W] = bar
     _fill(out_kinds, w, w + W + 1, PROMPT)
     w += W + 1
-    due = every
     cot0 = w
-    for t in range(1, T + 1):
-        e = packed[base + sym[h]]
-        x = (e >> 2) & 0xFF
-        sym[h] = x
-        row[h] = tok_cell[x]
-        h += (e & 3) - 1
-        base = e >> 10
-        row[h] = tok_head[base + sym[h]]
-        due -= 1
-        if due == 0 or t == T:
-            due = every
+    # Unsigned indices throughout the step loop (numba then drops its negative-index checks).
+    if every == 1:
+        cur = np.uint64(sym[h])
+        for t in range(T):
+            e = packed[base + cur]
+            x = (e >> 2) & 0xFF
+            sym[h] = x
+            row[h] = tok_cell[x]
+            # A branch on the move, not arithmetic on it: the predictor then supplies the next head position,
+            # and the load of the next symbol does not wait for the table entry (as in tmsim's run kernel).
+            m = e & 3
+            if m == 2:
+                h += np.uint64(1)
+            elif m == 0:
+                h -= np.uint64(1)
+            base = np.uint64(e >> 10)
+            cur = np.uint64(sym[h])
+            row[h] = tok_head[base + cur]
             _put(out_tokens, w, row)
             out_tokens[w + W] = bar
             w += W + 1
+    else:
+        due = every
+        for t in range(1, T + 1):
+            e = packed[base + sym[h]]
+            x = (e >> 2) & 0xFF
+            sym[h] = x
+            row[h] = tok_cell[x]
+            h += np.uint64(e & 3) - np.uint64(1)
+            base = np.uint64(e >> 10)
+            row[h] = tok_head[base + sym[h]]
+            due -= 1
+            if due == 0 or t == T:
+                due = every
+                _put(out_tokens, w, row)
+                out_tokens[w + W] = bar
+                w += W + 1
     _fill(out_kinds, cot0, w, COT)
     a0 = w
     out_tokens[w] = ANS
     w += 1
     if answer_state:
-        out_tokens[w] = tok_q[base // S]
+        out_tokens[w] = tok_q[np.int64(base) // S]
         w += 1
     else:
         w = _emit_answer_span(sym, tok_cell, out_tokens, w)
