@@ -162,6 +162,23 @@ def test_bad_inputs():
         run_batch(m, "111")
 
 
+@given(machines(n_states=(1, 6), n_symbols=(2, 5)))
+def test_fast_table_kernel_equals_reference(m):
+    packed = m.arrays.packed
+    fast, slow = np.full(len(packed) + 2, 7, dtype=np.int64), np.full(len(packed) + 2, 7, dtype=np.int64)
+    _kernels.fast_table(packed, fast)
+    _reference.fast_table(packed, slow)
+    assert fast.tolist() == slow.tolist()
+    assert fast[-2:].tolist() == [7, 7]  # only len(packed) entries are written
+    # The layout decodes back to the machine's rules.
+    for i, e in enumerate(fast[:len(packed)].tolist()):
+        q, s = divmod(i, m.n_symbols)
+        if e >= 0:
+            assert (e & 0xFFFFFFFF) // m.n_symbols == m.arrays.next_state[q, s]
+            assert (e >> 32) & 0xFF == m.arrays.write[q, s]
+            assert (e >> 40) - 1 == m.arrays.move[q, s]
+
+
 @given(st.lists(st.integers(0, 3), max_size=40))
 def test_nonblank_span_kernel_equals_reference(cells):
     buf = np.array(cells, dtype=np.uint8)

@@ -54,6 +54,17 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     return status, steps, state, head, buf, origin
 
 
+def fast_table(packed, out):
+    """Reference of :func:`tmsim._kernels.fast_table`: the hot loop's layout of a packed table (next row base
+    in the low 32 bits, the written symbol in bits 32-39, the move in bits 40-41; stop entries unchanged)."""
+    for i, e in enumerate(int(v) for v in packed):
+        if e < 0:
+            out[i] = e
+        else:
+            nxt_base, write, move = e >> 10, (e >> 2) & 0xFF, e & 3
+            out[i] = nxt_base + (write << 32) + (move << 40)
+
+
 def nonblank_span(buf):
     """Reference of :func:`tmsim._kernels.nonblank_span`."""
     nz = [i for i, c in enumerate(buf) if c != 0]
