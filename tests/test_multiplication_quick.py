@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from proofs_checks.multiplication import main, run_multiplication
+from proofs_checks.multiplication import digit_probe, main, run_multiplication
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,18 @@ def test_table_rows_and_files(quick):
 def test_cli_runs_one_format(tmp_path, capsys):
     assert main(["--quick", "--formats", "add-local", "--out", str(tmp_path), "--quiet"]) == 0
     assert "add-local" in capsys.readouterr().out
+
+
+def test_digit_probe_learns_the_last_digit_and_sees_the_partial_products():
+    # The positive control of the probe: the least significant answer digit depends on one partial product
+    # and is learnt in seconds; the window must reach back to the first partial product.
+    r = digit_probe(7, max_time=6, n_train=20_000, n_test=300, hidden_layer_sizes=(64,), evals=3, verbose=0)
+    assert r.accuracy[-1] >= 0.9
+    assert r.samples == sorted(r.samples) and r.samples[-1] > 0
+    assert r.window > 96  # 16 partial products of 2-8 tokens, 15 "+", "=" and 7 answer digits
+
+
+@pytest.mark.parametrize("digit", [-1, 8])
+def test_digit_probe_rejects_a_digit_out_of_range(digit):
+    with pytest.raises(ValueError, match="'digit' must be 0..7"):
+        digit_probe(digit, max_time=1)
