@@ -38,7 +38,7 @@ class TransformerConfig:
     Attributes
     ----------
     context : int
-        Tokens of context (the same ``T`` as the linear model).
+        Tokens of context (its own: the full run keeps 64 whatever the linear model's ``T``).
     n_layer, n_head, d_model : int
     dropout : float
         On attention, residual and embedding outputs (a small corpus overfits without it).
