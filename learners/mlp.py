@@ -496,7 +496,7 @@ class MLPAR(BaseEstimator):
     def _forward_head(self, X: np.ndarray, logits: bool = True) -> tuple[np.ndarray | None, list]:
         """The hidden layers and the output layer on the features ``X`` (n, F): logits (n, V) (None with
         ``logits=False``: training computes them block by block in :meth:`_output_xent`) and the
-        activations ``[X, H_1, ...]`` that :meth:`_backward_head` needs."""
+        activations ``[X, H_1, ...]`` that :meth:`_backward_hidden` needs."""
         p = self.params_
         acts = [X]
         H = X
@@ -562,13 +562,6 @@ class MLPAR(BaseEstimator):
         if per_sample:
             return loss, right, dH, losses
         return loss, right, dH
-
-    def _backward_head(self, acts: list, dlogits: np.ndarray) -> np.ndarray:
-        """Gradients of the hidden and output layers (into the flat gradient buffer); returns d(features)."""
-        p, g = self.params_, self._P.g
-        np.matmul(acts[-1].T, dlogits, out=g["Wo"])
-        np.sum(dlogits, axis=0, out=g["bo"])
-        return self._backward_hidden(acts, dlogits @ p["Wo"].T)
 
     def _backward_hidden(self, acts: list, dH: np.ndarray) -> np.ndarray:
         """Gradients of the hidden layers from d(last activations) ``dH``; returns d(features)."""

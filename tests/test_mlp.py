@@ -71,6 +71,15 @@ def test_backward_matches_finite_differences(params):
     assert np.abs(grad).max() > 1e-3  # a real signal was checked
 
 
+@pytest.mark.parametrize("params", [dict(context="window", window=3), dict(context="causal")])
+def test_fused_output_layer_over_many_blocks_matches_finite_differences(params, monkeypatch):
+    # Blocks of 8 rows (the minimum): the fused output layer then accumulates its gradients over many blocks.
+    import learners.mlp as mlp_module
+
+    monkeypatch.setattr(mlp_module, "_XENT_BLOCK_BYTES", 1)
+    test_backward_matches_finite_differences(params)
+
+
 def test_softmax_xent_gradient_is_probabilities_minus_one_hot():
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((5, 4))
