@@ -16,7 +16,7 @@ torch columns are skipped with a message and the numpy throughput is still repor
 
 Usage::
 
-    python benchmarks/bench_text.py [--quick] [--threads 1,2] [--dims 32,64] [--chunks 512] [--json]
+    python benchmarks/bench_text.py [--quick] [--threads 1,2] [--dims 32,48,64] [--chunks 512] [--json]
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="128 chunks, d = 64 only, one repeat")
     ap.add_argument("--threads", default="1", help="comma-separated BLAS/torch thread counts (default 1)")
-    ap.add_argument("--dims", default="32,64", help="embedding sizes d (default 32,64; 32 is the full text run's)")
+    ap.add_argument("--dims", default="32,48,64", help="embedding sizes d (default 32,48,64; 48 is the full text run's)")
     ap.add_argument("--chunks", type=int, default=512, help="training chunks of 65 tokens per epoch")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
