@@ -96,20 +96,21 @@ def _window_tokens(tokens: np.ndarray, seq_offsets: np.ndarray, pos: np.ndarray,
     return win
 
 
-def _softmax_xent(logits: np.ndarray, y: np.ndarray, per_sample: bool = False):
+def _softmax_xent(logits: np.ndarray, y: np.ndarray, per_sample: bool = False, denom: int | None = None):
     """Mean cross-entropy, number right, and d(loss)/d(logits) (written over ``logits``); with
-    ``per_sample``, also each sample's loss."""
+    ``per_sample``, also each sample's loss. The gradient is of the sum of the losses divided by ``denom``
+    (default: the number of rows, i.e. of the mean; a block of a larger batch passes the batch's size)."""
     n = logits.shape[0]
+    r = np.arange(n)
     pred = logits.argmax(axis=1)
     right = int(np.count_nonzero(pred == y))
     logits -= logits.max(axis=1, keepdims=True)
     np.exp(logits, out=logits)
-    s = logits.sum(axis=1, keepdims=True)
-    p_true = logits[np.arange(n), y] / s[:, 0]
-    losses = -np.log(np.maximum(p_true, np.finfo(logits.dtype).tiny))
-    logits /= s
-    logits[np.arange(n), y] -= 1.0
-    logits /= n
+    s = logits.sum(axis=1)
+    losses = -np.log(np.maximum(logits[r, y] / s, np.finfo(logits.dtype).tiny))
+    denom = max(n if denom is None else denom, 1)
+    logits *= (1.0 / (s * denom)).astype(logits.dtype)[:, None]
+    logits[r, y] -= 1.0 / denom
     if per_sample:
         return float(losses.mean()), right, logits, losses
     return float(losses.mean()), right, logits
@@ -523,7 +524,7 @@ class MLPAR(BaseEstimator):
         loss : float
             Mean cross-entropy.
         right : int
-            Rows whose target has the largest logit (ties count as right).
+            Rows whose target is the argmax of the logits.
         dH : ndarray (n, h)
             d(loss)/d(H); the gradients of ``Wo`` and ``bo`` are written into the flat gradient buffer.
         losses : ndarray (n,)
@@ -540,20 +541,14 @@ class MLPAR(BaseEstimator):
         gW[...] = 0
         gb[...] = 0
         right = 0
-        tiny = np.finfo(H.dtype).tiny
         for i in range(0, n, rows):
             h, yy = H[i:i + rows], y[i:i + rows]
             k = len(yy)
-            L, r = buf[:k], np.arange(k)
+            L = buf[:k]
             np.matmul(h, Wo, out=L)
             L += bo
-            L -= L.max(axis=1, keepdims=True)
-            right += int(np.count_nonzero(L[r, yy] == 0))
-            np.exp(L, out=L)
-            s = L.sum(axis=1)
-            losses[i:i + k] = -np.log(np.maximum(L[r, yy] / s, tiny))
-            L *= (1.0 / (s * n)).astype(L.dtype)[:, None]
-            L[r, yy] -= 1.0 / n
+            _, r, _, losses[i:i + k] = _softmax_xent(L, yy, per_sample=True, denom=n)
+            right += r
             np.matmul(h.T, L, out=tmp)
             gW += tmp
             gb += L.sum(axis=0)
