@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._alloc import empty_i64, zeros_u8
+from ._alloc import zeros_u8
 
 # Status codes shared with _reference.py and simulate.py.
 HALTED = 0
@@ -56,8 +56,8 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     for i in range(n_cells):
         tape[cells_origin - buf_origin + i] = cells[i]
     status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
-        packed, S, tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin, state, max_steps,
-        max_tape, np.empty(packed.shape[0], dtype=np.int64))
+        _fast(packed), S, tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin, state,
+        max_steps, max_tape)
     return status, steps, state, p + buf_origin, tape, buf_origin
 
 
@@ -76,15 +76,22 @@ def fast_table(packed, out):
 
 
 @njit(cache=True, nogil=True)
-def _run_in_buffer(packed, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape, fast):
+def _fast(packed):
+    """A new array holding :func:`fast_table` of ``packed``."""
+    out = np.empty(packed.shape[0], dtype=np.int64)
+    fast_table(packed, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _run_in_buffer(fast, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape):
     """The simulation loop of :func:`run_one` on a caller-prepared buffer (shared with :func:`run_batch`).
 
     ``tape`` holds the configuration, ``p`` is the head's buffer index and ``[rlo, rhi]`` the visited span
-    (buffer indices, with at least one spare cell on each side). ``fast`` is scratch of at least
-    ``len(packed)`` int64 (it receives :func:`fast_table`). Returns ``(status, steps, state, p, tape,
+    (buffer indices, with at least one spare cell on each side); ``fast`` is the machine's table in the
+    layout of :func:`fast_table`. Returns ``(status, steps, state, p, tape,
     buf_origin, rlo, rhi)``; ``tape`` is a new, larger array when the buffer had to grow.
     """
-    fast_table(packed, fast)
     cap = tape.shape[0]
     base = np.uint64(state * S)
     steps = 0
@@ -208,12 +215,10 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
     # Jobs are split into chunks; each chunk reuses one tape buffer (cleared over the visited span only),
     # so a short job costs no allocation.
     n_chunks = min(n_jobs, 64)
-    max_table = 0
-    for j in range(n_jobs):
-        max_table = max(max_table, table_hi[j] - table_lo[j])
+    # Every table re-packed once, in place in the concatenation (entries are relative to their own table).
+    fast_all = _fast(packed_all)
     for c in prange(n_chunks):
         tape = zeros_u8(_MIN_BUFFER)
-        fast = empty_i64(max_table)
         for j in range(c * n_jobs // n_chunks, (c + 1) * n_jobs // n_chunks):
             cells = cells_all[cells_offsets[j]:cells_offsets[j + 1]]
             n_cells = cells.shape[0]
@@ -231,8 +236,8 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
                 tape[cells_origin[j] - buf_origin + i] = cells[i]
             S = n_symbols[j]
             status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
-                packed_all[table_lo[j]:table_hi[j]], S, tape, buf_origin, head - buf_origin, lo - buf_origin,
-                hi - buf_origin, states[j], max_steps[j], max_tape[j], fast)
+                fast_all[table_lo[j]:table_hi[j]], S, tape, buf_origin, head - buf_origin, lo - buf_origin,
+                hi - buf_origin, states[j], max_steps[j], max_tape[j])
             # Non-blank cells lie inside the visited span.
             first = rlo
             while first <= rhi and tape[first] == 0:
