@@ -636,11 +636,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="BLAS threads for the MLP (default 1)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--quiet", action="store_true")
-    ap.add_argument("--probe-digit", type=int, default=None, metavar="J",
+    ap.add_argument("--probe-digit", type=int, default=None, metavar="J", choices=range(8),
                     help="instead of the experiment: learn answer digit J (0 = most significant) of the paper's "
                          "CoT alone (digit_probe) and print its learning curve")
     ap.add_argument("--probe-time", type=float, default=300.0, help="seconds of the digit probe")
     args = ap.parse_args(argv)
+    for name in ("mlp_time", "probe_time"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            ap.error(f"argument --{name.replace('_', '-')}: expected a positive number of seconds, got {value}")
     if args.probe_digit is not None:
         r = digit_probe(args.probe_digit, max_time=args.probe_time, seed=args.seed, verbose=0 if args.quiet else 1)
         if args.json:

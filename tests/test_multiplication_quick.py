@@ -65,3 +65,14 @@ def test_digit_probe_learns_the_last_digit_and_sees_the_partial_products():
 def test_digit_probe_rejects_a_digit_out_of_range(digit):
     with pytest.raises(ValueError, match="'digit' must be 0..7"):
         digit_probe(digit, max_time=1)
+
+
+@pytest.mark.parametrize("argv, name", [(["--probe-digit", "9"], "--probe-digit"),
+                                        (["--probe-digit", "1", "--probe-time", "-5"], "--probe-time"),
+                                        (["--mlp-time", "0"], "--mlp-time")])
+def test_cli_rejects_bad_probe_and_time_arguments_in_one_line(argv, name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert name in err and "Traceback" not in err
