@@ -26,6 +26,7 @@ Examples
 from .base import DEFAULT_MAX_STEPS, DecodedRun, Encoding, RunSizes, TokenKind, Trace, TraceBatch, input_cells
 from .errors import EncodingError, RunLimitError, TraceError, VocabularyError
 from .gates import Circuit, Gate, Gates, compile_circuit
+from .layout import LayoutError, PositionLayout
 from .local import LocalRule
 from .registry import ENCODINGS, get_encoding
 from .tableau import Snapshots, Tableau
@@ -37,7 +38,7 @@ __all__ = [
     "get_encoding", "ENCODINGS",
     "Encoding", "Transitions", "Tableau", "Snapshots", "TableauTriples", "Gates",
     "Vocabulary", "SPECIAL_TOKENS", "TokenKind",
-    "Trace", "TraceBatch", "DecodedRun", "RunSizes", "LocalRule", "Circuit", "Gate", "compile_circuit",
+    "Trace", "TraceBatch", "DecodedRun", "RunSizes", "LocalRule", "PositionLayout", "LayoutError", "Circuit", "Gate", "compile_circuit",
     "input_cells", "DEFAULT_MAX_STEPS",
     "EncodingError", "TraceError", "RunLimitError", "VocabularyError",
 ]
