@@ -21,7 +21,10 @@ attribute           dtype           shape       meaning
 
 Everything that is the same for a whole generation (machine, encoding and its version, toolkit version,
 seed, sampler, split, step budget) is one :class:`Provenance`; a sample's provenance is
-``sources[source[j]]``, so :func:`concat` keeps it exact across datasets of different origins.
+``sources[source[j]]``, so :func:`concat` keeps it exact across datasets of different origins. The samples
+of a task generator (:mod:`tmsim.datasets.tasks`: arithmetic and parity CoTs) have a provenance without a
+machine (:attr:`Provenance.kind` ``"task"``), and the same arrays: ``status`` 0 (every sequence is
+complete), ``steps`` the CoT and answer tokens, ``width`` the task's register width (-1: none).
 """
 
 from __future__ import annotations
@@ -33,8 +36,12 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..encodings import Encoding, Trace, Vocabulary, get_encoding
-from ..encodings.base import TokenView
+from ..encodings import Encoding, PositionLayout, Trace, Vocabulary, get_encoding
+from ..encodings.types import TokenView
+from ..errors import ConversionError
+from ..formats import loads
+from ..formats.json_format import to_dict
+from ..formats.standard import parse_standard, to_standard
 from ..machine import Machine
 from ..simulate import Status
 from .errors import DatasetError
@@ -66,10 +73,6 @@ def machine_text(machine: Machine) -> tuple[str, str]:
     >>> machine_text(zoo.get("parity").machine)[0]
     'json'
     """
-    from ..errors import ConversionError
-    from ..formats.json_format import to_dict
-    from ..formats.standard import parse_standard, to_standard
-
     try:
         text = to_standard(machine)
         if parse_standard(text) == machine:
@@ -82,47 +85,76 @@ def machine_text(machine: Machine) -> tuple[str, str]:
 @lru_cache(maxsize=256)
 def parse_machine_text(fmt: str, text: str, name: str | None = None) -> Machine:
     """Inverse of :func:`machine_text` (``name`` renames a standard-format machine)."""
-    from ..formats import loads
-
     return loads(text, fmt, name=name)
+
+
+_MACHINE_FIELDS = ("machine", "machine_format", "machine_name", "max_steps")
 
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a sample comes from: what is common to one generation.
+    """Where a sample comes from: what is common to one generation — the runs of a Turing machine, encoded
+    (:attr:`kind` ``"machine"``), or the sequences of a task generator of :mod:`tmsim.datasets.tasks`
+    (:attr:`kind` ``"task"``: no machine, no step budget).
 
     Attributes
     ----------
-    machine : str
+    machine : str or None
         The machine in the standard format when that represents it exactly, else its native JSON
-        (``machine_format`` says which).
-    machine_format : {"standard", "json"}
-    machine_name : str
+        (``machine_format`` says which); None for a task.
+    machine_format : {"standard", "json"} or None
+    machine_name : str or None
     encoding : str
-        The encoding's spec, which :func:`tmsim.encodings.get_encoding` reads back (``"tableau(width=24)"``).
+        The token format's spec: an encoding's, which :func:`tmsim.encodings.get_encoding` reads back
+        (``"tableau(width=24)"``), or a task's, which :func:`tmsim.datasets.tasks.task_from_spec` reads back
+        (``"mul-local(digits=4,width=17)"``: a task is its own token format).
     encoding_version : int
     tmsim_version : str
         ``tmsim.__version__`` of the toolkit that made the sample.
     seed : int or None
         The seed given to ``numpy.random.default_rng`` (None: a Generator was passed, or a fixed list).
     sampler : str
-        How the inputs were drawn (:meth:`tmsim.datasets.samplers.Sampler.describe`).
+        How the inputs were drawn (:meth:`tmsim.datasets.samplers.Sampler.describe`, or the task's words).
     split : str or None
-        ``"train"``, ``"test"``, ... for :func:`make_splits`.
-    max_steps : int
-        The step budget of the runs.
+        ``"train"``, ``"test"``, ... for :func:`make_splits` and the tasks' hash split.
+    max_steps : int or None
+        The step budget of the runs; None for a task.
+
+    Examples
+    --------
+    >>> p = Provenance(None, None, None, "add-local(digits=2,width=4)", 1, "0", 0, "pairs", "train", None)
+    >>> p.kind, p.generator
+    ('task', 'add-local(digits=2,width=4)')
+    >>> Provenance.from_dict(p.to_dict()) == p
+    True
     """
 
-    machine: str
-    machine_format: str
-    machine_name: str
+    machine: str | None
+    machine_format: str | None
+    machine_name: str | None
     encoding: str
     encoding_version: int
     tmsim_version: str
     seed: int | None
     sampler: str
     split: str | None
-    max_steps: int
+    max_steps: int | None
+
+    def __post_init__(self) -> None:
+        given = [getattr(self, k) is not None for k in _MACHINE_FIELDS]
+        if any(given) and not all(given):
+            raise DatasetError(f"A Provenance record must give all of {_MACHINE_FIELDS!r} (the runs of a machine) or "
+                               f"none of them (a task's samples). Got {self.to_dict()!r}.")
+
+    @property
+    def kind(self) -> str:
+        """``"machine"`` (encoded runs of :attr:`machine`) or ``"task"`` (a task generator's sequences)."""
+        return "machine" if self.machine is not None else "task"
+
+    @property
+    def generator(self) -> str | None:
+        """The spec of the task that made the samples (:attr:`encoding`), None for a machine's runs."""
+        return self.encoding if self.machine is None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -130,16 +162,25 @@ class Provenance:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Provenance":
         try:
-            return cls(**{f.name: d[f.name] for f in fields(cls)})
+            values = {f.name: d[f.name] for f in fields(cls)}
         except (KeyError, TypeError) as e:
             raise DatasetError(f"Malformed provenance record {str(d)[:120]!r}: {e}.") from None
+        if values["machine_format"] == "task":
+            # Files of toolkit versions that stored a task's samples with placeholder machine fields.
+            values.update(machine=None, machine_format=None, machine_name=None, max_steps=None)
+        return cls(**values)
 
     def parse_machine(self) -> Machine:
         """The machine, parsed back from :attr:`machine`."""
+        if self.machine is None:
+            raise DatasetError(f"The samples of task {self.encoding!r} come from a generator, not a machine.")
         return parse_machine_text(self.machine_format, self.machine, self.machine_name)
 
     def parse_encoding(self) -> Encoding:
-        """The encoding, from :attr:`encoding`."""
+        """The encoding, from :attr:`encoding` (a machine's runs only)."""
+        if self.machine is None:
+            raise DatasetError(f"The samples of task {self.encoding!r} have the task's own token format, not an "
+                               f"encoding of machine runs.")
         return get_encoding(self.encoding)
 
 
@@ -377,15 +418,58 @@ class Dataset:
 
     @property
     def encoding(self) -> Encoding | None:
-        """The encoding shared by every sample (None when they disagree or the dataset is empty)."""
+        """The encoding shared by every sample (None when they disagree, the dataset is empty or its samples
+        come from a task: see :attr:`generator`)."""
         spec = self._single("encoding")
-        return None if spec is None else get_encoding(spec)
+        return None if spec is None or self._single("kind") != "machine" else get_encoding(spec)
 
     @property
     def machine(self) -> Machine | None:
-        """The machine shared by every sample (None when they disagree or the dataset is empty)."""
+        """The machine shared by every sample (None when they disagree, the dataset is empty or its samples
+        come from a task)."""
         srcs = {(s.machine_format, s.machine, s.machine_name) for s in self.sources}
-        return parse_machine_text(*srcs.pop()) if len(srcs) == 1 else None
+        if len(srcs) != 1:
+            return None
+        fmt, text, name = srcs.pop()
+        return None if text is None else parse_machine_text(fmt, text, name)
+
+    @property
+    def generator(self) -> str | None:
+        """The spec of the task shared by every sample (None for a machine's runs, or when they disagree)."""
+        return self._single("generator")
+
+    @cached_property
+    def layout(self) -> PositionLayout | None:
+        """The :class:`~tmsim.encodings.PositionLayout` every sample shares, from what the dataset records:
+        a task's ``layout()`` (the task read back from its spec), or the encoding's
+        ``layout(machine, width=W)`` at the samples' common row width W. None when there is no one layout:
+        an empty dataset, samples of different encodings, machines or tasks, or runs of a tableau-style
+        encoding without a fixed width whose widths differ.
+
+        Examples
+        --------
+        >>> from tmsim import zoo
+        >>> from tmsim.datasets import make_dataset
+        >>> ds = make_dataset(zoo.get("parity"), "tableau-triples", n=3, lengths=(1, 4), width=8, random_state=0)
+        >>> ds.layout == ds.encoding.layout(width=8), ds.layout.period
+        (True, 18)
+        """
+        keys = {(s.kind, s.encoding, s.machine_format, s.machine, s.machine_name) for s in self.sources}
+        if len(keys) != 1:
+            return None
+        kind, spec, _, _, _ = keys.pop()
+        if kind == "task":
+            from .tasks import task_from_spec  # tasks build Datasets: a cycle, resolved at call time
+
+            return task_from_spec(spec).layout()
+        enc = get_encoding(spec)
+        widths = set(self.width.tolist())
+        width = widths.pop() if len(widths) == 1 else None
+        if width is not None and width < 0:
+            width = None
+        if "width" in enc.params() and enc.width is None and width is None:
+            return None  # every run chose its own row width: no period fits every sample
+        return enc.layout(self.machine, width=None if enc.params().get("width") is not None else width)
 
     # ------------------------------------------------------------------ access
     def _check_index(self, j: object) -> int:
@@ -467,12 +551,6 @@ class Dataset:
         if self.dropped:
             parts.append(f"dropped={self.dropped:,}")
         return f"Dataset({', '.join(parts)})"
-
-    def save(self, path, format: str | None = None, **kwargs: Any):
-        """Write to ``path`` (see :func:`tmsim.datasets.save`)."""
-        from .storage import save
-
-        return save(self, path, format=format, **kwargs)
 
 
 def concat(datasets: Sequence[Dataset]) -> Dataset:

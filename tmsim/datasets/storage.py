@@ -61,7 +61,12 @@ from ..encodings import Vocabulary
 from ..formats.io import _create_temp, _fsync_directory
 from .dataset import _ARRAYS, STATUS_NAMES, Dataset, Provenance
 from .errors import DatasetError, DatasetFormatError
-from .generate import (DEFAULT_CHUNK_SIZE, Estimate, _check_budget, _check_int, _chunks, _estimate, _plan)
+from ._plan import DEFAULT_CHUNK_SIZE, Estimate
+from ._plan import check_budget as _check_budget
+from ._plan import check_int as _check_int
+from ._plan import encoded_chunks as _chunks
+from ._plan import estimate_plan as _estimate
+from ._plan import make_plan as _plan
 
 __all__ = ["save", "load_dataset", "write_dataset", "WriteSummary", "FORMATS", "EXTENSIONS", "format_for_path",
            "vocabulary_path", "COLUMNS"]

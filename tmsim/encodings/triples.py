@@ -345,7 +345,7 @@ class TableauTriples(WindowedEncoding):
     def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
         """The local rule's layout: period ``L = 2W + 2`` counted from the sequence start (the prompt is
         exactly row 0), classes ``header``, ``filler``, ``intermediate``, ``cell`` with the offsets of
-        :meth:`offsets` — what :meth:`local_rule` gives (``local_rule(m, width=W).layout()``), without
+        :meth:`offsets` (as increasing sets) — what :meth:`local_rule` gives (``local_rule(m, width=W).layout()``), without
         needing the machine.
 
         >>> from tmsim.encodings import get_encoding
@@ -355,8 +355,9 @@ class TableauTriples(WindowedEncoding):
         """
         W = self._width_for(width)
         L = 2 * W + 2
+        # A layout lists each class's offsets as an increasing set (the rule's context order differs when W < 4).
         return PositionLayout.from_classes(L, [self.position_class(p, width=W) for p in range(L)],
-                                           self.offsets(width=W))
+                                           {c: tuple(sorted(o)) for c, o in self.offsets(width=W).items()})
 
     def local_rule(self, machine: Machine, *, width: int | None = None) -> LocalRule:
         """The local rule for ``machine`` at row width ``width``, as a :class:`LocalRule` (offsets, class
