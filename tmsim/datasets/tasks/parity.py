@@ -220,7 +220,8 @@ class ParityTask:
         kinds = np.zeros(L, dtype=np.uint8)
         kinds[self.prompt_length:] = 1
         kinds[-1] = 2
-        inputs = ["".join("01"[int(b)] for b in row) for row in x.tolist()]
+        raw = (x + ord("0")).tobytes()  # each input as its bits' text, "0110..."
+        inputs = [raw[i * self.n:(i + 1) * self.n].decode("ascii") for i in range(m)]
         return task_dataset(tok, kinds, inputs, PARITY_VOCABULARY, self.spec, FORMAT_VERSION, seed=seed,
                             sampler=sampler)
 
