@@ -44,6 +44,7 @@ from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSam
                        UniformSampler, get_sampler)
 from .splits import SPLITS, Split, get_split, make_splits
 from .storage import FORMATS, WriteSummary, load_dataset, save, vocabulary_path, write_dataset
+from . import tasks
 
 __all__ = [
     "make_dataset", "make_splits", "write_dataset", "save", "load_dataset", "estimate_dataset",
@@ -52,5 +53,5 @@ __all__ = [
     "Sampler", "UniformSampler", "LanguageSampler", "ExhaustiveSampler", "FunctionSampler", "ListSampler",
     "get_sampler", "SAMPLERS",
     "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT",
-    "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError", "TaskError",
+    "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError", "TaskError", "tasks",
 ]
