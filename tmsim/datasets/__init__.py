@@ -37,9 +37,10 @@ Examples
 True
 """
 
-from .dataset import STATUS_NAMES, Dataset, Provenance, Sample, concat
+from .dataset import STATUS_NAMES, Dataset, Sample, concat
 from .errors import DatasetError, DatasetFormatError, RunTimeoutError, TaskError, TokenBudgetError
 from .generate import DEFAULT_CHUNK_SIZE, ON_TIMEOUT, Estimate, estimate_dataset, make_dataset
+from .provenance import Provenance
 from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSampler, ListSampler, Sampler,
                        UniformSampler, get_sampler)
 from .splits import SPLITS, Split, get_split, make_splits

@@ -30,7 +30,8 @@ from ..encodings import DEFAULT_MAX_STEPS, Encoding, get_encoding, input_cells
 from ..errors import TmsimError
 from ..formats import load
 from ..machine import Machine
-from .dataset import STATUS_NAMES, Dataset, Provenance, concat, machine_text
+from .dataset import STATUS_NAMES, Dataset
+from .provenance import Provenance, machine_text
 from .errors import DatasetError, RunTimeoutError, TokenBudgetError
 from .samplers import Sampler, cells_to_text, get_sampler
 

@@ -67,8 +67,9 @@ from ._plan import check_int as _check_int
 from ._plan import encoded_chunks as _chunks
 from ._plan import estimate_plan as _estimate
 from ._plan import make_plan as _plan
-from .dataset import _ARRAYS, STATUS_NAMES, Dataset, Provenance
+from .dataset import _ARRAYS, STATUS_NAMES, Dataset
 from .errors import DatasetError, DatasetFormatError
+from .provenance import Provenance
 
 __all__ = ["save", "load_dataset", "write_dataset", "WriteSummary", "FORMATS", "EXTENSIONS", "format_for_path",
            "vocabulary_path", "COLUMNS"]

@@ -16,8 +16,9 @@ import numpy as np
 
 from ...encodings import PositionLayout, Vocabulary
 from .._plan import toolkit_version
-from ..dataset import Dataset, Provenance
+from ..dataset import Dataset
 from ..errors import TaskError
+from ..provenance import Provenance
 
 __all__ = ["Task", "task_dataset", "operand_range", "in_train_split", "sample_pairs", "digits_least_first",
            "PRIME", "FORMAT_VERSION", "MIN_DIGITS", "MAX_DIGITS"]
