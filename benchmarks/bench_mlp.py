@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from learners import MLPAR, as_sequences
 from learners.mlp import _window_tokens
-from learners.tasks import get_task
+from tmsim.datasets.tasks import get_task
 from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 #: (window k, embedding d, hidden layers, batch): a mid-size model and the kind the experiment trains.

@@ -227,7 +227,7 @@ class MLPAR(BaseEstimator):
     window : int, default 8
         ``k``: the window is offsets 1..k (ignored when ``offsets`` is given, or with ``context="causal"``).
     offsets : sequence of int, optional
-        An explicit set of window offsets (e.g. :attr:`learners.tasks.Task.offsets`).
+        An explicit set of window offsets (e.g. :attr:`tmsim.datasets.tasks.Task.offsets`).
     context : {"window", "causal"}, default "window"
     context_length : int, optional
         ``T`` of the block-causal layer; default: the longest training sequence.

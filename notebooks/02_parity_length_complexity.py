@@ -31,7 +31,8 @@ matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
 import matplotlib.pyplot as plt
 
 from learners import PerceptronAR, evaluate
-from proofs_checks import ParityTask, fit_growth, get_check
+from proofs_checks import fit_growth, get_check
+from tmsim.datasets.tasks import ParityTask
 
 QUICK = os.environ.get("QUICK", "0") == "1"
 OUT = Path(os.environ.get("NOTEBOOK_OUT", tempfile.mkdtemp(prefix="parity-")))
@@ -47,7 +48,7 @@ N_TRAIN = 3000 if QUICK else 8000
 # %%
 task = ParityTask(n=8, fmt="count", random_state=0)
 print("A =", task.subset, " CoT tokens:", task.cot_length)
-seq = task.sample(1, random_state=1).sequence(0)
+seq = task.sample(1, random_state=1)[0].tokens
 print(" ".join(task.vocabulary.names(seq)))
 print("chain (k=2):", ParityTask(n=8, fmt="chain", k=2, random_state=0).chain_steps())
 

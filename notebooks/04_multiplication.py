@@ -23,7 +23,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from learners.tasks import get_task
+from tmsim.datasets.tasks import get_task
 from proofs_checks.multiplication import FormatPlan, MultiplicationConfig, default_config, run_multiplication
 
 QUICK = os.environ.get("QUICK", "0") == "1"

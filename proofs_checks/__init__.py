@@ -7,8 +7,8 @@ pipeline: machine -> ... -> learner -> evaluation -> check -> plot).
   (Markdown, HTML, PNG/SVG figures, ``results.json``); the ``proofs-checks`` CLI (:mod:`proofs_checks.cli`).
 - :class:`SweepRunner` (:mod:`proofs_checks.sweep`): grids of independent tasks on joblib or Dask, cached.
 - :mod:`proofs_checks.bounds`: the theory's formulas in sympy; :func:`fit_growth` judges growth classes.
-- :class:`ParityTask` (:mod:`proofs_checks.tasks_parity`): parity with the counting CoT, without, or as a
-  chain of k-XOR steps.
+- The parity tasks the parity checks learn (counting CoT, no CoT, k-XOR chain) are dataset makers:
+  :class:`tmsim.datasets.tasks.ParityTask`.
 - :func:`run_multiplication` (:mod:`proofs_checks.multiplication`): the paper's 4-digit multiplication
   experiment -- an MLP and the linear learners on the paper's CoT, without CoT and on our local CoTs.
 
@@ -25,10 +25,9 @@ from .errors import CheckError
 from .registry import Check, CheckResult, get_check, list_checks
 from .report import run_report, write_report
 from .sweep import SweepRunner
-from .tasks_parity import ParityTask
 
 __all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult", "Check", "CheckResult",
-           "get_check", "list_checks", "run_report", "write_report", "SweepRunner", "ParityTask", "fit_growth",
+           "get_check", "list_checks", "run_report", "write_report", "SweepRunner", "fit_growth",
            "CheckError"]
 
 

@@ -44,7 +44,7 @@ import numpy as np
 from tmsim.atomic import atomic_write
 
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
-from learners.tasks import Task, get_task
+from tmsim.datasets.tasks import Task, get_task
 
 __all__ = ["FormatPlan", "MultiplicationConfig", "Row", "MultiplicationResult", "default_config",
            "run_multiplication", "figures", "main"]
@@ -58,7 +58,7 @@ class FormatPlan:
     Attributes
     ----------
     task : str
-        A task name of :mod:`learners.tasks`.
+        A task name of :mod:`tmsim.datasets.tasks`.
     params : dict
         Task parameters (``digits``, ``width``).
     n_train : int

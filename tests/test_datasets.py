@@ -22,7 +22,7 @@ from tmsim import Status, parse_standard, run, zoo
 from tmsim.datasets import (FORMATS, SPLITS, DatasetError, RunTimeoutError, Split, TokenBudgetError,
                             concat, estimate_dataset, load_dataset, make_dataset, make_splits, save,
                             vocabulary_path, write_dataset)
-from tmsim.datasets import generate, storage
+from tmsim.datasets import _plan, storage
 from tmsim.datasets.storage import COLUMNS
 from tmsim.encodings import Vocabulary, get_encoding
 from tmsim.testing import machines
@@ -352,7 +352,7 @@ def test_no_partial_file_after_interrupt_or_full_disk(tmp_path, monkeypatch, fmt
     before = listing(tmp_path)
     if where == "encode":  # Ctrl-C in the middle of the generation
         exc: BaseException = KeyboardInterrupt()
-        monkeypatch.setattr(generate, "_encode_chunk", _boom_after(2, exc, generate._encode_chunk))
+        monkeypatch.setattr(_plan, "encode_chunk", _boom_after(2, exc, _plan.encode_chunk))
     else:  # the disk fills up while chunks are appended
         exc = OSError(errno.ENOSPC, "No space left on device")
         cls = storage._WRITERS[fmt]
@@ -377,7 +377,7 @@ def test_max_tokens_refuses_before_generating(tmp_path, monkeypatch):
     total = ds.n_tokens
     assert make_dataset(ADD, "tableau", max_tokens=total, **kw) == ds  # exact estimate: n <= pilot
     called = []
-    monkeypatch.setattr(generate, "_encode_chunk", _boom_after(0, AssertionError("encoded"), generate._encode_chunk))
+    monkeypatch.setattr(_plan, "encode_chunk", _boom_after(0, AssertionError("encoded"), _plan.encode_chunk))
     with pytest.raises(TokenBudgetError, match=f"{total:,} tokens.*max_tokens={total - 1:,}"):
         make_dataset(ADD, "tableau", max_tokens=total - 1, **kw)
     with pytest.raises(TokenBudgetError):
@@ -386,9 +386,9 @@ def test_max_tokens_refuses_before_generating(tmp_path, monkeypatch):
 
 
 def test_max_tokens_also_caps_a_low_estimate(tmp_path, monkeypatch):
-    real = generate._estimate
+    real = _plan.estimate_plan
 
-    def low(plan, pilot=generate.PILOT_SIZE):
+    def low(plan, pilot=_plan.PILOT_SIZE):
         import dataclasses
         return dataclasses.replace(real(plan, pilot), n_tokens=1)
 
@@ -508,3 +508,20 @@ def test_exclude_gives_a_disjoint_dataset():
     train = make_dataset(PARITY, "transitions", n=20, lengths=(1, 4), random_state=0)
     test = make_dataset(PARITY, "transitions", n=20, lengths=(1, 4), random_state=1, exclude=train)
     assert not set(train.inputs) & set(test.inputs)
+
+
+# ---------------------------------------------------------------------------------------------- layout
+def test_dataset_layout_is_the_encodings_layout_at_the_recorded_width(tmp_path):
+    m = PARITY.machine
+    kw = dict(n=6, lengths=(1, 5), random_state=0)
+    for spec in ("tableau-triples", "gates", "tableau", "snapshots(every=2)"):
+        ds = make_dataset(PARITY, spec, width=9, **kw)  # the zoo entry's answer: the final state
+        assert ds.layout == get_encoding(spec, answer="state").layout(m, width=9) == ds.encoding.layout(m)
+        assert load_dataset(save(ds, tmp_path / "d.npz")).layout == ds.layout  # derived from what is recorded
+    assert make_dataset(PARITY, "transitions", **kw).layout.period == 1  # shift-invariant
+    free = make_dataset(PARITY, "tableau", n=20, lengths=(1, 6), random_state=0)  # per-run widths
+    assert len(set(free.width.tolist())) > 1 and free.layout is None
+    one = free.select(free.width == free.width[0])
+    assert one.layout == get_encoding("tableau").layout(width=int(free.width[0]))
+    mixed = concat([make_dataset(PARITY, "tableau", width=9, **kw), make_dataset(PARITY, "tableau", width=10, **kw)])
+    assert mixed.layout is None and free[:0].layout is None

@@ -390,3 +390,48 @@ def test_gate_circuit_of_bb4():
     c = compile_circuit(parse_standard(BB4))
     assert c.size == len(c.gates) and sum(c.counts().values()) == c.size
     assert len(c.slot_sym) == 2 and len(c.slot_hd) == 5
+
+
+# ---------------------------------------------------------------------------------------------- layouts
+@pytest.mark.parametrize("spec", LOCAL)
+@pytest.mark.parametrize("machine_std, width", [(BB2, 6), (BB4, 9), ("1RB---_0LB1RZ", 3)])
+def test_local_layout_equals_local_features_and_the_rule(spec, machine_std, width):
+    """The new PositionLayout says what learners.experiments.local_features says (period, classes in rule
+    order, per-class offsets as sets) and what the local rule checks a real trace with."""
+    from learners.experiments import local_features
+
+    m = parse_standard(machine_std)
+    enc = get_encoding(spec)
+    lay = enc.layout(m, width=width)
+    old = local_features(enc, m, width=width)
+    assert lay.period == old["period"]
+    assert lay.classes == old["classes"]
+    assert lay.offsets == tuple(tuple(sorted(o)) for o in old["class_offsets"])
+    rule = enc.local_rule(m, width=width)
+    assert lay == rule.layout() and lay.names == rule.classes
+    assert get_encoding(spec, width=width).layout(m) == lay  # the encoding's own width is the default
+    # Position t of a trace (counted from its start, the prompt included) is of the rule's class there.
+    tr = get_encoding(spec, width=width).encode(m, "", max_steps=MAX, on_timeout="label")
+    assert all(lay.names[lay.class_of(p)] == rule.position_class(p) for p in range(len(tr)))
+
+
+def test_row_layouts_of_the_tableau_encodings_and_transitions():
+    m = parse_standard(BB2)
+    for spec in ("tableau", "snapshots(every=3)", "tableau(answer=state)"):
+        enc = get_encoding(spec)
+        tr = get_encoding(spec, width=7).encode(m)
+        lay = enc.layout(m, width=7)
+        assert lay.period == 8 and lay.names == ("cell", "separator") and lay.offsets is None
+        bar = tr.vocabulary.id("|")
+        rows = len(tr) - (len(tr.answer))  # every row, the prompt included, ends with '|' at residue W
+        assert all((tr.tokens[p] == bar) == (lay.names[lay.class_of(p)] == "separator") for p in range(rows))
+        assert enc.layout().period == 1  # per-run widths: no period fits every trace
+        assert get_encoding(spec, width=7).layout() == lay
+    for spec in ("transitions", "transitions(answer=state)"):
+        assert get_encoding(spec).layout(m) == get_encoding(spec).layout().shift_invariant()
+    with pytest.raises(EncodingError, match="'width' parameter of transitions.layout"):
+        get_encoding("transitions").layout(width=5)
+    with pytest.raises(EncodingError, match="'machine' parameter of gates.layout"):
+        get_encoding("gates").layout(width=5)
+    with pytest.raises(EncodingError, match="pass width=W"):
+        get_encoding("tableau-triples").layout()

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from learners import MLPAR, LearnerError, NotFittedError, PerceptronAR, VocabularyMismatchError, as_sequences, evaluate
 from learners.mlp import _softmax_xent, load_model
-from learners.tasks import get_task
+from tmsim.datasets.tasks import get_task
 
 
 def random_sequences(n=6, V=7, seed=0, lo=4, hi=10):

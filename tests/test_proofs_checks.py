@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from proofs_checks import CheckError, ParityTask, SweepRunner, get_check, list_checks, run_report
+from proofs_checks import CheckError, SweepRunner, get_check, list_checks, run_report
 from proofs_checks import registry
 from proofs_checks.bounds import (PAC_TO_AR, PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, evaluate_bound,
                                   fit_growth)
 from proofs_checks.cli import main
 from proofs_checks.sweep import _demo_task, cache_key, grid
-from proofs_checks.tasks_parity import chain_cot_length, count_cot_length
+from tmsim.datasets import TaskError
+from tmsim.datasets.tasks import ParityTask, chain_cot_length, count_cot_length
 
 NAMES = ["emulation-construction", "emulation-learned", "parity-log-length", "parity-k-sparse",
          "length-vs-samples", "rollout-vs-teacher-forced", "multiplication", "text"]
@@ -222,11 +223,11 @@ def test_shuffled_cot_keeps_the_prompt_and_the_multiset_of_cot_tokens():
 
 
 def test_parity_task_bad_parameters():
-    with pytest.raises(CheckError, match="'n' parameter of ParityTask must be an int >= 2. Got 1"):
+    with pytest.raises(TaskError, match="'n' parameter of ParityTask must be an int >= 2. Got 1"):
         ParityTask(n=1)
-    with pytest.raises(CheckError, match="'fmt' parameter"):
+    with pytest.raises(TaskError, match="'fmt' parameter"):
         ParityTask(n=8, fmt="binary")
-    with pytest.raises(CheckError, match=r"x must have shape \(m, 8\)"):
+    with pytest.raises(TaskError, match=r"x must have shape \(m, 8\)"):
         ParityTask(n=8).encode(np.zeros((2, 7), dtype=np.uint8))
 
 

@@ -1,4 +1,4 @@
-"""learners.tasks: the paper's multiplication format token for token, the hash split, the local CoTs
+"""tmsim.datasets.tasks (arithmetic): the paper's multiplication format token for token, the hash split, the local CoTs
 against integer arithmetic, their locality, and a linear learner that emulates them exactly."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from learners import LearnerError, PerceptronAR, evaluate
-from learners.tasks import (PRIME, TASKS, get_task, in_train_split, make_task_dataset, operand_range,
-                            sample_pairs)
+from learners import PerceptronAR, evaluate
+from tmsim.datasets import TaskError
+from tmsim.datasets.tasks import (PRIME, TASKS, ParityTask, get_task, in_train_split, make_task_dataset,
+                                  operand_range, sample_pairs, task_from_spec)
+from tmsim.encodings import PositionLayout
 
 # ---------------------------------------------------------------------------------------------- mul-paper
 DESIGN_EXAMPLE = (  # DESIGN.md section 4, 1234 x 5678, with the parts the document elides
@@ -100,15 +102,15 @@ def test_datasets_are_deterministic_and_respect_the_split():
 
 
 def test_sample_pairs_unique_beyond_the_split_is_an_error():
-    with pytest.raises(LearnerError, match="distinct pairs"):
+    with pytest.raises(TaskError, match="distinct pairs"):
         sample_pairs(2000, 2, "test", np.random.default_rng(0), unique=True)
 
 
 def test_datasets_save_and_load(tmp_path):
-    from tmsim.datasets import load_dataset
+    from tmsim.datasets import load_dataset, save
 
     ds = make_task_dataset("mul-local", 5, digits=2, width=5, random_state=0)
-    assert load_dataset(ds.save(tmp_path / "d.npz")) == ds
+    assert load_dataset(save(ds, tmp_path / "d.npz")) == ds
 
 
 # ---------------------------------------------------------------------------------------------- local CoTs
@@ -227,7 +229,7 @@ def test_perceptron_emulates_mul_local_on_held_out_and_longer_operands():
     (lambda: make_task_dataset("mul-paper", 3, split="valid"), "'split' parameter"),
 ])
 def test_bad_input_errors(call, match):
-    with pytest.raises(LearnerError, match=match):
+    with pytest.raises(TaskError, match=match):
         call()
 
 
@@ -241,3 +243,51 @@ def test_every_task_decodes_what_it_encodes():
         assert (np.array([t.answer_digits(s) for s in seq]) == t.true_digits(a, b)).all()
         if name.endswith("-local"):  # a rollout that never reached its answer reads as no digits
             assert t.decode(seq[0][:-t.row - 1]) is None
+
+
+# ---------------------------------------------------------------------------------------------- layouts
+@pytest.mark.parametrize("name, params", [("mul-local", dict(digits=2, width=5)), ("mul-local", dict(digits=4)),
+                                          ("add-local", dict(digits=3, width=6)), ("add-local", dict(digits=2)),
+                                          ("mul-paper", dict(digits=3)), ("mul-nocot", dict(digits=2))])
+def test_task_layout_equals_position_classes(name, params):
+    t = get_task(name, **params)
+    lay, pc = t.layout(), t.position_classes()
+    if pc is None:  # a non-local format: one class per absolute position, nothing declared
+        assert t.offsets is None and lay == PositionLayout.time_dependent()
+        return
+    assert (lay.period, lay.classes, lay.offsets) == (pc["period"], pc["classes"], pc["class_offsets"])
+    assert len(lay.names) == len(set(lay.names)) == lay.n_classes
+    assert set(lay.union_offsets()) == set(t.offsets)
+    ds = t.make_dataset(4, random_state=0)
+    assert ds.layout == lay and ds.generator == t.spec and task_from_spec(t.spec) == t
+
+
+@pytest.mark.parametrize("fmt, n, k", [("count", 8, 2), ("nocot", 5, 2), ("chain", 16, 3), ("count", 2, 2)])
+def test_parity_layout_equals_learner_layout(fmt, n, k):
+    t = ParityTask(n=n, fmt=fmt, k=k, random_state=1)
+    lay, old = t.layout(), t.learner_layout()
+    assert lay.period == old["period"] and lay.classes == old["classes"]
+    assert lay.offsets == (old["offsets"],) * lay.n_classes  # every block reads the whole context before it
+    ds = t.sample(3, random_state=0)
+    assert ds.layout == lay and task_from_spec(ds.generator) == t
+    assert ds.inputs[0] == "".join(str(int(b) - 1) for b in ds[0].tokens[:n])
+
+
+def test_task_datasets_have_a_machineless_provenance_that_survives_every_format(tmp_path):
+    from tmsim.datasets import FORMATS, Provenance, load_dataset, save
+
+    for ds in (make_task_dataset("add-local", 4, digits=2, width=4, random_state=0),
+               ParityTask(n=6, fmt="chain").sample(5, random_state=2)):
+        p = ds.sources[0]
+        assert p.kind == "task" and p.machine is None and p.machine_format is None and p.max_steps is None
+        assert ds.machine is None and ds.encoding is None
+        for fmt in FORMATS:
+            back = load_dataset(save(ds, tmp_path / f"d-{p.encoding[:3]}.{fmt}"))
+            assert back == ds and back.layout == ds.layout
+    # What earlier versions wrote for a task's samples (placeholder machine fields) reads as a task record.
+    old = dict(p.to_dict(), machine=p.encoding, machine_format="task", machine_name="parity", max_steps=0)
+    assert Provenance.from_dict(old) == p
+    with pytest.raises(TaskError, match="Unknown task 'tableau'.*mul-paper, parity"):
+        task_from_spec("tableau(width=4)")
+    with pytest.raises(TaskError, match="'spec' parameter of task_from_spec"):
+        task_from_spec("parity")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tmsim.datasets.tasks import ParityTask
+
 from ..bounds import (PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
 from ..plots import new_figure
@@ -38,8 +40,6 @@ class LogLengthConfig:
 def parity_task(n: int, fmt: str, n_train: int, n_test: int, max_iter: int, seed: int, shuffle_cot: bool) -> dict:
     """Train and roll out one (n, format) point of ``parity-log-length`` (a sweep task)."""
     from learners import PerceptronAR, evaluate
-
-    from ..tasks_parity import ParityTask
 
     task = ParityTask(n=n, fmt=fmt, random_state=seed, shuffle_cot=shuffle_cot)
     train = task.sample(n_train, random_state=seed + 1)
@@ -129,7 +129,7 @@ def _fig_len(ns, lengths, fit):
 # ---------------------------------------------------------------------------------------------- k-sparse
 @dataclass(frozen=True)
 class KSparseConfig:
-    """The k-XOR chain of :class:`proofs_checks.tasks_parity.ParityTask` for every n in ``ns`` and k in
+    """The k-XOR chain of :class:`tmsim.datasets.tasks.ParityTask` for every n in ``ns`` and k in
     ``ks``; each CoT step is learned by exhaustive search over the subsets of at most k context tokens,
     on ``max_samples`` training samples; a step is identified when exactly one subset is consistent, and its
     sample count is the number of samples after which every other subset was refuted; the learned chain is rolled out on ``n_test`` fresh inputs. ``delta`` is the
@@ -179,8 +179,6 @@ def _subset_search(ctx: np.ndarray, y: np.ndarray, k: int, chunk: int = 65536) -
 
 def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool) -> dict:
     """Learn every step of one k-XOR chain by subset search (a sweep task)."""
-    from ..tasks_parity import ParityTask
-
     task = ParityTask(n=n, fmt="chain", k=k, random_state=seed, shuffle_cot=shuffle_cot)
     rng = np.random.default_rng(seed + 1)
     data = task.sample(max_samples, random_state=rng)

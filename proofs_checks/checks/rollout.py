@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tmsim.datasets.tasks import ParityTask
+
 from ..plots import new_figure
 from ..registry import Outcome, register
 
@@ -50,8 +52,6 @@ class SamplingDecoder:
 def _data(task: str, n: int, seed: int):
     """(train/test data source) for a task name: ``zoo:NAME/ENCODING`` traces, or ``parity:N`` (count CoT)."""
     if task.startswith("parity:"):
-        from ..tasks_parity import ParityTask
-
         pt = ParityTask(n=int(task.split(":")[1]), fmt="count", random_state=seed)
         return pt.sample(n, random_state=seed + 1), pt.sample(200, random_state=seed + 2), pt.learner_layout()
     from tmsim.datasets import Split, make_splits

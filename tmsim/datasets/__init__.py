@@ -11,7 +11,11 @@ function                    what it does
 :func:`save`                a :class:`Dataset` to ``.npz``/``.jsonl``/``.parquet`` (+ ``PATH.vocab.json``)
 :func:`load_dataset`        read one back, exactly
 :func:`estimate_dataset`    tokens and bytes before generating (the counting pass on a pilot)
+:mod:`~.tasks`              datasets no machine makes: arithmetic and parity CoT generators
 ==========================  =====================================================================
+
+Every dataset knows its :class:`~tmsim.encodings.PositionLayout` (:attr:`Dataset.layout`), from the encoding
+and row width it records, or from the task that made it.
 
 Examples
 --------
@@ -33,13 +37,15 @@ Examples
 True
 """
 
-from .dataset import STATUS_NAMES, Dataset, Provenance, Sample, concat
-from .errors import DatasetError, DatasetFormatError, RunTimeoutError, TokenBudgetError
+from .dataset import STATUS_NAMES, Dataset, Sample, concat
+from .errors import DatasetError, DatasetFormatError, RunTimeoutError, TaskError, TokenBudgetError
 from .generate import DEFAULT_CHUNK_SIZE, ON_TIMEOUT, Estimate, estimate_dataset, make_dataset
+from .provenance import Provenance
 from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSampler, ListSampler, Sampler,
                        UniformSampler, get_sampler)
 from .splits import SPLITS, Split, get_split, make_splits
 from .storage import FORMATS, WriteSummary, load_dataset, save, vocabulary_path, write_dataset
+from . import tasks
 
 __all__ = [
     "make_dataset", "make_splits", "write_dataset", "save", "load_dataset", "estimate_dataset",
@@ -48,5 +54,5 @@ __all__ = [
     "Sampler", "UniformSampler", "LanguageSampler", "ExhaustiveSampler", "FunctionSampler", "ListSampler",
     "get_sampler", "SAMPLERS",
     "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT",
-    "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError",
+    "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError", "TaskError", "tasks",
 ]

@@ -21,25 +21,28 @@ attribute           dtype           shape       meaning
 
 Everything that is the same for a whole generation (machine, encoding and its version, toolkit version,
 seed, sampler, split, step budget) is one :class:`Provenance`; a sample's provenance is
-``sources[source[j]]``, so :func:`concat` keeps it exact across datasets of different origins.
+``sources[source[j]]``, so :func:`concat` keeps it exact across datasets of different origins. The samples
+of a task generator (:mod:`tmsim.datasets.tasks`: arithmetic and parity CoTs) have a provenance without a
+machine (:attr:`Provenance.kind` ``"task"``), and the same arrays: ``status`` 0 (every sequence is
+complete), ``steps`` the CoT and answer tokens, ``width`` the task's register width (-1: none).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
-from functools import cached_property, lru_cache
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..encodings import Encoding, Trace, Vocabulary, get_encoding
-from ..encodings.base import TokenView
+from ..encodings import Encoding, PositionLayout, Trace, Vocabulary, get_encoding
+from ..encodings.types import TokenView
 from ..machine import Machine
 from ..simulate import Status
 from .errors import DatasetError
+from .provenance import Provenance, parse_machine_text
 
-__all__ = ["Dataset", "Sample", "Provenance", "concat", "STATUS_NAMES", "machine_text", "parse_machine_text"]
+__all__ = ["Dataset", "Sample", "concat", "STATUS_NAMES"]
 
 #: Status names by code (the order of :attr:`tmsim.encodings.TraceBatch.status`).
 STATUS_NAMES = ("halted", "undefined", "step_limit", "tape_limit")
@@ -50,97 +53,6 @@ _ARRAYS = {  # name -> (dtype, per token (True) or per sample (False))
     "status": (np.int8, "sample"), "steps": (np.int64, "sample"), "index": (np.int64, "sample"),
     "width": (np.int64, "sample"), "left": (np.int64, "sample"), "source": (np.int32, "sample"),
 }
-
-
-# ---------------------------------------------------------------------------------------------- provenance
-@lru_cache(maxsize=256)
-def machine_text(machine: Machine) -> tuple[str, str]:
-    """The machine as text for provenance: ``("standard", "1RB1LB_...")`` when the standard format
-    represents it exactly (same states, symbols and rules), else ``("json", <compact native JSON>)``.
-
-    Examples
-    --------
-    >>> from tmsim import parse_standard, zoo
-    >>> machine_text(parse_standard("1RB1LB_1LA1RZ"))
-    ('standard', '1RB1LB_1LA1RZ')
-    >>> machine_text(zoo.get("parity").machine)[0]
-    'json'
-    """
-    from ..errors import ConversionError
-    from ..formats.json_format import to_dict
-    from ..formats.standard import parse_standard, to_standard
-
-    try:
-        text = to_standard(machine)
-        if parse_standard(text) == machine:
-            return "standard", text
-    except (ConversionError, ValueError):
-        pass
-    return "json", json.dumps(to_dict(machine), separators=(",", ":"))
-
-
-@lru_cache(maxsize=256)
-def parse_machine_text(fmt: str, text: str, name: str | None = None) -> Machine:
-    """Inverse of :func:`machine_text` (``name`` renames a standard-format machine)."""
-    from ..formats import loads
-
-    return loads(text, fmt, name=name)
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a sample comes from: what is common to one generation.
-
-    Attributes
-    ----------
-    machine : str
-        The machine in the standard format when that represents it exactly, else its native JSON
-        (``machine_format`` says which).
-    machine_format : {"standard", "json"}
-    machine_name : str
-    encoding : str
-        The encoding's spec, which :func:`tmsim.encodings.get_encoding` reads back (``"tableau(width=24)"``).
-    encoding_version : int
-    tmsim_version : str
-        ``tmsim.__version__`` of the toolkit that made the sample.
-    seed : int or None
-        The seed given to ``numpy.random.default_rng`` (None: a Generator was passed, or a fixed list).
-    sampler : str
-        How the inputs were drawn (:meth:`tmsim.datasets.samplers.Sampler.describe`).
-    split : str or None
-        ``"train"``, ``"test"``, ... for :func:`make_splits`.
-    max_steps : int
-        The step budget of the runs.
-    """
-
-    machine: str
-    machine_format: str
-    machine_name: str
-    encoding: str
-    encoding_version: int
-    tmsim_version: str
-    seed: int | None
-    sampler: str
-    split: str | None
-    max_steps: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Provenance":
-        try:
-            return cls(**{f.name: d[f.name] for f in fields(cls)})
-        except (KeyError, TypeError) as e:
-            raise DatasetError(f"Malformed provenance record {str(d)[:120]!r}: {e}.") from None
-
-    def parse_machine(self) -> Machine:
-        """The machine, parsed back from :attr:`machine`."""
-        return parse_machine_text(self.machine_format, self.machine, self.machine_name)
-
-    def parse_encoding(self) -> Encoding:
-        """The encoding, from :attr:`encoding`."""
-        return get_encoding(self.encoding)
 
 
 # ---------------------------------------------------------------------------------------------- sample
@@ -377,15 +289,58 @@ class Dataset:
 
     @property
     def encoding(self) -> Encoding | None:
-        """The encoding shared by every sample (None when they disagree or the dataset is empty)."""
+        """The encoding shared by every sample (None when they disagree, the dataset is empty or its samples
+        come from a task: see :attr:`generator`)."""
         spec = self._single("encoding")
-        return None if spec is None else get_encoding(spec)
+        return None if spec is None or self._single("kind") != "machine" else get_encoding(spec)
 
     @property
     def machine(self) -> Machine | None:
-        """The machine shared by every sample (None when they disagree or the dataset is empty)."""
+        """The machine shared by every sample (None when they disagree, the dataset is empty or its samples
+        come from a task)."""
         srcs = {(s.machine_format, s.machine, s.machine_name) for s in self.sources}
-        return parse_machine_text(*srcs.pop()) if len(srcs) == 1 else None
+        if len(srcs) != 1:
+            return None
+        fmt, text, name = srcs.pop()
+        return None if text is None else parse_machine_text(fmt, text, name)
+
+    @property
+    def generator(self) -> str | None:
+        """The spec of the task shared by every sample (None for a machine's runs, or when they disagree)."""
+        return self._single("generator")
+
+    @cached_property
+    def layout(self) -> PositionLayout | None:
+        """The :class:`~tmsim.encodings.PositionLayout` every sample shares, from what the dataset records:
+        a task's ``layout()`` (the task read back from its spec), or the encoding's
+        ``layout(machine, width=W)`` at the samples' common row width W. None when there is no one layout:
+        an empty dataset, samples of different encodings, machines or tasks, or runs of a tableau-style
+        encoding without a fixed width whose widths differ.
+
+        Examples
+        --------
+        >>> from tmsim import zoo
+        >>> from tmsim.datasets import make_dataset
+        >>> ds = make_dataset(zoo.get("parity"), "tableau-triples", n=3, lengths=(1, 4), width=8, random_state=0)
+        >>> ds.layout == ds.encoding.layout(width=8), ds.layout.period
+        (True, 18)
+        """
+        keys = {(s.kind, s.encoding, s.machine_format, s.machine, s.machine_name) for s in self.sources}
+        if len(keys) != 1:
+            return None
+        kind, spec, _, _, _ = keys.pop()
+        if kind == "task":
+            from .tasks import task_from_spec  # tasks build Datasets: a cycle, resolved at call time
+
+            return task_from_spec(spec).layout()
+        enc = get_encoding(spec)
+        widths = set(self.width.tolist())
+        width = widths.pop() if len(widths) == 1 else None
+        if width is not None and width < 0:
+            width = None
+        if "width" in enc.params() and enc.width is None and width is None:
+            return None  # every run chose its own row width: no period fits every sample
+        return enc.layout(self.machine, width=None if enc.params().get("width") is not None else width)
 
     # ------------------------------------------------------------------ access
     def _check_index(self, j: object) -> int:
@@ -467,12 +422,6 @@ class Dataset:
         if self.dropped:
             parts.append(f"dropped={self.dropped:,}")
         return f"Dataset({', '.join(parts)})"
-
-    def save(self, path, format: str | None = None, **kwargs: Any):
-        """Write to ``path`` (see :func:`tmsim.datasets.save`)."""
-        from .storage import save
-
-        return save(self, path, format=format, **kwargs)
 
 
 def concat(datasets: Sequence[Dataset]) -> Dataset:

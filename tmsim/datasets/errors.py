@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..errors import TmsimError
 
-__all__ = ["DatasetError", "TokenBudgetError", "RunTimeoutError", "DatasetFormatError"]
+__all__ = ["DatasetError", "TokenBudgetError", "RunTimeoutError", "DatasetFormatError", "TaskError"]
 
 
 class DatasetError(TmsimError, ValueError):
@@ -24,3 +24,8 @@ class RunTimeoutError(DatasetError):
 
 class DatasetFormatError(DatasetError):
     """A dataset file cannot be read: unknown format, missing vocabulary sidecar, malformed content."""
+
+
+class TaskError(DatasetError):
+    """A bad parameter of a task generator (:mod:`tmsim.datasets.tasks`): an unknown task, operand digits
+    or width out of range, operands or bit arrays of the wrong shape."""

@@ -42,8 +42,9 @@ from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from ..encodings.base import input_cells
+from ..encodings import input_cells
 from ..machine import Machine
+from ..zoo import ZooEntry
 from .errors import DatasetError
 
 __all__ = [
@@ -464,8 +465,6 @@ def get_sampler(machine: Any, inputs: object = None, *, lengths: object = (1, 16
         Unknown sampler name, ``"zoo"`` for a machine that is not a zoo entry, lengths out of range or with
         no well-formed input, an alphabet the machine does not have, an empty alphabet with lengths > 0.
     """
-    from ..zoo import ZooEntry
-
     entry = machine if isinstance(machine, ZooEntry) else None
     m = entry.machine if entry is not None else machine
     if not isinstance(m, Machine):

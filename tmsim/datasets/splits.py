@@ -23,10 +23,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ._plan import (DEFAULT_CHUNK_SIZE, accepted_inputs, check_int, empty_dataset, encoded_chunks, make_plan,
+                    measure_cells, resolve_encoding, resolve_machine, seed_factory)
 from .dataset import Dataset, concat
 from .errors import DatasetError, TokenBudgetError
-from .generate import (DEFAULT_CHUNK_SIZE, _check_int, _chunks, _empty, _inputs, _measure, _plan, _seed,
-                       resolve_encoding, resolve_machine)
 from .samplers import check_lengths
 
 __all__ = ["Split", "SPLITS", "make_splits", "get_split"]
@@ -74,7 +74,7 @@ class Split:
         for part in ("train", "test") + (("valid",) if self.valid is not None else ()):
             set_(self, part, check_lengths(getattr(self, part), owner, name=part))
         for part in ("n_train", "n_test", "n_valid"):
-            set_(self, part, _check_int(part, getattr(self, part), 0, owner))
+            set_(self, part, check_int(part, getattr(self, part), 0, owner))
 
     def parts(self) -> tuple[tuple[str, tuple[int, int], int], ...]:
         """``(part name, lengths, n)`` in generation order: train, valid (when there is one), test."""
@@ -162,26 +162,26 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
     sizes = {"train": n_train, "valid": n_valid, "test": n_test}
     if n_valid is not None and sp.valid is None:
         raise DatasetError(f"The 'n_valid' parameter of {owner}: split {sp.name!r} has no valid part.")
-    parts = [(name, lengths, n if sizes[name] is None else _check_int(f"n_{name}", sizes[name], 0, owner))
+    parts = [(name, lengths, n if sizes[name] is None else check_int(f"n_{name}", sizes[name], 0, owner))
              for name, lengths, n in sp.parts()]
     if not (width is None or width == "auto" or (isinstance(width, numbers.Integral) and not isinstance(width, bool))):
         raise DatasetError(f"The 'width' parameter of {owner} must be 'auto', an integer or None. Got {width!r}.")
     m, entry = resolve_machine(machine, owner)
     enc = resolve_encoding(encoding, width=width if isinstance(width, numbers.Integral) else None, entry=entry,
                            owner=owner)
-    _, factory = _seed(random_state, owner)
+    _, factory = seed_factory(random_state, owner)
     seeds = [int(s) for s in factory().integers(0, 1 << 63, size=len(parts), dtype=np.int64)]
-    max_tokens = _check_int("max_tokens", max_tokens, 0, owner, allow_none=True)
-    chunk_size = _check_int("chunk_size", chunk_size, 1, owner)
+    max_tokens = check_int("max_tokens", max_tokens, 0, owner, allow_none=True)
+    chunk_size = check_int("chunk_size", chunk_size, 1, owner)
     # 1. Draw every part's inputs (small next to the traces), each excluding the inputs drawn before it.
     taken: set = set()
     plans, drawn = [], []
     for (name, lengths, n), seed in zip(parts, seeds):
-        plan = _plan(entry if entry is not None else m, enc, inputs=inputs, n=n, lengths=lengths, random_state=seed,
+        plan = make_plan(entry if entry is not None else m, enc, inputs=inputs, n=n, lengths=lengths, random_state=seed,
                      max_steps=max_steps, on_timeout=on_timeout, unique=unique, exclude=frozenset(taken),
                      alphabet=alphabet, width=None, split=name, backend=backend, owner=owner)
         mine: set = set()
-        drawn.append(list(_inputs(plan, plan.rng(), mine)))
+        drawn.append(list(accepted_inputs(plan, plan.rng(), mine)))
         taken |= mine
         plans.append(plan)
     # 2. One layout for all parts: the widest left margin and the widest right part of any run.
@@ -191,7 +191,7 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
         for plan, blocks in zip(plans, drawn):
             for cells, off in blocks:
                 if len(off) > 1:
-                    s = _measure(free, m, cells, off, plan.max_steps, backend)
+                    s = measure_cells(free, m, cells, off, plan.max_steps, backend)
                     lefts.append(int(s.lefts.max()))
                     rights.append(int((s.widths - s.lefts).max()))
         if max(rights):
@@ -201,13 +201,13 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
                      for p in plans]
     # 3. The exact size, before any token is written.
     if max_tokens is not None:
-        total = sum(int(_measure(p.encoding, m, c, o, p.max_steps, backend).lengths.sum())
+        total = sum(int(measure_cells(p.encoding, m, c, o, p.max_steps, backend).lengths.sum())
                     for p, blocks in zip(plans, drawn) for c, o in blocks if len(o) > 1)
         if total > max_tokens:
             raise TokenBudgetError(f"{owner}: the parts of split {sp.name!r} would hold {total:,} tokens, more than "
                                    f"max_tokens={max_tokens:,}. Lower the sizes or lengths, or raise max_tokens.")
     out = {}
     for (name, _, _), plan, blocks in zip(parts, plans, drawn):
-        chunks = list(_chunks(plan, chunk_size, progress=progress, inputs=blocks))
-        out[name] = concat(chunks) if chunks else _empty(plan)
+        chunks = list(encoded_chunks(plan, chunk_size, progress=progress, inputs=blocks))
+        out[name] = concat(chunks) if chunks else empty_dataset(plan)
     return out

@@ -46,6 +46,7 @@ record (sample and token counts, dropped runs, provenance records).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -59,9 +60,16 @@ import numpy as np
 
 from ..encodings import Vocabulary
 from ..formats.io import _create_temp, _fsync_directory
-from .dataset import _ARRAYS, STATUS_NAMES, Dataset, Provenance
+# The generation engine shared with make_dataset and make_splits, under the short names used below.
+from ._plan import DEFAULT_CHUNK_SIZE, Estimate
+from ._plan import check_budget as _check_budget
+from ._plan import check_int as _check_int
+from ._plan import encoded_chunks as _chunks
+from ._plan import estimate_plan as _estimate
+from ._plan import make_plan as _plan
+from .dataset import _ARRAYS, STATUS_NAMES, Dataset
 from .errors import DatasetError, DatasetFormatError
-from .generate import (DEFAULT_CHUNK_SIZE, Estimate, _check_budget, _check_int, _chunks, _estimate, _plan)
+from .provenance import Provenance
 
 __all__ = ["save", "load_dataset", "write_dataset", "WriteSummary", "FORMATS", "EXTENSIONS", "format_for_path",
            "vocabulary_path", "COLUMNS"]
@@ -174,8 +182,6 @@ class _Writer:
 
 
 def _npy_header(dtype: np.dtype, count: int | tuple) -> bytes:
-    import io
-
     buf = io.BytesIO()
     shape = (count,) if isinstance(count, int) else count
     np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),

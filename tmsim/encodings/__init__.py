@@ -23,7 +23,7 @@ Examples
 ('halted', [37, 27, 29])
 """
 
-from .base import DEFAULT_MAX_STEPS, DecodedRun, Encoding, RunSizes, TokenKind, Trace, TraceBatch, input_cells
+from .base import DEFAULT_MAX_STEPS, Encoding, input_cells
 from .errors import EncodingError, RunLimitError, TraceError, VocabularyError
 from .gates import Circuit, Gate, Gates, compile_circuit
 from .layout import LayoutError, PositionLayout
@@ -32,6 +32,7 @@ from .registry import ENCODINGS, get_encoding
 from .tableau import Snapshots, Tableau
 from .transitions import Transitions
 from .triples import TableauTriples
+from .types import DecodedRun, RunSizes, TokenKind, Trace, TraceBatch
 from .vocab import SPECIAL_TOKENS, Vocabulary
 
 __all__ = [

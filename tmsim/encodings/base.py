@@ -1,277 +1,37 @@
-"""Trace -> tokens (shared machinery): the frozen result types (:class:`Trace`, :class:`TraceBatch`,
-:class:`DecodedRun`), the :class:`Encoding` base class with batch encoding (two compiled passes) and the
-generic checking decoder."""
+"""Trace -> tokens (the base class): :class:`Encoding` — identity and spec, the vocabulary, batch encoding
+in two compiled passes (count, then emit), exact lengths and the generic checking decoder that every
+scheme shares. The result types live in :mod:`~tmsim.encodings.types`, the row-window machinery of the
+tableau-style schemes in :mod:`~tmsim.encodings.windowed`."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import numbers
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Sequence
 
+import numba
 import numpy as np
 
-from ..machine import Machine, Move
-from ..simulate import Configuration, RunResult, Status
+from ..errors import check_int
+from ..machine import Machine
+from ..simulate import RunResult, Status
 from . import _kernels, _reference
 from .errors import EncodingError, RunLimitError, TraceError
+from .layout import PositionLayout
+from .types import DecodedRun, RunSizes, Trace, TraceBatch
 from .vocab import PAD, SPECIAL_TOKENS, Vocabulary
 
-__all__ = [
-    "TokenKind", "Trace", "TraceBatch", "DecodedRun", "RunSizes", "Encoding", "DEFAULT_MAX_STEPS",
-    "input_cells",
-]
+__all__ = ["Encoding", "DEFAULT_MAX_STEPS", "input_cells", "result_from_cells"]
 
 #: Default step budget of the encoders. Traces grow linearly with the steps (tableau traces with steps x
 #: width), and a CoT dataset wants short runs; raise it explicitly for long ones.
 DEFAULT_MAX_STEPS = 10_000
 
-_STATUS_BY_CODE = (Status.HALTED, Status.UNDEFINED, Status.STEP_LIMIT, Status.TAPE_LIMIT)
-_STOPPED = (Status.HALTED, Status.UNDEFINED)
 _BIG = 1 << 60  # "no window limit" for the counting kernel
 _BACKENDS = ("numba", "python")
-
-
-class TokenKind(enum.IntEnum):
-    """What a token is, per position of a trace: the loss mask of a dataset."""
-
-    #: Given to the model (the input / initial configuration); never a training target.
-    PROMPT = 0
-    #: The chain of thought: one segment or row per step.
-    COT = 1
-    #: The answer section, from its marker (``<ans>`` or the ``END`` row) to ``<eos>``.
-    ANSWER = 2
-
-
-# ---------------------------------------------------------------------------------------------- results
-class TokenView:
-    """Token-level views shared by a :class:`Trace` and a dataset sample: ``tokens``, ``kinds`` and
-    ``vocabulary`` attributes give names, text and the prompt / CoT / answer parts."""
-
-    tokens: np.ndarray
-    kinds: np.ndarray
-    vocabulary: "Vocabulary"
-
-    def names(self) -> list[str]:
-        """The token names."""
-        return self.vocabulary.names(self.tokens)
-
-    def text(self, sep: str = " ") -> str:
-        """The token names joined by ``sep``."""
-        return sep.join(self.names())
-
-    def part(self, kind: TokenKind | int) -> np.ndarray:
-        """The token ids of one :class:`TokenKind`."""
-        return self.tokens[self.kinds == int(kind)]
-
-    @property
-    def prompt(self) -> np.ndarray:
-        return self.part(TokenKind.PROMPT)
-
-    @property
-    def cot(self) -> np.ndarray:
-        return self.part(TokenKind.COT)
-
-    @property
-    def answer(self) -> np.ndarray:
-        return self.part(TokenKind.ANSWER)
-
-
-@dataclass(frozen=True, eq=False)
-class Trace(TokenView):
-    """One encoded run.
-
-    Attributes
-    ----------
-    tokens : ndarray of int32, shape (length,)
-        Token ids in :attr:`vocabulary`.
-    kinds : ndarray of uint8, shape (length,)
-        :class:`TokenKind` of every token (0 prompt, 1 CoT, 2 answer).
-    vocabulary : Vocabulary
-    encoding : Encoding
-    status : tmsim.Status
-        How the run ended: ``halted``/``undefined`` (stopped on its own), ``step_limit`` (cut by the step
-        budget) or ``tape_limit`` (the head would have left the tableau window).
-    steps : int
-        Steps of the run (the halting transition counts).
-    input_length : int
-    width, left : int or None
-        Row width and the number of cells left of input position 0, for the tableau encodings.
-    """
-
-    tokens: np.ndarray
-    kinds: np.ndarray
-    vocabulary: Vocabulary
-    encoding: "Encoding"
-    status: Status
-    steps: int
-    input_length: int
-    width: int | None = None
-    left: int | None = None
-
-    def __len__(self) -> int:
-        return int(self.tokens.shape[0])
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Trace):
-            return NotImplemented
-        return (self.encoding == other.encoding and self.vocabulary == other.vocabulary
-                and self.status == other.status and self.steps == other.steps
-                and self.width == other.width and self.left == other.left
-                and np.array_equal(self.tokens, other.tokens) and np.array_equal(self.kinds, other.kinds))
-
-    __hash__ = None  # mutable arrays inside
-
-    @property
-    def stopped(self) -> bool:
-        """True when the machine stopped on its own (``halted`` or ``undefined``)."""
-        return self.status in _STOPPED
-
-
-    def __repr__(self) -> str:
-        w = f", width={self.width}" if self.width is not None else ""
-        return (f"Trace({self.encoding.spec}, {len(self)} tokens, status={self.status.value}, "
-                f"steps={self.steps}{w})")
-
-
-@dataclass(frozen=True, eq=False)
-class TraceBatch:
-    """Many encoded runs as one ragged array: sample ``j`` is ``tokens[offsets[j]:offsets[j+1]]``.
-
-    Attributes
-    ----------
-    tokens : ndarray of int32, shape (n_tokens,)
-    kinds : ndarray of uint8, shape (n_tokens,)
-    offsets : ndarray of int64, shape (n + 1,)
-    status : ndarray of int8, shape (n,)
-        Status codes in the order of :class:`tmsim.Status` (0 halted, 1 undefined, 2 step_limit,
-        3 tape_limit), so a dataset can label or drop the runs that did not stop.
-    steps : ndarray of int64, shape (n,)
-    input_lengths : ndarray of int64, shape (n,)
-    widths, lefts : ndarray of int64, shape (n,)
-        Row width and left margin per sample for the tableau encodings (-1 for ``transitions``).
-    vocabulary : Vocabulary
-    encoding : Encoding
-    """
-
-    tokens: np.ndarray
-    kinds: np.ndarray
-    offsets: np.ndarray
-    status: np.ndarray
-    steps: np.ndarray
-    input_lengths: np.ndarray
-    widths: np.ndarray
-    lefts: np.ndarray
-    vocabulary: Vocabulary
-    encoding: "Encoding"
-
-    def __len__(self) -> int:
-        return int(self.status.shape[0])
-
-    def __getitem__(self, j: int) -> Trace:
-        n = len(self)
-        if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or not -n <= j < n:
-            raise IndexError(f"TraceBatch index must be an integer in [{-n}, {n - 1}]. Got {j!r}.")
-        j = int(j) % n
-        a, b = int(self.offsets[j]), int(self.offsets[j + 1])
-        w = int(self.widths[j])
-        return Trace(self.tokens[a:b], self.kinds[a:b], self.vocabulary, self.encoding,
-                     _STATUS_BY_CODE[int(self.status[j])], int(self.steps[j]), int(self.input_lengths[j]),
-                     None if w < 0 else w, None if w < 0 else int(self.lefts[j]))
-
-    def __iter__(self) -> Iterator[Trace]:
-        return (self[j] for j in range(len(self)))
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Tokens per sample (int64, shape (n,))."""
-        return np.diff(self.offsets)
-
-    @property
-    def n_tokens(self) -> int:
-        return int(self.offsets[-1])
-
-    @property
-    def statuses(self) -> tuple[Status, ...]:
-        return tuple(_STATUS_BY_CODE[int(s)] for s in self.status)
-
-    @property
-    def stopped(self) -> np.ndarray:
-        """Boolean mask of the samples whose machine stopped on its own."""
-        return self.status <= 1
-
-    def __repr__(self) -> str:
-        return f"TraceBatch({self.encoding.spec}, {len(self)} samples, {self.n_tokens} tokens)"
-
-
-@dataclass(frozen=True)
-class RunSizes:
-    """What the counting pass learns about every sample before any token is written (int64 arrays of
-    shape (n,), ``status`` int8): enough to size a dataset before generating it."""
-
-    status: np.ndarray
-    steps: np.ndarray
-    input_lengths: np.ndarray
-    answer_lengths: np.ndarray
-    widths: np.ndarray
-    lefts: np.ndarray
-    lengths: np.ndarray
-
-
-@dataclass(frozen=True)
-class DecodedRun:
-    """A run read back from a trace by :meth:`Encoding.decode`, after every token was checked.
-
-    Attributes
-    ----------
-    input : tuple of str
-    configurations : tuple of tmsim.Configuration
-        The configurations the trace shows, in order (for ``snapshots`` only every k-th one). For the
-        tableau encodings ``tape`` is the window's cells (``tape_start = -left``, boundary cells
-        excluded); for ``transitions`` it is the visited span, as :func:`tmsim.configurations` gives it.
-    config_steps : tuple of int
-        The step index of every configuration.
-    transitions : tuple of (state, read, write, Move, next), or None
-        One record per step (None for ``snapshots`` with ``every > 1``).
-    result : tmsim.RunResult
-        The final result: status, steps, state, head, non-blank tape.
-    answer : tuple of str
-        The answer the trace gives: the final tape's non-blank span (``answer="tape"``) or the final
-        state (``answer="state"``).
-    width, left : int or None
-    """
-
-    input: tuple[str, ...]
-    configurations: tuple[Configuration, ...]
-    config_steps: tuple[int, ...]
-    transitions: tuple[tuple[str, str, str, Move, str], ...] | None
-    result: RunResult
-    answer: tuple[str, ...]
-    width: int | None = None
-    left: int | None = None
-
-    @property
-    def status(self) -> Status:
-        return self.result.status
-
-    @property
-    def steps(self) -> int:
-        return self.result.steps
-
-    @property
-    def state(self) -> str:
-        return self.result.state
-
-    @property
-    def tape(self) -> tuple[str, ...]:
-        return self.result.tape
-
-    @property
-    def output(self) -> str:
-        return self.result.output
 
 
 @dataclass(frozen=True)
@@ -307,10 +67,6 @@ def _threads(n_threads: int | None, owner: str):
     if n_threads is None:
         yield
         return
-    import numba
-
-    from ..errors import check_int
-
     n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
     old = numba.get_num_threads()
     numba.set_num_threads(n_threads)
@@ -603,6 +359,21 @@ class Encoding:
         and ``A`` (answer symbols, where it matters; 1 with ``answer="state"``)."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ layout
+    def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
+        """The :class:`~tmsim.encodings.PositionLayout` of this encoding's traces: the row period, the class
+        of every position (counted from the sequence start, the prompt included) and, for the encodings
+        with a local rule, the offsets each class is declared to read.
+
+        Parameters
+        ----------
+        machine : Machine, optional
+            Needed where the layout depends on the machine (``gates``: its gates per cell).
+        width : int, optional
+            Row width of the tableau-style encodings (default: the encoding's ``width``).
+        """
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ decoding
     def decode(self, machine: Machine, tokens: Trace | Sequence[int] | Sequence[str] | np.ndarray) -> DecodedRun:
         """Read a run back from a trace, checking every token against the machine's rules.
@@ -713,137 +484,3 @@ class Encoding:
     @staticmethod
     def _trace_error(msg: str, position: int, expected: str, found: str) -> TraceError:
         return TraceError(msg, position=position, expected=expected, found=found)
-
-    def _input_from_row(self, machine: Machine, syms: list[int], heads: list[tuple[int, int]], col0: int,
-                        pos_of_col, prompt_len: int) -> tuple[np.ndarray, int]:
-        """Read the input and the left margin from the cells of a windowed prompt row.
-
-        ``syms[c]`` is the symbol of column ``c`` (from column ``col0`` on), ``heads`` the (column, state)
-        of every head cell; ``pos_of_col(c)`` the token position of column ``c`` (for error messages).
-        """
-        start = machine.state_index[machine.start]
-        if len(heads) != 1:
-            p = pos_of_col(heads[1][0]) if len(heads) > 1 else prompt_len - 1
-            raise self._trace_error(f"The prompt row must hold exactly one head cell; found {len(heads)}.",
-                                    p, "one head cell", f"{len(heads)} head cells")
-        col, state = heads[0]
-        if state != start:
-            raise self._trace_error(f"The prompt's head must be in the start state {machine.start!r}; found "
-                                    f"{machine.states[state]!r}.", pos_of_col(col), f"start state {machine.start!r}",
-                                    machine.states[state])
-        for c in range(col0, col):
-            if syms[c] != 0:
-                raise self._trace_error("The prompt row must be blank left of the head (input position 0).",
-                                        pos_of_col(c), f"blank {machine.blank!r}", machine.symbols[syms[c]])
-        nz = [c for c in range(col, len(syms)) if syms[c] != 0]
-        last = nz[-1] if nz else col - 1
-        allowed = {machine.symbol_index[s] for s in machine.input_symbols}
-        for c in range(col, last + 1):
-            if syms[c] not in allowed:
-                raise self._trace_error("The input in the prompt row must be input symbols from the head on, "
-                                        "with nothing after it.", pos_of_col(c), "an input symbol",
-                                        machine.symbols[syms[c]])
-        return np.array(syms[col:last + 1], dtype=np.uint8), col
-
-
-# ---------------------------------------------------------------------------------------------- windowed
-@dataclass(frozen=True)
-class WindowedEncoding(Encoding):
-    """Base of the encodings that write configurations as rows of a fixed-width window.
-
-    Parameters
-    ----------
-    width : int, optional
-        Row width W in cells (boundary cells included). Default: chosen per run, the visited span plus one
-        margin cell on each side. Fix it to give short and long inputs one layout.
-    left : int, optional
-        Cells of the row left of input position 0 (so input position p is column ``p + left``). Default:
-        chosen per run, the cells the run visits left of position 0 plus the margin.
-    """
-
-    width: int | None = None
-    left: int | None = None
-    #: Boundary columns on each side that the head may never enter (1 for the local encodings).
-    _boundary: ClassVar[int] = 0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        b = self._boundary
-        _check_int("width", self.width, 1 + 2 * b, self.name, allow_none=True)
-        _check_int("left", self.left, b, self.name, allow_none=True)
-        if self.width is not None and self.left is not None and self.left > self.width - 1 - b:
-            raise EncodingError(f"The 'left' parameter of {self.name} must leave input position 0 inside the "
-                                f"row (left <= width - {1 + b} = {self.width - 1 - b}). Got left={self.left}.")
-
-    def _sizes(self, machine: Machine, cells, offsets, max_steps: int, impl) -> RunSizes:
-        """Counting pass with windows: choose width/left per sample (unless given), confine the head to the
-        window's columns ``[b, W-1-b]`` and size every trace."""
-        n = len(offsets) - 1
-        lens = np.diff(offsets)
-        nn = np.maximum(lens, 1)
-        b = self._boundary
-        lo_free = np.full(n, -_BIG, dtype=np.int64)
-        hi_free = np.full(n, _BIG, dtype=np.int64)
-        if self.width is None:
-            if self.left is None:
-                status, steps, lo, hi, span = self._count(machine, impl, cells, offsets, max_steps, lo_free, hi_free)
-                lefts = 1 - lo
-            else:
-                lefts = np.full(n, self.left, dtype=np.int64)
-                status, steps, lo, hi, span = self._count(machine, impl, cells, offsets, max_steps, b - lefts,
-                                                          hi_free)
-            widths = lefts + hi + 2
-        else:
-            W = self.width
-            if self.left is None:
-                _, _, lo0, _, _ = self._count(machine, impl, cells, offsets, max_steps, lo_free, hi_free)
-                lefts = np.minimum(1 - lo0, W - b - nn)
-            else:
-                lefts = np.full(n, self.left, dtype=np.int64)
-            bad = np.flatnonzero((lefts < b) | (lefts + nn > W - b))
-            if bad.size:
-                j = int(bad[0])
-                left = int(lefts[j]) if self.left is not None else b
-                which = f"inputs[{j}]" if n > 1 else "the input"
-                raise EncodingError(
-                    f"The 'width' parameter of {self.spec} is too small for the input: {which} has "
-                    f"{int(lens[j])} symbols, which need width >= {left + int(nn[j]) + b} (left={left}"
-                    f"{', plus a boundary cell' if b else ''}). Got width={W}.")
-            widths = np.full(n, W, dtype=np.int64)
-            status, steps, lo, hi, span = self._count(machine, impl, cells, offsets, max_steps, b - lefts,
-                                                      W - 1 - b - lefts)
-        ans = np.ones(n, dtype=np.int64) if self.answer == "state" else span
-        return RunSizes(status, steps, lens, ans, widths, lefts,
-                        self._lengths(machine, lens, steps, widths, ans))
-
-    def _length_one(self, n, steps, space, answer_len, machine) -> int:
-        if space is None:
-            raise EncodingError(f"{self.name}.length needs the row width: pass space=W.")
-        return int(self._lengths(machine, np.array([n]), np.array([steps]), np.array([space]),
-                                 np.array([-1 if answer_len is None else answer_len]))[0])
-
-    def _rows_from_cells(self, machine: Machine, rows: list[list[tuple[int, int]]], prompt: _Prompt,
-                         trace: Trace, config_steps: list[int], with_transitions: bool) -> DecodedRun:
-        """Build a :class:`DecodedRun` from rows of (symbol, state or -1) per column (boundary columns
-        dropped by the caller)."""
-        b = self._boundary
-        left = prompt.left
-        configs = []
-        for row in rows:
-            syms, head, state = [], 0, 0
-            for c, (x, q) in enumerate(row):
-                syms.append(x)
-                if q >= 0:
-                    head, state = c, q
-            configs.append(Configuration(machine.states[state], machine.decode_tape(syms), b - left, head + b - left))
-        last = configs[-1]
-        syms_last = [machine.symbol_index[s] for s in last.tape]
-        result = result_from_cells(machine, trace.status, trace.steps, machine.state_index[last.state], last.head,
-                                   syms_last, last.tape_start)
-        transitions = None
-        if with_transitions:
-            transitions = tuple(
-                (c0.state, c0.symbol_at(c0.head, machine.blank), c1.symbol_at(c0.head, machine.blank),
-                 Move(c1.head - c0.head), c1.state) for c0, c1 in zip(configs, configs[1:]))
-        return DecodedRun(machine.decode_tape(prompt.cells), tuple(configs), tuple(config_steps), transitions,
-                          result, self._answer_of(machine, result), prompt.width, prompt.left)

@@ -41,7 +41,10 @@ import numpy as np
 import sympy
 
 from ..machine import Machine
-from .base import DecodedRun, Trace, WindowedEncoding, _Prompt
+from .base import _Prompt
+from .layout import PositionLayout
+from .types import DecodedRun, Trace
+from .windowed import WindowedEncoding
 from .errors import EncodingError
 from .local import LocalRule
 from .vocab import EOS
@@ -386,6 +389,22 @@ class Gates(WindowedEncoding):
         ``offsets(machine, width=...)[position_class]``, in that order (None for impossible contexts)."""
         rule = self.local_rule(machine, width=width)
         return rule.next_token(position_class, context)
+
+    def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
+        """The local rule's layout: period ``L = (W + 1) G`` counted from the sequence start (the prompt is
+        exactly row 0), classes ``header:g`` and ``cell:g`` with the offsets of :meth:`offsets` (the same as
+        ``local_rule(machine, width=W).layout()``). Needs the machine: G is its gates per cell.
+
+        >>> from tmsim import parse_standard
+        >>> from tmsim.encodings import get_encoding
+        >>> lay = get_encoding("gates").layout(parse_standard("1RB1LB_1LA1RZ"), width=4)
+        >>> lay.period, lay.n_classes, lay.names[:2], lay.class_of(24 + 3)
+        (120, 48, ('header:0', 'header:1'), 27)
+        """
+        if machine is None:
+            raise EncodingError("The 'machine' parameter of gates.layout is required: the period depends on the "
+                                "machine's gates per cell. Got None instead.")
+        return self.local_rule(machine, width=width).layout()
 
     def local_rule(self, machine: Machine, *, width: int | None = None) -> LocalRule:
         """The local rule for ``machine`` at row width ``width`` as a :class:`LocalRule`."""

@@ -9,6 +9,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .layout import PositionLayout
 from .vocab import Vocabulary
 
 __all__ = ["LocalRule"]
@@ -45,6 +46,8 @@ class LocalRule:
     >>> cls = rule.position_class(p)
     >>> rule.next_token(cls, [tr.names()[p - o] for o in rule.offsets[cls]]) == tr.names()[p]
     True
+    >>> rule.layout().offsets[rule.layout().class_of(p)] == rule.offsets[cls]
+    True
     """
 
     encoding: str
@@ -63,6 +66,14 @@ class LocalRule:
     @property
     def classes(self) -> tuple[str, ...]:
         return tuple(self.offsets)
+
+    def layout(self) -> PositionLayout:
+        """The rule as a :class:`PositionLayout`: period L, the class of each residue (position ``t``
+        counted from the sequence start, the prompt included, is of class ``position_class(t)``), the
+        classes named and ordered as in :attr:`offsets`, and their declared offsets as increasing sets (the
+        rule takes its context in :attr:`offsets` order; a layout says only which offsets are read)."""
+        return PositionLayout.from_classes(self.period, [self.position_class(p) for p in range(self.period)],
+                                           {c: tuple(sorted(set(o))) for c, o in self.offsets.items()})
 
     def position_class(self, position: int) -> str:
         """Class of trace position ``position`` (a function of ``position mod period``)."""

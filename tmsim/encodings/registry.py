@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -92,8 +93,6 @@ def get_encoding(name: str | Encoding, **params: Any) -> Encoding:
             raise EncodingError(f"Encoding {name!r}: parameter(s) {sorted(both)!r} given both in the name and as "
                                 f"keywords.")
     merged = {**spelled, **params}
-    import dataclasses
-
     fields = {f.name for f in dataclasses.fields(base)}
     unknown = sorted(set(merged) - fields)
     if unknown:

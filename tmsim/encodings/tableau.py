@@ -29,7 +29,11 @@ import numpy as np
 import sympy
 
 from ..machine import Machine
-from .base import DecodedRun, Trace, WindowedEncoding, _check_int, _Prompt
+from .base import _check_int, _Prompt
+from .errors import EncodingError
+from .layout import PositionLayout
+from .types import DecodedRun, Trace
+from .windowed import WindowedEncoding
 from .vocab import ANS
 
 __all__ = ["Tableau", "Snapshots"]
@@ -104,8 +108,6 @@ class Tableau(WindowedEncoding):
 
     def _length_one(self, n, steps, space, answer_len, machine) -> int:
         if answer_len is None:
-            from .errors import EncodingError
-
             raise EncodingError(f"{self.name}.length with answer='tape' needs answer_len (the final tape's "
                                 f"non-blank span length).")
         return super()._length_one(n, steps, space, answer_len, machine)
@@ -122,6 +124,29 @@ class Tableau(WindowedEncoding):
                           machine.state_index[machine.start], sizes.steps, sizes.widths, sizes.lefts, self._every,
                           t.tok_cell, t.tok_head, t.tok_q, t.bar, self.answer == "state", out_offsets, tokens,
                           kinds)
+
+    # ------------------------------------------------------------------ layout
+    def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
+        """The row structure: with a fixed row width W (``width``, else the encoding's), every row is W cells
+        and ``|``, and the prompt is exactly row 0, so position ``t`` (from the sequence start) is a cell
+        when ``t mod (W + 1) < W`` and the separator when it is W: period ``W + 1``, classes ``"cell"`` and
+        ``"separator"``. ``snapshots`` keeps whole rows, so its layout is the same. No offsets are declared
+        (the answer section is not local). Without a fixed width every run picks its own, so no period
+        fits all traces: :meth:`PositionLayout.shift_invariant`.
+
+        ``machine`` is accepted for symmetry with ``gates`` (unused).
+
+        >>> from tmsim.encodings import get_encoding
+        >>> lay = get_encoding("tableau", width=4).layout()
+        >>> lay.period, lay.classes, lay.names
+        (5, (0, 0, 0, 0, 1), ('cell', 'separator'))
+        >>> get_encoding("snapshots(every=3)").layout(width=4) == lay, get_encoding("tableau").layout().period
+        (True, 1)
+        """
+        W = self.width if width is None else _check_int("width", width, 1, f"{self.name}.layout")
+        if W is None:
+            return PositionLayout.shift_invariant()
+        return PositionLayout.from_classes(W + 1, ["cell"] * W + ["separator"])
 
     # ------------------------------------------------------------------ decoding
     def _parse_prompt(self, machine, ids, vocab) -> _Prompt:

@@ -27,7 +27,9 @@ import sympy
 
 from ..machine import Machine, Move
 from ..simulate import configurations
-from .base import Encoding, DecodedRun, Trace, _Prompt, result_from_cells
+from .base import Encoding, _Prompt, result_from_cells
+from .layout import PositionLayout
+from .types import DecodedRun, Trace
 from .errors import EncodingError
 from .vocab import ANS, SEP
 
@@ -106,6 +108,24 @@ class Transitions(Encoding):
         impl.emit_transitions(machine.arrays.packed, machine.n_symbols, cells, offsets,
                               machine.state_index[machine.start], sizes.steps, t.rec, t.tok_sym, t.tok_q,
                               self.answer == "state", out_offsets, tokens, kinds)
+
+    # ------------------------------------------------------------------ layout
+    def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
+        """:meth:`PositionLayout.shift_invariant`: the records are 5 tokens each, but they start after a
+        prompt of ``n + 1`` tokens, so counted from the sequence start no period fits inputs of different
+        lengths (and the symbol read sits at a variable distance back: nothing to declare).
+
+        ``machine`` and ``width`` are accepted for symmetry with the other encodings; ``width`` must be
+        None (``transitions`` has no rows).
+
+        >>> from tmsim.encodings import get_encoding
+        >>> get_encoding("transitions").layout()
+        PositionLayout(period=1, classes=(0,), names=('all',), offsets=None)
+        """
+        if width is not None:
+            raise EncodingError(f"The 'width' parameter of transitions.layout must be None (transitions has no "
+                                f"rows). Got {width!r} instead.")
+        return PositionLayout.shift_invariant()
 
     # ------------------------------------------------------------------ decoding
     def _parse_prompt(self, machine, ids, vocab) -> _Prompt:

@@ -55,7 +55,10 @@ import numpy as np
 import sympy
 
 from ..machine import Machine
-from .base import DecodedRun, Trace, WindowedEncoding, _Prompt
+from .base import _Prompt
+from .layout import PositionLayout
+from .types import DecodedRun, Trace
+from .windowed import WindowedEncoding
 from .errors import EncodingError
 from .local import LocalRule
 from .vocab import EOS
@@ -338,6 +341,23 @@ class TableauTriples(WindowedEncoding):
             return None
         raise EncodingError(f"Unknown position class {cls!r} of {self.name}; the classes are 'header', "
                             f"'filler', 'intermediate', 'cell'.")
+
+    def layout(self, machine: Machine | None = None, *, width: int | None = None) -> PositionLayout:
+        """The local rule's layout: period ``L = 2W + 2`` counted from the sequence start (the prompt is
+        exactly row 0), classes ``header``, ``filler``, ``intermediate``, ``cell`` with the offsets of
+        :meth:`offsets` (as increasing sets) — what :meth:`local_rule` gives (``local_rule(m, width=W).layout()``), without
+        needing the machine.
+
+        >>> from tmsim.encodings import get_encoding
+        >>> lay = get_encoding("tableau-triples").layout(width=4)
+        >>> lay.period, lay.classes[:6], lay.names, lay.offsets[2]
+        (10, (0, 1, 2, 3, 2, 3), ('header', 'filler', 'intermediate', 'cell'), (2, 4, 6, 7, 9, 11))
+        """
+        W = self._width_for(width)
+        L = 2 * W + 2
+        # A layout lists each class's offsets as an increasing set (the rule's context order differs when W < 4).
+        return PositionLayout.from_classes(L, [self.position_class(p, width=W) for p in range(L)],
+                                           {c: tuple(sorted(o)) for c, o in self.offsets(width=W).items()})
 
     def local_rule(self, machine: Machine, *, width: int | None = None) -> LocalRule:
         """The local rule for ``machine`` at row width ``width``, as a :class:`LocalRule` (offsets, class

@@ -1,5 +1,5 @@
 """Tokens -> dataset for parity (DESIGN.md section 3): sparse parities of n bits with the O(log n) counting
-CoT, without CoT, and as a chain of k-XOR steps, as :class:`learners.Sequences` with loss masks.
+CoT, without CoT, and as a chain of k-XOR steps, as :class:`tmsim.datasets.Dataset` with loss masks.
 
 ============  ===========================================================================================
 format        sequence (``x`` = n input bits, ``A`` = the task's subset, ``s = sum_{i in A} x_i``)
@@ -20,13 +20,15 @@ answer tokens at random: the negative control the checks must reject.
 
 Examples
 --------
->>> from proofs_checks.tasks_parity import ParityTask
+>>> from tmsim.datasets.tasks import ParityTask
 >>> task = ParityTask(n=8, fmt="count", random_state=0)
 >>> task.subset, task.cot_length
 ((2, 3, 4, 6), 4)
 >>> data = task.sample(2, random_state=1)
->>> data.sequence(0).tolist(), data.kinds[:13].tolist()
+>>> data[0].tokens.tolist(), data.kinds[:13].tolist()
 ([2, 2, 1, 1, 2, 2, 1, 2, 3, 1, 1, 1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+>>> data.inputs[0], data.sources[0].encoding
+('11001101', 'parity(n=8,fmt=count,k=2,random_state=0,shuffle_cot=False)')
 >>> ParityTask(n=16, fmt="chain", k=3, random_state=0).cot_length
 4
 """
@@ -35,22 +37,24 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 
-from learners import Sequences
-from tmsim.encodings import Vocabulary
+from ...encodings import PositionLayout, Vocabulary
+from ..dataset import Dataset
+from ..errors import TaskError
+from ._base import task_dataset
 
-from .errors import CheckError
-
-__all__ = ["ParityTask", "PARITY_VOCABULARY", "FORMATS", "count_cot_length", "chain_cot_length"]
+__all__ = ["ParityTask", "PARITY_VOCABULARY", "FORMATS", "FORMAT_VERSION", "count_cot_length", "chain_cot_length"]
 
 #: The vocabulary every parity format shares (no end token: every sequence of a task has one length).
 PARITY_VOCABULARY = Vocabulary(("<pad>", "0", "1", "="))
 ZERO, ONE, EQ = 1, 2, 3
 FORMATS = ("count", "nocot", "chain")
+#: Bumped when a format's token layout changes (recorded in the provenance).
+FORMAT_VERSION = 1
 
 
 def count_cot_length(n: int) -> int:
@@ -75,7 +79,7 @@ def chain_cot_length(m: int, k: int) -> int:
 
 def _check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise CheckError(f"The {name!r} parameter of ParityTask must be an int >= {low}. Got {value!r} instead.")
+        raise TaskError(f"The {name!r} parameter of ParityTask must be an int >= {low}. Got {value!r} instead.")
     return int(value)
 
 
@@ -105,6 +109,7 @@ class ParityTask:
         ``n + 1`` (the bits and ``=``).
     """
 
+    name: ClassVar[str] = "parity"
     n: int
     fmt: str = "count"
     k: int = 2
@@ -116,7 +121,7 @@ class ParityTask:
         n = _check_int("n", self.n, 2)
         _check_int("k", self.k, 2)
         if self.fmt not in FORMATS:
-            raise CheckError(f"The 'fmt' parameter of ParityTask must be one of {FORMATS}. Got {self.fmt!r} "
+            raise TaskError(f"The 'fmt' parameter of ParityTask must be one of {FORMATS}. Got {self.fmt!r} "
                              f"instead.")
         rng = np.random.default_rng(self.random_state)
         a = np.sort(rng.choice(n, size=max(1, n // 2), replace=False))
@@ -125,6 +130,13 @@ class ParityTask:
     @property
     def vocabulary(self) -> Vocabulary:
         return PARITY_VOCABULARY
+
+    @property
+    def spec(self) -> str:
+        """The task with its parameters, e.g. ``"parity(n=8,fmt=count,k=2,random_state=0,shuffle_cot=False)"``
+        (the provenance's token format; :func:`tmsim.datasets.tasks.task_from_spec` reads it back)."""
+        params = ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.init)
+        return f"{self.name}({params})"
 
     @property
     def prompt_length(self) -> int:
@@ -187,11 +199,13 @@ class ParityTask:
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
         return rng.integers(0, 2, size=(int(m), self.n), dtype=np.uint8)
 
-    def encode(self, x: np.ndarray, *, random_state: Any = None) -> Sequences:
-        """The sequences of the inputs ``x`` (shape (m, n), 0/1)."""
+    def encode(self, x: np.ndarray, *, random_state: Any = None, seed: int | None = None,
+               sampler: str = "given bits") -> Dataset:
+        """The sequences of the inputs ``x`` (shape (m, n), 0/1) as a :class:`~tmsim.datasets.Dataset`
+        (inputs: the bits as text; ``seed`` and ``sampler`` are recorded in its provenance)."""
         x = np.asarray(x, dtype=np.uint8)
         if x.ndim != 2 or x.shape[1] != self.n:
-            raise CheckError(f"ParityTask.encode: x must have shape (m, {self.n}). Got {x.shape}.")
+            raise TaskError(f"ParityTask.encode: x must have shape (m, {self.n}). Got {x.shape}.")
         m = len(x)
         y = self.targets(x)
         if self.shuffle_cot:
@@ -206,13 +220,18 @@ class ParityTask:
         kinds = np.zeros(L, dtype=np.uint8)
         kinds[self.prompt_length:] = 1
         kinds[-1] = 2
-        offsets = np.arange(m + 1, dtype=np.int64) * L
-        return Sequences(tok.ravel(), offsets, np.tile(kinds, m), len(PARITY_VOCABULARY), PARITY_VOCABULARY)
+        raw = (x + ord("0")).tobytes()  # each input as its bits' text, "0110..."
+        inputs = [raw[i * self.n:(i + 1) * self.n].decode("ascii") for i in range(m)]
+        return task_dataset(tok, kinds, inputs, PARITY_VOCABULARY, self.spec, FORMAT_VERSION, seed=seed,
+                            sampler=sampler)
 
-    def sample(self, m: int, random_state: Any = None) -> Sequences:
-        """``m`` uniform inputs as sequences (one generator draws the bits, then the CoT shuffles)."""
+    def sample(self, m: int, random_state: Any = None) -> Dataset:
+        """``m`` uniform inputs as a :class:`~tmsim.datasets.Dataset` (one generator draws the bits, then the
+        CoT shuffles)."""
+        seed = None if isinstance(random_state, np.random.Generator) or random_state is None else int(random_state)
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        return self.encode(self.sample_bits(m, rng), random_state=rng)
+        return self.encode(self.sample_bits(m, rng), random_state=rng, seed=seed,
+                           sampler=f"{int(m)} uniform {self.n}-bit inputs")
 
     def learner_layout(self) -> dict:
         """Linear-learner parameters: one weight block per CoT position (the paper's time-dependent form,
@@ -227,3 +246,18 @@ class ParityTask:
         L = self.length
         classes = [0] * self.prompt_length + list(range(1, self.cot_length + 1))
         return {"offsets": tuple(range(1, L)), "period": L, "classes": tuple(classes)}
+
+    def layout(self) -> PositionLayout:
+        """:meth:`learner_layout` as a :class:`~tmsim.encodings.PositionLayout`: period ``length``, class
+        ``"prompt"`` for the prompt positions and ``"cot:j"`` for CoT position j (the last one is the answer),
+        every class reading offsets ``1 .. length - 1`` (the whole context before it).
+
+        >>> lay = ParityTask(n=4, fmt="count").layout()
+        >>> lay.period, lay.classes, lay.names, lay.offsets[0]
+        (8, (0, 0, 0, 0, 0, 1, 2, 3), ('prompt', 'cot:0', 'cot:1', 'cot:2'), (1, 2, 3, 4, 5, 6, 7))
+        """
+        L = self.length
+        classes = [0] * self.prompt_length + list(range(1, self.cot_length + 1))
+        names = ("prompt",) + tuple(f"cot:{j}" for j in range(self.cot_length))
+        return PositionLayout(period=L, classes=tuple(classes), names=names,
+                              offsets=(tuple(range(1, L)),) * len(names))

@@ -36,12 +36,12 @@ tableau-triples trick of DESIGN.md section 2), a *lookup* of a digit off a tuple
 threshold of digits. Every input of a tuple is a token that stands for one digit, so what a linear
 learner must learn is small and fully covered by short operands. The top column is a guard, zero for every
 operand length the width allows, so that nothing a learner sees near the row ends is constant in short
-operands only. :meth:`Task.position_classes` says which offsets each position reads (the linear learners'
-``period``, ``classes``, ``class_offsets``); :attr:`Task.offsets` is their union.
+operands only. :meth:`Task.layout` says which offsets each position reads (:meth:`Task.position_classes` as the linear
+learners' ``period``, ``classes``, ``class_offsets``); :attr:`Task.offsets` is their union.
 
 Examples
 --------
->>> from learners.tasks import get_task, make_task_dataset
+>>> from tmsim.datasets.tasks import get_task, make_task_dataset
 >>> paper = get_task("mul-paper")
 >>> seq, kinds = paper.encode([1234], [5678])
 >>> seq.shape, len(paper.vocabulary)
@@ -55,292 +55,22 @@ Examples
 (3, '86x88', 'mul-local(digits=2,width=6)')
 """
 
+
 from __future__ import annotations
 
 import itertools
 import numbers
 from dataclasses import dataclass, fields
-from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
-from tmsim.encodings import Vocabulary
-from tmsim.encodings.vocab import ANS, BOS, EOS, SPECIAL_TOKENS
+from ...encodings.vocab import ANS, BOS, EOS, SPECIAL_TOKENS
+from ..dataset import Dataset
+from ..errors import TaskError
+from ._base import Task, digits_least_first
 
-from .errors import LearnerError
-
-__all__ = ["Task", "MulPaper", "MulNoCoT", "MulLocal", "AddLocal", "TASKS", "get_task", "make_task_dataset",
-           "operand_range", "in_train_split", "sample_pairs", "PRIME"]
-
-#: The paper's split hash constant (``torch_datasets/product.py`` of github.com/emalach/LinearLM).
-PRIME = 277149838960172320159769184791
-#: Operand lengths the tasks support (products stay below 2**63).
-MIN_DIGITS, MAX_DIGITS = 2, 8
-#: Bumped when a format's token layout changes (recorded in the provenance).
-FORMAT_VERSION = 1
-
-
-# ---------------------------------------------------------------------------------------------- operands
-def _check_digits(digits: Any, owner: str) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or not MIN_DIGITS <= digits <= MAX_DIGITS:
-        raise LearnerError(f"The 'digits' parameter of {owner} must be an int in [{MIN_DIGITS}, {MAX_DIGITS}]. "
-                           f"Got {digits!r} instead.")
-    return int(digits)
-
-
-def operand_range(digits: int) -> tuple[int, int]:
-    """``(lo, hi)``, inclusive: the operands of ``digits`` digits, from ``11...1`` (the paper's 1111 for 4)
-    to ``10**digits - 1``.
-
-    >>> operand_range(4)
-    (1111, 9999)
-    """
-    digits = _check_digits(digits, "operand_range")
-    return int("1" * digits), 10 ** digits - 1
-
-
-def in_train_split(a: Any, b: Any, digits: int) -> np.ndarray:
-    """Boolean array: the pairs ``(a, b)`` in the paper's training part (75%), by its hash, exactly.
-
-    Parameters
-    ----------
-    a, b : int or array of int
-        Operands of ``digits`` digits, in :func:`operand_range`.
-    digits : int
-
-    Returns
-    -------
-    ndarray of bool, the broadcast shape of ``a`` and ``b``
-
-    Examples
-    --------
-    >>> in_train_split([1111, 1234, 5678], [1111, 5678, 1234], 4).tolist()
-    [False, False, True]
-    """
-    lo, hi = operand_range(digits)
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    if a.size and (a.min() < lo or a.max() > hi) or b.size and (b.min() < lo or b.max() > hi):
-        raise LearnerError(f"in_train_split: operands must be in [{lo}, {hi}] for {digits} digits.")
-    span = hi + 1 - lo
-    count = span * span
-    idx = (a - lo) + span * (b - lo)
-    mult = PRIME % count
-    if count < 2 ** 31:  # idx, mult < 2**31: the product fits in int64 exactly
-        r = (idx * mult) % count
-    else:  # Python integers: exact at any size
-        r = np.array([(int(i) * mult) % count for i in idx.ravel()], dtype=np.int64).reshape(idx.shape)
-    return r > count // 4
-
-
-def sample_pairs(n: int, digits: int, split: str | None, rng: np.random.Generator,
-                 unique: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` operand pairs drawn uniformly from the pairs of ``split`` (``"train"``, ``"test"`` or None for
-    all), i.i.d. as in the paper, or distinct with ``unique=True``.
-
-    Returns
-    -------
-    a, b : ndarray of int64, shape (n,)
-    """
-    lo, hi = operand_range(digits)
-    if split not in ("train", "test", None):
-        raise LearnerError(f"The 'split' parameter of sample_pairs must be 'train', 'test' or None. "
-                           f"Got {split!r} instead.")
-    total = (hi + 1 - lo) ** 2
-    avail = total if split is None else (total // 4 + 1 if split == "test" else total - total // 4 - 1)
-    if unique and n > avail:
-        raise LearnerError(f"sample_pairs: {n} distinct pairs asked for, the {split or 'whole'} part of "
-                           f"{digits}-digit pairs has {avail}.")
-    a_parts, b_parts = [], []
-    have = 0
-    seen: set[tuple[int, int]] = set()
-    while have < n:
-        m = max(64, 2 * (n - have))
-        a = rng.integers(lo, hi + 1, size=m, dtype=np.int64)
-        b = rng.integers(lo, hi + 1, size=m, dtype=np.int64)
-        if split is not None:
-            keep = in_train_split(a, b, digits)
-            if split == "test":
-                keep = ~keep
-            a, b = a[keep], b[keep]
-        if unique:
-            sel = []
-            for i, pair in enumerate(zip(a.tolist(), b.tolist())):
-                if pair not in seen:
-                    seen.add(pair)
-                    sel.append(i)
-            a, b = a[sel], b[sel]
-        a_parts.append(a[:n - have])
-        b_parts.append(b[:n - have])
-        have += len(a_parts[-1])
-    return np.concatenate(a_parts), np.concatenate(b_parts)
-
-
-def _digits_ls(x: np.ndarray, n: int) -> np.ndarray:
-    """Digits of ``x`` least-significant first: int64, shape (len(x), n)."""
-    return (x[:, None] // 10 ** np.arange(n, dtype=np.int64)[None, :]) % 10
-
-
-# ---------------------------------------------------------------------------------------------- tasks
-@dataclass(frozen=True)
-class Task:
-    """A named arithmetic task: a token layout for pairs of ``digits``-digit operands.
-
-    Subclasses define :meth:`_encode` (vectorised: every sequence of a task has the same length), the
-    vocabulary and :meth:`answer_digits`. Build one with :func:`get_task`.
-
-    Attributes
-    ----------
-    name : str
-    digits : int
-        Operand length, 2 to 8.
-    """
-
-    name: ClassVar[str] = ""
-    op: ClassVar[str] = "x"
-    digits: int = 4
-
-    def __post_init__(self) -> None:
-        _check_digits(self.digits, f"task {self.name!r}")
-
-    # ------------------------------------------------------------------ description
-    @property
-    def spec(self) -> str:
-        """The task with its parameters, e.g. ``"mul-local(digits=4,width=17)"`` (the provenance's encoding)."""
-        params = ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
-        return f"{self.name}({params})"
-
-    @property
-    def offsets(self) -> tuple[int, ...] | None:
-        """The offsets every CoT and answer token depends on (a local format), or None (a non-local one)."""
-        return None
-
-    def position_classes(self) -> dict | None:
-        """For a local format, what each position reads, as the linear learners' ``period``, ``classes`` and
-        ``class_offsets`` parameters: position ``t`` (counted from its sequence start) is of class
-        ``classes[t % period]`` and its token is a function of the tokens at ``class_offsets[class]`` back.
-        None for a non-local format."""
-        return None
-
-    @property
-    def n_answer_digits(self) -> int:
-        """Digits of the result that :meth:`answer_digits` reads (``2 * digits`` for a product)."""
-        return 2 * self.digits
-
-    def result(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The true results (int64)."""
-        return a * b
-
-    @cached_property
-    def vocabulary(self) -> Vocabulary:
-        return Vocabulary(self._vocab_tokens(), self.name)
-
-    @cached_property
-    def _ids(self) -> dict[str, int]:
-        return dict(self.vocabulary.index)
-
-    def _vocab_tokens(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ encoding
-    def encode(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Token sequences of the pairs ``(a, b)``.
-
-        Returns
-        -------
-        tokens : ndarray of int32, shape (n, length)
-        kinds : ndarray of uint8, shape (length,)
-            0 prompt, 1 CoT, 2 answer (the same for every sequence of the task).
-        """
-        lo, hi = operand_range(self.digits)
-        a = np.atleast_1d(np.asarray(a, dtype=np.int64))
-        b = np.atleast_1d(np.asarray(b, dtype=np.int64))
-        if a.shape != b.shape or a.ndim != 1:
-            raise LearnerError(f"{self.name}.encode: a and b must be 1-D arrays of the same length. Got shapes "
-                               f"{a.shape} and {b.shape}.")
-        for name, x in (("a", a), ("b", b)):
-            if x.size and (x.min() < lo or x.max() > hi):
-                bad = int(x[(x < lo) | (x > hi)][0])
-                raise LearnerError(f"{self.name}.encode: operand {name} = {bad} is not a {self.digits}-digit "
-                                   f"operand in [{lo}, {hi}].")
-        cols, kinds = self._encode(a, b)
-        n = len(a)
-        tokens = np.empty((n, len(cols)), dtype=np.int32)
-        for j, c in enumerate(cols):
-            tokens[:, j] = c
-        return tokens, np.asarray(kinds, dtype=np.uint8)
-
-    def _encode(self, a: np.ndarray, b: np.ndarray) -> tuple[list, list]:
-        """Columns (an int or an int array of shape (n,) each) and their kinds."""
-        raise NotImplementedError
-
-    def dataset(self, a: Any, b: Any, *, split: str | None = None, seed: int | None = None,
-                sampler: str = "given pairs"):
-        """The pairs ``(a, b)`` as a :class:`tmsim.datasets.Dataset` with this task's provenance."""
-        from tmsim import __version__
-        from tmsim.datasets import Dataset, Provenance
-
-        tokens, kinds = self.encode(a, b)
-        n, length = tokens.shape
-        a = np.atleast_1d(np.asarray(a, dtype=np.int64))
-        b = np.atleast_1d(np.asarray(b, dtype=np.int64))
-        text = [f"{x}{self.op}{y}".encode() for x, y in zip(a.tolist(), b.tolist())]
-        toff = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([len(t) for t in text], out=toff[1:])
-        width = getattr(self, "width", -1)
-        # machine_format "task": these samples come from a generator, not a Turing machine.
-        prov = Provenance(machine=self.spec, machine_format="task", machine_name=self.name, encoding=self.spec,
-                          encoding_version=FORMAT_VERSION, tmsim_version=__version__, seed=seed, sampler=sampler,
-                          split=split, max_steps=0)
-        return Dataset(
-            tokens=tokens.reshape(-1), kinds=np.tile(kinds, n), offsets=np.arange(n + 1, dtype=np.int64) * length,
-            input_text=np.frombuffer(b"".join(text), dtype=np.uint8).copy(), input_offsets=toff,
-            status=np.zeros(n, np.int8), steps=np.full(n, int(np.count_nonzero(kinds)), np.int64),
-            index=np.arange(n, dtype=np.int64), width=np.full(n, width, np.int64),
-            left=np.full(n, 0 if width >= 0 else -1, np.int64), source=np.zeros(n, np.int32),
-            vocabulary=self.vocabulary, sources=(prov,))
-
-    def make_dataset(self, n: int, *, split: str | None = "train", random_state: Any = None,
-                     unique: bool = False):
-        """``n`` pairs drawn from ``split`` of the paper's hash split, encoded (see :func:`make_task_dataset`)."""
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise LearnerError(f"The 'n' parameter of {self.name}.make_dataset must be an int in [1, inf). "
-                               f"Got {n!r} instead.")
-        if isinstance(random_state, np.random.Generator):
-            seed, rng = None, random_state
-        else:
-            if random_state is None:
-                random_state = int(np.random.SeedSequence().generate_state(1)[0])
-            seed, rng = int(random_state), np.random.default_rng(random_state)
-        a, b = sample_pairs(int(n), self.digits, split, rng, unique)
-        lo, hi = operand_range(self.digits)
-        sampler = (f"uniform pairs in [{lo}, {hi}]^2{', distinct' if unique else ''}, hash split "
-                   f"(PRIME={PRIME}) part {split or 'all'}")
-        return self.dataset(a, b, split=split, seed=seed, sampler=sampler)
-
-    # ------------------------------------------------------------------ decoding
-    def answer_digits(self, seq: Any) -> np.ndarray:
-        """The result's digits as written in ``seq`` (a whole sequence, e.g. a rollout), by place value.
-
-        Returns
-        -------
-        ndarray of int64, shape (n_answer_digits,)
-            Digit ``i`` is the coefficient of ``10**i``; -1 where ``seq`` has no readable digit.
-        """
-        raise NotImplementedError
-
-    def decode(self, seq: Any) -> int | None:
-        """The result written in ``seq``, or None when any of its digits is unreadable."""
-        d = self.answer_digits(seq)
-        if (d < 0).any():
-            return None
-        return int(sum(int(x) * 10 ** i for i, x in enumerate(d.tolist())))
-
-    def true_digits(self, a: Any, b: Any) -> np.ndarray:
-        """The digits :meth:`answer_digits` should read for pairs ``(a, b)``: int64, shape (n, n_answer_digits)."""
-        r = self.result(np.atleast_1d(np.asarray(a, np.int64)), np.atleast_1d(np.asarray(b, np.int64)))
-        return _digits_ls(r, self.n_answer_digits)
+__all__ = ["MulPaper", "MulNoCoT", "MulLocal", "AddLocal", "TASKS", "get_task", "make_task_dataset"]
 
 
 # ---------------------------------------------------------------------------------------------- the paper
@@ -371,14 +101,14 @@ class MulPaper(Task):
 
     def _prompt(self, a, b):
         ids, n = self._ids, self.digits
-        da, db = _digits_ls(a, n), _digits_ls(b, n)
+        da, db = digits_least_first(a, n), digits_least_first(b, n)
         digit = 2  # id of "0"
         cols = [ids["<bos>"]] + [da[:, i] + digit for i in reversed(range(n))] + [ids["x"]] \
             + [db[:, i] + digit for i in reversed(range(n))]
         return cols, da, db
 
     def _answer(self, a, b):
-        return [d + 2 for d in reversed(list(_digits_ls(a * b, 2 * self.digits).T))]
+        return [d + 2 for d in reversed(list(digits_least_first(a * b, 2 * self.digits).T))]
 
     def _encode(self, a, b):
         ids, n = self._ids, self.digits
@@ -459,7 +189,7 @@ class MulNoCoT(MulPaper):
 # ---------------------------------------------------------------------------------------------- local CoTs
 def _check_width(width: Any, need: int, owner: str) -> int:
     if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < need:
-        raise LearnerError(f"The 'width' parameter of {owner} must be an int in [{need}, inf) for these "
+        raise TaskError(f"The 'width' parameter of {owner} must be an int in [{need}, inf) for these "
                            f"operands. Got {width!r} instead.")
     return int(width)
 
@@ -569,6 +299,8 @@ class MulLocal(_LocalTask):
     width: int = 17
     #: Rows of a block, in order.
     ROWS: ClassVar[tuple[str, ...]] = ("M", "X", "L", "H", "C", "V", "P", "K", "Z", "A", "B", "S")
+    #: The classes of :meth:`position_classes`: per row of a block, its header and its columns.
+    class_names: ClassVar[tuple[str, ...]] = tuple(f"{r}:{part}" for r in ROWS for part in ("header", "column"))
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -617,9 +349,9 @@ class MulLocal(_LocalTask):
         ids, n, W = self._ids, self.digits, self.width
         N = len(a)
         A = np.zeros((N, W), np.int64)
-        A[:, :n] = _digits_ls(a, n)
+        A[:, :n] = digits_least_first(a, n)
         B = np.full((N, W), 10, np.int64)  # 10: "b:$", past the multiplier's last digit
-        B[:, :n] = _digits_ls(b, n)
+        B[:, :n] = digits_least_first(b, n)
         S = np.zeros((N, W), np.int64)
         zero = np.zeros(N, np.int64)
         cols: list = [BOS]
@@ -690,6 +422,9 @@ class AddLocal(_LocalTask):
     name: ClassVar[str] = "add-local"
     op: ClassVar[str] = "+"
     width: int = 10
+    #: The classes of :meth:`position_classes`: the prompt shares ``<k>`` (the carry row's header), ``<eos>``
+    #: shares ``<ans>``.
+    class_names: ClassVar[tuple[str, ...]] = ("<k>", "k", "<z>", "z", "<ans>", "answer")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -729,7 +464,7 @@ class AddLocal(_LocalTask):
         N = len(a)
         A = np.zeros((N, W), np.int64)
         B = np.zeros((N, W), np.int64)
-        A[:, :n], B[:, :n] = _digits_ls(a, n), _digits_ls(b, n)
+        A[:, :n], B[:, :n] = digits_least_first(a, n), digits_least_first(b, n)
         cols: list = [BOS]
         self._row(cols, "<a>", A, "a:0")
         self._row(cols, "<b>", B, "b:0")
@@ -752,25 +487,25 @@ def get_task(name: str, **params: Any) -> Task:
 
     Raises
     ------
-    LearnerError
+    TaskError
         An unknown name or parameter.
 
     >>> get_task("mul-local", digits=3).spec
     'mul-local(digits=3,width=17)'
     """
     if name not in TASKS:
-        raise LearnerError(f"Unknown task {name!r}; the tasks are {', '.join(sorted(TASKS))}.")
+        raise TaskError(f"Unknown task {name!r}; the tasks are {', '.join(sorted(TASKS))}.")
     cls = TASKS[name]
     names = [f.name for f in fields(cls)]
     unknown = set(params) - set(names)
     if unknown:
-        raise LearnerError(f"Task {name!r} has no parameter {sorted(unknown)[0]!r}; its parameters are "
+        raise TaskError(f"Task {name!r} has no parameter {sorted(unknown)[0]!r}; its parameters are "
                            f"{', '.join(names)}.")
     return cls(**params)
 
 
 def make_task_dataset(name: str, n: int, *, split: str | None = "train", random_state: Any = None,
-                      unique: bool = False, **params: Any):
+                      unique: bool = False, **params: Any) -> Dataset:
     """``n`` operand pairs of ``split`` (``"train"``, ``"test"``, or None for any) encoded by task ``name``.
 
     Parameters
