@@ -17,7 +17,7 @@ from ..plots import new_figure
 
 def _machine(spec: str):
     """``zoo:NAME`` -> (machine, entry); ``random:SEED`` -> (a random halting machine, None)."""
-    from learners.experiments import random_halting_machine
+    from proofs_checks.experiments.learned_emulation import random_halting_machine
     from tmsim import zoo
 
     kind, _, value = spec.partition(":")
@@ -175,7 +175,7 @@ class LearnedConfig:
     """``machines`` as in :class:`ConstructionConfig`; each is learned from ``tableau-triples`` traces of
     ``train_lengths`` with the training sizes ``n_train_grid`` (stopping at the first exact one) and tested
     on ``n_test`` held-out inputs of the training lengths and ``n_test`` longer ones (``test_lengths``).
-    ``window``: None for the learner of :func:`learners.experiments.learned_emulation` (per-class declared
+    ``window``: None for the learner of :func:`proofs_checks.experiments.learned_emulation.learned_emulation` (per-class declared
     offsets); an int k replaces it with a plain window of offsets 1..k that cannot see the row above (the
     negative control: the check must then fail)."""
 
@@ -194,7 +194,7 @@ def learned_task(machine: str, train_lengths: list, test_lengths: list, n_train_
                  seed: int, window: int | None) -> dict:
     """learned_emulation of one machine (a sweep task)."""
     from learners import PerceptronAR
-    from learners.experiments import learned_emulation
+    from proofs_checks.experiments.learned_emulation import learned_emulation
 
     m, entry = _machine(machine)
     kw = {}

@@ -41,7 +41,7 @@ def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: 
     """Train one linear learner on ``n_train`` traces of one encoding; exact match on held-out inputs of the
     same lengths (a sweep task)."""
     from learners import PerceptronAR, evaluate
-    from learners.experiments import default_learner, local_features
+    from proofs_checks.experiments.learned_emulation import default_learner, local_features
     from tmsim.datasets import Split, make_splits
     from tmsim.datasets.generate import resolve_machine
     from tmsim.encodings import get_encoding

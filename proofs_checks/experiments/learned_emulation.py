@@ -28,7 +28,7 @@ count such traces; they dominate the failures at small sizes).
 Examples
 --------
 >>> from tmsim import zoo
->>> from learners.experiments import learned_emulation
+>>> from proofs_checks.experiments.learned_emulation import learned_emulation
 >>> r = learned_emulation(zoo.get("parity"), train_lengths=(1, 8), test_lengths=(9, 16),
 ...                       n_train_grid=(25, 50), n_test=20, random_state=0)
 >>> r.width, [(run.n_train, run.exact_in) for run in r.runs], r.traces_needed, r.runs[-1].exact_long
@@ -46,8 +46,8 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import clone
 
-from .errors import LearnerError
-from .linear import PerceptronAR
+from learners.errors import LearnerError
+from learners.linear import PerceptronAR
 
 __all__ = ["local_features", "default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
            "FirstError", "random_halting_machine"]
@@ -302,7 +302,7 @@ def _n_inputs(machine: Any, entry: Any, lengths: tuple[int, int]) -> int:
 
 def _compare(model: Any, data: Any, train_tokens: np.ndarray, max_errors: int):
     """Rollouts against references: (exact, answer exact, unseen-token traces, first errors)."""
-    from .data import as_sequences
+    from learners.data import as_sequences
 
     seqs = as_sequences(data, owner="learned_emulation")
     plens = seqs.prompt_lengths()
