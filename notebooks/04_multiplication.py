@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from learners.tasks import get_task
-from proofs_checks.multiplication import FormatPlan, MultiplicationConfig, default_config, run_multiplication
+from proofs_checks.experiments.multiplication import FormatPlan, MultiplicationConfig, default_config, run_multiplication
 
 QUICK = os.environ.get("QUICK", "0") == "1"
 OUT = Path(os.environ.get("NOTEBOOK_OUT", tempfile.mkdtemp(prefix="multiplication-")))

@@ -1,4 +1,4 @@
-"""proofs_checks.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
+"""proofs_checks.experiments.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
 operands, the MLP with a CoT beats the same MLP without one, and the table, JSON and plots are written."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from proofs_checks.multiplication import digit_probe, main, run_multiplication
+from proofs_checks.experiments.multiplication import digit_probe, main, run_multiplication
 
 
 @pytest.fixture(scope="module")

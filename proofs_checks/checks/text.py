@@ -1,4 +1,4 @@
-"""Check ``text``: a thin adapter over :func:`proofs_checks.text.run_text` (the paper's text experiment, kept
+"""Check ``text``: a thin adapter over :func:`proofs_checks.experiments.text.run_text` (the paper's text experiment, kept
 there): runs it and maps its verdicts, table and figure. Not part of the default report (its corpus and its
 45-minute budget are its own): ``proofs-checks run text [--corpus austen|PATH] [--quick]``, or
 ``proofs-checks report --checks ...,text``."""
@@ -30,7 +30,7 @@ class TextCheckConfig:
           theorem="[paper] section 4 (text experiment, TinyStories); DESIGN.md section 4",
           quick=TextCheckConfig(quick=True), full=TextCheckConfig(quick=False), in_report=False)
 def run_text_check(cfg: TextCheckConfig, runner) -> Outcome:
-    from ..text.experiment import figure, run_text
+    from ..experiments.text.experiment import figure, run_text
 
     result = run_text(cfg.quick, corpus=cfg.corpus, tokenizer=cfg.tokenizer, max_documents=cfg.max_documents,
                       verbose=0, plots=False)

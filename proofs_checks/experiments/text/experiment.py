@@ -4,9 +4,9 @@ against a unigram model, interpolated modified Kneser-Ney n-grams (n = 3..5) and
 trained for the same wall time, on the same documents, split and tokenizer; a table, JSON, samples from
 "Once upon a time" (greedy and temperature 0.5) and a plot of validation perplexity against training time.
 
-Run it as ``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--out DIR]`` or from Python::
+Run it as ``python -m proofs_checks.experiments.text [--corpus austen|PATH] [--quick] [--out DIR]`` or from Python::
 
-    from proofs_checks.text import run_text
+    from proofs_checks.experiments.text import run_text
     result = run_text(quick=True, out_dir="results/text")
     print(result.table())
 
@@ -258,7 +258,7 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
         The small configuration (under 2 minutes); False: the full one (under 45 minutes on 2 cores).
     corpus : "austen" or path
         The shipped Austen novels, or a TinyStories file / directory (see
-        :func:`proofs_checks.text.corpora.load_tinystories`).
+        :func:`proofs_checks.experiments.text.corpora.load_tinystories`).
     out_dir : path, optional
     tokenizer : {"word", "bpe"}, optional
         Default "word".
@@ -431,7 +431,7 @@ def write_outputs(result: TextResult, out_dir: str | os.PathLike, *, plots: bool
 def figure(result: TextResult):
     """Validation perplexity against training time for every model (a matplotlib ``Figure``, no pyplot
     state); the n-gram models are one point each (their counting time)."""
-    from ..plots import new_figure
+    from ...plots import new_figure
 
     fig, ax = new_figure()
     for i, (name, pts) in enumerate(result.curves.items()):
@@ -461,7 +461,7 @@ def _plot(result: TextResult, out: Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
-    """``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe]
+    """``python -m proofs_checks.experiments.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe]
     [--max-documents N] [--out DIR] [--json] [--quiet]``; exit code 0 when the checks pass, 1 when they fail, 2 on bad input."""
     ap = argparse.ArgumentParser(prog="proofs-checks run text", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="austen", help="'austen' (shipped) or a TinyStories .txt/.parquet/.json path")

@@ -3,10 +3,10 @@ with the paper's CoT, without CoT, and with our local CoT (and local addition), 
 held-out pairs; a table, JSON and plots (accuracy vs training examples, per-digit accuracy, length
 generalisation).
 
-Run it as ``python -m proofs_checks.multiplication [--quick] [--out DIR]`` (until the ``proofs-checks``
+Run it as ``python -m proofs_checks.experiments.multiplication [--quick] [--out DIR]`` (until the ``proofs-checks``
 runner exists) or from Python::
 
-    from proofs_checks.multiplication import run_multiplication
+    from proofs_checks.experiments.multiplication import run_multiplication
     result = run_multiplication(quick=True, out_dir="results/multiplication")
     print(result.table())
 
@@ -461,7 +461,7 @@ def write_outputs(result: MultiplicationResult, out_dir: str | os.PathLike, *, p
 def figures(result: MultiplicationResult) -> dict[str, Any]:
     """The experiment's figures (matplotlib ``Figure`` s, no pyplot state): exact match vs training examples,
     per-digit accuracy by place value, and (when longer operands were tested) length generalisation."""
-    from .plots import new_figure
+    from ..plots import new_figure
 
     figs = {}
     fig, ax = new_figure()
@@ -626,7 +626,7 @@ def digit_probe(digit: int, *, max_time: float = 300.0, n_train: int = 400_000, 
 
 # ---------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
-    """``python -m proofs_checks.multiplication``: exit status 0 when every check passes."""
+    """``python -m proofs_checks.experiments.multiplication``: exit status 0 when every check passes."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
     ap.add_argument("--out", default="results/multiplication", help="output directory (default: %(default)s)")
