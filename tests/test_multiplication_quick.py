@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from proofs_checks.experiments.multiplication import digit_probe, main, run_multiplication
+from proofs_checks.experiments.digit_probe import digit_probe
+from proofs_checks.experiments.multiplication import main, run_multiplication
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,17 @@ def test_table_rows_and_files(quick):
     assert {(r.format, r.model) for r in result.rows} >= {
         ("mul-paper", "mlp"), ("mul-paper", "perceptron"), ("mul-nocot", "mlp"), ("mul-nocot", "perceptron"),
         ("mul-local", "mlp"), ("mul-local", "perceptron"), ("add-local", "perceptron")}
+    cfg = result.config
     for r in result.rows:
         assert len(r.per_digit) == (r.digits + 1 if r.format == "add-local" else 2 * r.digits)
-        assert 0.0 <= r.exact_match <= 1.0 and r.parameters > 0 and r.train_time >= 0
+        assert r.parameters > 0 and r.train_time > 0
+        assert r.n_test == (cfg.n_test if r.digits == r.train_digits else cfg.n_test_long)
+        # A whole right rollout has a right answer, and a right answer has every digit right.
+        assert r.cot_exact <= r.exact_match <= min(r.per_digit), r
+        if r.format.endswith("-local") and r.model == "perceptron":
+            # The experiment's claim at every length it tests: the local CoT is learnt exactly by a linear
+            # learner (held-out pairs and operands one digit longer than any it trained on).
+            assert r.exact_match == r.cot_exact == r.token_accuracy == 1.0, r
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["multiplication.json", "multiplication.txt"] + [
         f"{stem}.{ext}" for stem in ("accuracy_vs_examples", "per_digit_accuracy", "length_generalisation")
