@@ -36,7 +36,7 @@ eps, delta = sympy.symbols("epsilon delta", positive=True)
 PAC_SAMPLES = (d * sympy.log(1 / eps) + sympy.log(1 / delta)) / eps
 #: [paper, Thm 3.3] PAC => AR: T per-position classes, each learned to eps/T, delta/T (union bound).
 PAC_TO_AR = PAC_SAMPLES.subs({eps: eps / T, delta: delta / T}, simultaneous=True)
-#: DESIGN.md section 3: the counting CoT of parity has floor(log2 n) + 1 tokens.
+#: docs/theory.md#counting-cot: the counting CoT of parity has floor(log2 n) + 1 tokens.
 PARITY_COUNT_LENGTH = sympy.floor(sympy.log(n, 2)) + 1
 #: [paper, Thm 3.12]: steps that are parities of at most k tokens need Theta(n/k) of them; our chain over
 #: |A| = n/2 bits has ceil((n/2 - 1)/(k - 1)) tokens.

@@ -144,7 +144,7 @@ class Check:
     claim : str
         One sentence.
     theorem : str
-        Where the claim comes from (paper theorem, DESIGN.md section).
+        Where the claim comes from (paper theorem, ``docs/theory.md#section``).
     config_type : type
         A frozen dataclass; its ``quick`` and ``full`` instances are the presets.
     presets : dict of str to config

@@ -38,7 +38,7 @@ def _run(cfg: MultiplicationCheckConfig):
 @register("multiplication",
           claim="On multiplication, a linear learner on a local CoT is exact on held-out and on longer operands, "
                 "and an MLP with a CoT beats the same MLP without one (the paper's 4-digit experiment).",
-          theorem="[paper] section 4 (arithmetic experiment); DESIGN.md section 4",
+          theorem="[paper] section 4 (arithmetic experiment); docs/theory.md#multiplication",
           quick=MultiplicationCheckConfig(quick=True), full=MultiplicationCheckConfig(quick=False, mlp_time=1200.0))
 def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     result = _run(cfg)

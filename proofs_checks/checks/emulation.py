@@ -108,7 +108,7 @@ _FULL_C = ConstructionConfig()
           claim="Compiled linear weights (tableau-triples and gates) reproduce the simulator's trace token for "
                 "token on random machines and inputs, with CoT lengths equal to the symbolic length formula.",
           theorem="[paper] Thm 3.8 and its corollary (linear AR + CoT of length poly(T) computes TIME(T)); "
-                  "DESIGN.md section 2",
+                  "docs/theory.md#tableau-triples, #gates, #compiled-weights",
           quick=_QUICK_C, full=_FULL_C)
 def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
     from ..sweep import grid
@@ -220,7 +220,7 @@ _FULL_L = LearnedConfig()
 @register("emulation-learned",
           claim="A linear AR predictor learned from traces of short inputs emulates zoo and random machines "
                 "exactly on held-out and on longer inputs, after a measured number of training traces.",
-          theorem="[paper] Thm 3.3 (PAC => AR) with the linear class of Thm 3.8; DESIGN.md section 2",
+          theorem="[paper] Thm 3.3 (PAC => AR) with the linear class of Thm 3.8; docs/theory.md#learning-the-emulation",
           quick=_QUICK_L, full=_FULL_L)
 def run_learned(cfg: LearnedConfig, runner) -> Outcome:
     from ..sweep import grid

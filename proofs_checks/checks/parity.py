@@ -64,8 +64,8 @@ _FULL_P = LogLengthConfig()
           claim="Parity of n bits over a subset A (|A| = n/2) with the MSB-first count CoT of floor(log2 n)+1 "
                 "tokens is learned by a linear AR learner to >= 99% rollout accuracy, while the same learner "
                 "without CoT stays below 60%; the CoT length grows as log n.",
-          theorem="[paper] Thm 3.11 (parity has length complexity O(log n) for the linear class); DESIGN.md "
-                  "section 3",
+          theorem="[paper] Thm 3.11 (parity has length complexity O(log n) for the linear class); "
+                  "docs/theory.md#counting-cot",
           quick=_QUICK_P, full=_FULL_P)
 def run_log_length(cfg: LogLengthConfig, runner) -> Outcome:
     from ..sweep import grid
@@ -226,7 +226,7 @@ _FULL_K = KSparseConfig()
           claim="If every CoT step may only be a parity of at most k tokens, parity needs Theta(n/k) CoT tokens "
                 "(a chain of partial XORs), and each step is learned by subset search in about n^k time from "
                 "about k log n samples.",
-          theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); DESIGN.md section 3",
+          theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); docs/theory.md#k-sparse-steps",
           quick=_QUICK_K, full=_FULL_K)
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
     from ..sweep import grid

@@ -111,7 +111,7 @@ _FULL_R = RolloutConfig()
           claim="Under greedy decoding the free-rollout sequence error never exceeds the teacher-forced "
                 "sequence-level error: if every step is right given the true prefix, the rollout reproduces the "
                 "whole CoT, so errors do not compound.",
-          theorem="[paper] section 3 (AR learnability is a sequence-level 0/1 loss); DESIGN.md section 1",
+          theorem="[paper] section 3 (AR learnability is a sequence-level 0/1 loss); docs/theory.md#teacher-forcing-and-rollout",
           quick=_QUICK_R, full=_FULL_R)
 def run_rollout(cfg: RolloutConfig, runner) -> Outcome:
     from ..sweep import grid

@@ -118,7 +118,7 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
                 "local traces (tableau-triples, gates), whose every step is in the linear class, are learned "
                 "from few samples, while without a CoT the same learner never gets there.",
           theorem="[paper] Thm 3.3 (PAC => AR, m(eps/T, delta/T)) and the length complexity of section 3; "
-                  "DESIGN.md sections 1-2",
+                  "docs/theory.md#from-pac-to-ar, #length-complexity",
           quick=_QUICK_S, full=_FULL_S)
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:

@@ -27,7 +27,7 @@ class TextCheckConfig:
                 "the best interpolated Kneser-Ney n-gram's test perplexity and comes within 1.25x of a tiny "
                 "transformer trained for the same wall time (quick: at most 0.7x the unigram perplexity, "
                 "deterministic sampling).",
-          theorem="[paper] section 4 (text experiment, TinyStories); DESIGN.md section 4",
+          theorem="[paper] section 4 (text experiment, TinyStories); docs/theory.md#text",
           quick=TextCheckConfig(quick=True), full=TextCheckConfig(quick=False), in_report=False)
 def run_text_check(cfg: TextCheckConfig, runner) -> Outcome:
     from ..experiments.text.experiment import figure, run_text
