@@ -22,6 +22,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy
 
+from tmsim.encodings import get_encoding
+
 from .errors import CheckError
 
 __all__ = ["n", "k", "T", "eps", "delta", "d", "PAC_SAMPLES", "PAC_TO_AR", "PARITY_COUNT_LENGTH",
@@ -144,6 +146,4 @@ def fit_growth(x: Sequence[float], y: Sequence[float], forms: Mapping[str, sympy
 def encoding_length_formulas(machine: Any, encodings: Sequence[str]) -> dict[str, sympy.Expr]:
     """The trace length of each encoding as tmsim's sympy ``length_formula`` (in T steps, S row width, n
     input length, A answer symbols): the symbolic side of the CoT-length measurements."""
-    from tmsim.encodings import get_encoding
-
     return {e: get_encoding(e).length_formula(machine) for e in encodings}

@@ -85,3 +85,23 @@ def test_cli_rejects_bad_probe_and_time_arguments_in_one_line(argv, name, capsys
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert name in err and "Traceback" not in err
+
+
+def test_digit_probe_cli_prints_the_curve_as_json(capsys):
+    from proofs_checks.experiments.digit_probe import main as probe_main
+
+    assert probe_main(["--digit", "7", "--time", "2", "--n-train", "2000", "--n-test", "200", "--evals", "2",
+                       "--json", "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["digit"] == 7 and data["window"] > 96 and len(data["accuracy"]) == len(data["samples"]) >= 1
+
+
+@pytest.mark.parametrize("argv, name", [(["--digit", "8"], "--digit"), (["--time", "0"], "--time"),
+                                        (["--n-train", "-3"], "--n-train")])
+def test_digit_probe_cli_rejects_bad_arguments_in_one_line(argv, name, capsys):
+    from proofs_checks.experiments.digit_probe import main as probe_main
+
+    with pytest.raises(SystemExit) as exc:
+        probe_main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and name in err and "Traceback" not in err

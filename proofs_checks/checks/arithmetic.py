@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..experiments.multiplication import MultiplicationConfig, figures, run_multiplication
+
 from ..registry import Outcome, register
 
 
@@ -25,8 +27,6 @@ class MultiplicationCheckConfig:
 
 
 def _run(cfg: MultiplicationCheckConfig):
-    from ..experiments.multiplication import MultiplicationConfig, run_multiplication
-
     config = None
     if cfg.plans is not None:
         config = MultiplicationConfig(cfg.quick, tuple(cfg.plans), n_test=cfg.n_test, n_test_long=cfg.n_test,
@@ -55,8 +55,6 @@ def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     verdict = "; ".join(f"{name}: {'PASS' if c['passed'] else 'FAIL'} ({c['detail']})" for name, c in checks.items())
     if not checks:
         verdict = "no sub-check of the arithmetic experiment applies to the formats run"
-    from ..experiments.multiplication import figures
-
     figs = {f"multiplication_{k}": v for k, v in figures(result).items()}
     return Outcome(passed, measured, threshold, verdict, {}, {"rows": rows, "curves": result.curves,
                                                                "checks": checks, "table": result.table()}, figs)

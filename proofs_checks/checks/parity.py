@@ -11,10 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learners import PerceptronAR, evaluate
+
 from ..bounds import (PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
 from ..plots import new_figure
 from ..registry import Outcome, register
+from ..sweep import grid
+from ..tasks_parity import ParityTask
 
 
 # ---------------------------------------------------------------------------------------------- log length
@@ -37,10 +41,6 @@ class LogLengthConfig:
 
 def parity_task(n: int, fmt: str, n_train: int, n_test: int, max_iter: int, seed: int, shuffle_cot: bool) -> dict:
     """Train and roll out one (n, format) point of ``parity-log-length`` (a sweep task)."""
-    from learners import PerceptronAR, evaluate
-
-    from ..tasks_parity import ParityTask
-
     task = ParityTask(n=n, fmt=fmt, random_state=seed, shuffle_cot=shuffle_cot)
     train = task.sample(n_train, random_state=seed + 1)
     test = task.sample(n_test, random_state=seed + 2)
@@ -68,8 +68,6 @@ _FULL_P = LogLengthConfig()
                   "docs/theory.md#counting-cot",
           quick=_QUICK_P, full=_FULL_P)
 def run_log_length(cfg: LogLengthConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(n=list(cfg.ns), fmt=["count", "nocot"], n_train=[cfg.n_train], n_test=[cfg.n_test],
                   max_iter=[cfg.max_iter], seed=[cfg.seed], shuffle_cot=[cfg.shuffle_cot])
     rows = runner.map(parity_task, points, desc="parity-log-length")
@@ -179,8 +177,6 @@ def _subset_search(ctx: np.ndarray, y: np.ndarray, k: int, chunk: int = 65536) -
 
 def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool) -> dict:
     """Learn every step of one k-XOR chain by subset search (a sweep task)."""
-    from ..tasks_parity import ParityTask
-
     task = ParityTask(n=n, fmt="chain", k=k, random_state=seed, shuffle_cot=shuffle_cot)
     rng = np.random.default_rng(seed + 1)
     data = task.sample(max_samples, random_state=rng)
@@ -229,8 +225,6 @@ _FULL_K = KSparseConfig()
           theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); docs/theory.md#k-sparse-steps",
           quick=_QUICK_K, full=_FULL_K)
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(n=list(cfg.ns), k=list(cfg.ks), seed=list(cfg.seeds), n_test=[cfg.n_test],
                   max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot])
     rows = runner.map(ksparse_task, points, desc="parity-k-sparse")

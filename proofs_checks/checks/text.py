@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..experiments.text.experiment import figure, run_text
+
 from ..registry import Outcome, register
 
 
@@ -30,8 +32,6 @@ class TextCheckConfig:
           theorem="[paper] section 4 (text experiment, TinyStories); docs/theory.md#text",
           quick=TextCheckConfig(quick=True), full=TextCheckConfig(quick=False), in_report=False)
 def run_text_check(cfg: TextCheckConfig, runner) -> Outcome:
-    from ..experiments.text.experiment import figure, run_text
-
     result = run_text(cfg.quick, corpus=cfg.corpus, tokenizer=cfg.tokenizer, max_documents=cfg.max_documents,
                       verbose=0, plots=False)
     verdict = "; ".join(f"{k}: {'PASS' if c['passed'] else 'FAIL'}{'' if c.get('target', True) else ' (info)'} "

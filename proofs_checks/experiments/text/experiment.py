@@ -32,6 +32,7 @@ import numpy as np
 
 from tmsim.atomic import atomic_write
 
+from ...plots import new_figure
 from .corpora import Corpus, load_corpus, split_documents
 from .errors import TextError
 from .models import LinearLMConfig, effective_parameters, fit_mlpar_lm, mlpar_next_logits, mlpar_nll, sample
@@ -431,8 +432,6 @@ def write_outputs(result: TextResult, out_dir: str | os.PathLike, *, plots: bool
 def figure(result: TextResult):
     """Validation perplexity against training time for every model (a matplotlib ``Figure``, no pyplot
     state); the n-gram models are one point each (their counting time)."""
-    from ...plots import new_figure
-
     fig, ax = new_figure()
     for i, (name, pts) in enumerate(result.curves.items()):
         if not pts:
