@@ -24,6 +24,7 @@ from learners import MLPAR
 from learners.tasks import get_task
 
 from ..errors import CheckError
+from ._cli import positive_int, positive_seconds
 
 __all__ = ["DigitProbeConfig", "ProbeResult", "digit_probe", "run_digit_probe", "curve_lines", "main"]
 
@@ -190,26 +191,6 @@ def curve_lines(result: ProbeResult) -> list[str]:
             for n, a, l in zip(result.samples, result.accuracy, result.loss)]
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m proofs_checks.experiments.digit_probe``: print the learning curve of one answer digit."""
     d = {f.name: f.default for f in fields(DigitProbeConfig)}
@@ -217,11 +198,11 @@ def main(argv: list[str] | None = None) -> int:
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--digit", type=int, default=d["digit"], metavar="J", choices=range(N_DIGITS),
                     help="answer digit, 0 = most significant (default: %(default)s)")
-    ap.add_argument("--time", type=_positive_seconds, default=d["max_time"], help="seconds of training "
+    ap.add_argument("--time", type=positive_seconds, default=d["max_time"], help="seconds of training "
                     "(default: %(default)s)")
-    ap.add_argument("--n-train", type=_positive_int, default=d["n_train"], help="training pairs (default: %(default)s)")
-    ap.add_argument("--n-test", type=_positive_int, default=d["n_test"], help="held-out pairs (default: %(default)s)")
-    ap.add_argument("--evals", type=_positive_int, default=d["evals"], help="points of the curve (default: "
+    ap.add_argument("--n-train", type=positive_int, default=d["n_train"], help="training pairs (default: %(default)s)")
+    ap.add_argument("--n-test", type=positive_int, default=d["n_test"], help="held-out pairs (default: %(default)s)")
+    ap.add_argument("--evals", type=positive_int, default=d["evals"], help="points of the curve (default: "
                     "%(default)s)")
     ap.add_argument("--seed", type=int, default=d["seed"])
     ap.add_argument("--json", action="store_true", help="print the result as JSON")

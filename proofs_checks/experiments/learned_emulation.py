@@ -61,6 +61,8 @@ from tmsim.datasets.generate import resolve_machine
 from tmsim.encodings import get_encoding
 from tmsim.errors import TmsimError
 
+from ._cli import length_pair, size_list, width_or_auto
+
 __all__ = ["local_features", "default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
            "FirstError", "LearnedEmulationConfig", "main", "random_halting_machine"]
 
@@ -514,40 +516,6 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, lef
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def _pair(text: str) -> tuple[int, int]:
-    """``"1-8"``, ``"1,8"`` or ``"8"`` -> (a, b)."""
-    parts = text.replace(",", "-").split("-")
-    try:
-        a, b = (int(parts[0]), int(parts[-1])) if 1 <= len(parts) <= 2 else (None, None)
-    except ValueError:
-        a = None
-    if a is None or not 0 <= a <= b:
-        raise argparse.ArgumentTypeError(f"expected input lengths A-B with 0 <= A <= B, got {text!r}")
-    return a, b
-
-
-def _grid(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated training sizes >= 1, got {text!r}")
-    return sizes
-
-
-def _width(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 3:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a row width >= 3, got {text!r}")
-    return value
-
-
 def _machine_arg(spec: str):
     """``random:SEED`` -> a random halting machine; anything else as :func:`tmsim.datasets.generate.resolve_machine`
     takes it (``zoo:NAME``, a file, a standard-format string)."""
@@ -567,14 +535,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m proofs_checks.experiments.learned_emulation",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("machine", help="'zoo:NAME', 'random:SEED', a machine file or a standard-format string")
-    ap.add_argument("--train-lengths", type=_pair, default=d["train_lengths"], metavar="A-B",
+    ap.add_argument("--train-lengths", type=length_pair, default=d["train_lengths"], metavar="A-B",
                     help="input lengths of the training and held-out inputs (default: 1-8)")
-    ap.add_argument("--test-lengths", type=_pair, default=d["test_lengths"], metavar="A-B",
+    ap.add_argument("--test-lengths", type=length_pair, default=d["test_lengths"], metavar="A-B",
                     help="input lengths of the longer test inputs (default: 9-16)")
-    ap.add_argument("--grid", type=_grid, default=d["n_train_grid"], metavar="N,N,...",
+    ap.add_argument("--grid", type=size_list, default=d["n_train_grid"], metavar="N,N,...",
                     help=f"training-set sizes (default: {','.join(map(str, DEFAULT_GRID))})")
     ap.add_argument("--n-test", type=int, default=d["n_test"], help="inputs of each test kind (default: %(default)s)")
-    ap.add_argument("--width", type=_width, default=d["width"], help="row width W or 'auto' (default: auto)")
+    ap.add_argument("--width", type=width_or_auto, default=d["width"], help="row width W or 'auto' (default: auto)")
     ap.add_argument("--left", type=int, default=d["left"], help="columns left of the input (with an int --width)")
     ap.add_argument("--slack", type=int, default=d["slack"], help="spare cells each side with --width auto "
                     "(default: %(default)s)")
