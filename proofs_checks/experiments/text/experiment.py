@@ -1,4 +1,4 @@
-"""Check: the paper's text experiment -- a purely linear next-token model (token embedding -> masked
+"""Experiment: the paper's text experiment -- a purely linear next-token model (token embedding -> masked
 block-causal linear layer over T tokens -> output layer; no non-linearity) and its one-ReLU variant,
 against a unigram model, interpolated modified Kneser-Ney n-grams (n = 3..5) and a tiny causal transformer
 trained for the same wall time, on the same documents, split and tokenizer; a table, JSON, samples from
@@ -77,18 +77,18 @@ class TextConfig:
     seed : int
     """
 
-    corpus: str = "austen"
-    max_documents: int | None = None
-    tokenizer: str = "word"
-    vocab_size: int = 8192
-    linear: LinearLMConfig = LinearLMConfig()
-    mlp: LinearLMConfig = LinearLMConfig(activation="relu")
-    transformer: TransformerConfig = TransformerConfig()
-    kn_orders: tuple[int, ...] = (3, 4, 5)
-    sample_tokens: int = 60
-    threads: int = 1
-    seed: int = 0
-    quick: bool = False
+    corpus: str = "austen"  # shipped with the package: the experiment runs offline
+    max_documents: int | None = None  # the whole corpus
+    tokenizer: str = "word"  # words keep the samples readable and the n-gram baselines strong
+    vocab_size: int = 8192  # a direct TextConfig only; default_config picks 4,096 (full) or 2,048 words (quick)
+    linear: LinearLMConfig = LinearLMConfig()  # the paper's purely linear model
+    mlp: LinearLMConfig = LinearLMConfig(activation="relu")  # the same with one ReLU: what linearity costs
+    transformer: TransformerConfig = TransformerConfig()  # the non-linear reference, same wall time
+    kn_orders: tuple[int, ...] = (3, 4, 5)  # the best of these is the n-gram bar the linear model must beat
+    sample_tokens: int = 60  # a few sentences: enough to judge coherence by eye
+    threads: int = 1  # the same for every model, so the wall times compare
+    seed: int = 0  # every draw (initialisation, chunk order, sampling) follows from it
+    quick: bool = False  # the full sizes unless default_config(quick=True) says otherwise
 
 
 def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = None,
