@@ -87,6 +87,8 @@ def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
     n_pass = sum(r.passed for r in results)
     lines = ["# proofs-checks report", "",
              f"{n_pass}/{len(results)} checks passed ({meta['preset']} preset, {meta['seconds']:.0f} s in all).",
+             "", "Each theorem line cites the paper ([paper]) and the section of the repository's `docs/theory.md` "
+             "that states the construction or bound the check measures.",
              "", "| check | claim | measured | bound | verdict |", "|---|---|---|---|---|"]
     for r in results:
         bound = _short(r.bound, 2) if r.bound else "-"
