@@ -30,9 +30,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from learners import MLPAR
-from proofs_checks.text.corpora import load_austen, split_documents
-from proofs_checks.text.models import make_chunks
-from proofs_checks.text.tokenizers import PAD, WordTokenizer
+from proofs_checks.experiments.text.corpora import load_austen, split_documents
+from proofs_checks.experiments.text.models import make_chunks
+from proofs_checks.experiments.text.tokenizers import PAD, WordTokenizer
 from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 T = 64

@@ -644,7 +644,7 @@ class PerceptronAR(_LinearAR):
     classes, class_offsets, compact :
         Blocks shared by position classes, the offsets each block reads, and weights over the seen tokens
         only, as in :class:`LeastSquaresAR`. With an encoding's local rule
-        (:func:`learners.experiments.local_features`), only the declared offsets of each class are read:
+        (:func:`proofs_checks.experiments.learned_emulation.local_features`), only the declared offsets of each class are read:
         what lets a model trained on short inputs emulate longer ones (DESIGN.md section 2).
     margin : float, default 0.0
         Also update when the target wins by less than ``margin`` (in units of one update's weight) over

@@ -16,7 +16,7 @@
 # Parity of n bits over a hidden subset A is not a linear threshold, so a linear next-token predictor
 # cannot output it directly. With a chain of thought it can: the binary count of the ones in A, most
 # significant digit first, is floor(log2 n)+1 tokens, each a linear threshold of the input and the digits
-# already written (DESIGN.md section 3, the paper's Thm 3.11). If instead every step may only XOR k tokens,
+# already written (docs/theory.md#counting-cot, the paper's Thm 3.11). If instead every step may only XOR k tokens,
 # the CoT needs Theta(n/k) tokens (Thm 3.12). Set `QUICK=1` for the sizes the test suite uses.
 
 # %%

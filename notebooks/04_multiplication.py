@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Multiplication with a chain of thought
 #
-# The paper's arithmetic experiment (DESIGN.md section 4): multiplication with the paper's CoT, without a
+# The paper's arithmetic experiment (docs/theory.md#multiplication): multiplication with the paper's CoT, without a
 # CoT, and with our local CoT, whose every token is a function of tokens at fixed offsets -- so a linear
 # learner emulates it exactly, and on longer operands too. Set `QUICK=1` for the test-suite size (3-digit
 # operands, linear learners only); the full run is `proofs-checks run multiplication`.
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from tmsim.datasets.tasks import get_task
-from proofs_checks.multiplication import FormatPlan, MultiplicationConfig, default_config, run_multiplication
+from proofs_checks.experiments.multiplication import FormatPlan, MultiplicationConfig, default_config, run_multiplication
 
 QUICK = os.environ.get("QUICK", "0") == "1"
 OUT = Path(os.environ.get("NOTEBOOK_OUT", tempfile.mkdtemp(prefix="multiplication-")))

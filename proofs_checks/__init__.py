@@ -9,7 +9,7 @@ pipeline: machine -> ... -> learner -> evaluation -> check -> plot).
 - :mod:`proofs_checks.bounds`: the theory's formulas in sympy; :func:`fit_growth` judges growth classes.
 - The parity tasks the parity checks learn (counting CoT, no CoT, k-XOR chain) are dataset makers:
   :class:`tmsim.datasets.tasks.ParityTask`.
-- :func:`run_multiplication` (:mod:`proofs_checks.multiplication`): the paper's 4-digit multiplication
+- :func:`run_multiplication` (:mod:`proofs_checks.experiments.multiplication`): the paper's 4-digit multiplication
   experiment -- an MLP and the linear learners on the paper's CoT, without CoT and on our local CoTs.
 
 Examples
@@ -33,9 +33,9 @@ __all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult",
 
 def __getattr__(name: str):
     # The multiplication experiment is imported on first use, so that ``python -m
-    # proofs_checks.multiplication`` runs its module once (no runpy warning).
+    # proofs_checks.experiments.multiplication`` runs its module once (no runpy warning).
     if name in ("run_multiplication", "MultiplicationConfig", "MultiplicationResult"):
-        from . import multiplication
+        from .experiments import multiplication
 
         return getattr(multiplication, name)
     raise AttributeError(f"module 'proofs_checks' has no attribute {name!r}")

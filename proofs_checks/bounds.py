@@ -22,6 +22,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy
 
+from tmsim.encodings import get_encoding
+
 from .errors import CheckError
 
 __all__ = ["n", "k", "T", "eps", "delta", "d", "PAC_SAMPLES", "PAC_TO_AR", "PARITY_COUNT_LENGTH",
@@ -36,7 +38,7 @@ eps, delta = sympy.symbols("epsilon delta", positive=True)
 PAC_SAMPLES = (d * sympy.log(1 / eps) + sympy.log(1 / delta)) / eps
 #: [paper, Thm 3.3] PAC => AR: T per-position classes, each learned to eps/T, delta/T (union bound).
 PAC_TO_AR = PAC_SAMPLES.subs({eps: eps / T, delta: delta / T}, simultaneous=True)
-#: DESIGN.md section 3: the counting CoT of parity has floor(log2 n) + 1 tokens.
+#: docs/theory.md#counting-cot: the counting CoT of parity has floor(log2 n) + 1 tokens.
 PARITY_COUNT_LENGTH = sympy.floor(sympy.log(n, 2)) + 1
 #: [paper, Thm 3.12]: steps that are parities of at most k tokens need Theta(n/k) of them; our chain over
 #: |A| = n/2 bits has ceil((n/2 - 1)/(k - 1)) tokens.
@@ -144,6 +146,4 @@ def fit_growth(x: Sequence[float], y: Sequence[float], forms: Mapping[str, sympy
 def encoding_length_formulas(machine: Any, encodings: Sequence[str]) -> dict[str, sympy.Expr]:
     """The trace length of each encoding as tmsim's sympy ``length_formula`` (in T steps, S row width, n
     input length, A answer symbols): the symbolic side of the CoT-length measurements."""
-    from tmsim.encodings import get_encoding
-
     return {e: get_encoding(e).length_formula(machine) for e in encodings}

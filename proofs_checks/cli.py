@@ -10,7 +10,7 @@ import sys
 from typing import Sequence
 
 from .errors import CheckError
-from .text.errors import TextError
+from .experiments.text.errors import TextError
 
 __all__ = ["main"]
 

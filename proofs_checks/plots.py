@@ -7,6 +7,8 @@ __all__ = ["new_figure"]
 
 def new_figure(figsize: tuple[float, float] = (7.0, 4.5)):
     """A new (figure, axes) pair on the Agg backend (no display needed), with a light grid."""
+    # Deferred to the first figure: matplotlib takes seconds to import, and `proofs-checks list`, `run --json`
+    # and the sweep workers draw nothing.
     import matplotlib
 
     matplotlib.use("Agg", force=False)

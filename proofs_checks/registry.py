@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import CheckError
+from .sweep import SweepRunner
 
 __all__ = ["Check", "CheckResult", "Outcome", "register", "get_check", "list_checks", "CHECKS", "PRESETS",
            "jsonable"]
@@ -144,7 +145,7 @@ class Check:
     claim : str
         One sentence.
     theorem : str
-        Where the claim comes from (paper theorem, DESIGN.md section).
+        Where the claim comes from (paper theorem, ``docs/theory.md#SECTION``).
     config_type : type
         A frozen dataclass; its ``quick`` and ``full`` instances are the presets.
     presets : dict of str to config
@@ -199,8 +200,6 @@ class Check:
         -------
         CheckResult
         """
-        from .sweep import SweepRunner
-
         if isinstance(config, str):
             preset, cfg = config, self.config(config, **overrides)
             if overrides:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -85,6 +87,8 @@ def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
     n_pass = sum(r.passed for r in results)
     lines = ["# proofs-checks report", "",
              f"{n_pass}/{len(results)} checks passed ({meta['preset']} preset, {meta['seconds']:.0f} s in all).",
+             "", "Each theorem line cites the paper ([paper]) and the section of the repository's `docs/theory.md` "
+             "that states the construction or bound the check measures.",
              "", "| check | claim | measured | bound | verdict |", "|---|---|---|---|---|"]
     for r in results:
         bound = _short(r.bound, 2) if r.bound else "-"
@@ -110,8 +114,6 @@ def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
 
 def _html(markdown_text: str) -> str:
     """A small, dependency-free Markdown -> HTML rendering of the report (headings, tables, images, links)."""
-    import re
-
     def inline(s: str) -> str:
         s = html.escape(s, quote=False)
         s = re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", r'<img alt="\1" src="\2" style="max-width:100%">', s)
@@ -182,8 +184,6 @@ def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence
     CheckError
         An unknown check or preset, or an output directory that cannot be written (checked before running).
     """
-    import time
-
     check_out_dir(out)
     checks = ([get_check(n) for n in names] if names is not None
               else [c for c in map(get_check, list_checks()) if c.in_report])

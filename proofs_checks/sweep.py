@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
 from tmsim.atomic import atomic_write
 
 from .errors import CheckError
@@ -57,8 +61,6 @@ def _atomic_json(path: Path, obj: Any) -> None:
 
 def _call(fn: Callable, params: dict) -> Any:
     """Run one task in a worker, with one BLAS thread (the workers are the parallelism)."""
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(1):
         return fn(**params)
 
@@ -144,8 +146,6 @@ class SweepRunner:
         Finished points are stored in the cache as they complete (in the parent process), so an interrupted
         sweep loses only the tasks that were running.
         """
-        from tqdm.auto import tqdm
-
         points = [dict(p) for p in points]
         for p in points:
             try:
@@ -183,14 +183,13 @@ class SweepRunner:
             for i in todo:
                 yield i, _call(fn, points[i])
         else:
-            from joblib import Parallel, delayed
-
             par = Parallel(n_jobs=min(self.n_jobs, len(todo)), return_as="generator_unordered")
             tagged = par(delayed(_tagged)(fn, i, points[i]) for i in todo)
             for i, value in tagged:
                 yield i, value
 
     def _dask(self, fn: Callable, points: list[dict], todo: list[int]):
+        # Deferred: dask.distributed takes seconds to import and only a run with a scheduler needs it.
         from dask.distributed import Client, as_completed
 
         own = not hasattr(self.scheduler, "submit")

@@ -396,9 +396,9 @@ def test_gate_circuit_of_bb4():
 @pytest.mark.parametrize("spec", LOCAL)
 @pytest.mark.parametrize("machine_std, width", [(BB2, 6), (BB4, 9), ("1RB---_0LB1RZ", 3)])
 def test_local_layout_equals_local_features_and_the_rule(spec, machine_std, width):
-    """The new PositionLayout says what learners.experiments.local_features says (period, classes in rule
+    """The new PositionLayout says what proofs_checks.experiments.learned_emulation.local_features says (period, classes in rule
     order, per-class offsets as sets) and what the local rule checks a real trace with."""
-    from learners.experiments import local_features
+    from proofs_checks.experiments.learned_emulation import local_features
 
     m = parse_standard(machine_std)
     enc = get_encoding(spec)

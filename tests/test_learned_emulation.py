@@ -2,12 +2,12 @@
 reproduces the whole trace and the answer exactly on held-out inputs of the training lengths AND on longer
 inputs, one row layout for all; the number of training traces each machine needed is a parameter below.
 
-Every number was measured with ``learners.experiments.learned_emulation`` (defaults: width="auto" with
+Every number was measured with ``proofs_checks.experiments.learned_emulation.learned_emulation`` (defaults: width="auto" with
 slack 2, n_test=100 held-out + 100 longer inputs, random_state=0, the default learner: averaged margin
 perceptron, margin 10, compact, local features), grid 25, 50, 100, ... up to the training lengths' distinct
 inputs, e.g.::
 
-    python -c "from tmsim import zoo; from learners.experiments import learned_emulation as le; \\
+    python -c "from tmsim import zoo; from proofs_checks.experiments.learned_emulation import learned_emulation as le; \\
                print(le(zoo.get('palindrome'), train_lengths=(1, 8), test_lengths=(9, 16)))"
 
 The smallest size of the grid that was exact is what the test trains on (and asserts exact).
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from learners import LearnerError, PerceptronAR
-from learners.experiments import learned_emulation, local_features, random_halting_machine
+from proofs_checks.experiments.learned_emulation import learned_emulation, local_features, random_halting_machine
 from tmsim import zoo
 
 # (machine, train lengths, test lengths, traces needed) — measured as the module docstring says.
@@ -35,7 +35,7 @@ QUICK = [
 # context short runs reach too rarely: 1600 traces gave 100% held-out, 93% longer) and 3200 traces (1600 with
 # slack 4: 100% / 99%); its fit takes 15 minutes, so the test runs only with AR_SLOW_TESTS=1.
 MULTIPLICATION = ("binary-multiplication", (3, 10), (11, 12), 3200, 4)
-# Random machines (learners.experiments.random_halting_machine(seed)), lengths 1-8 and 9-16.
+# Random machines (proofs_checks.experiments.learned_emulation.random_halting_machine(seed)), lengths 1-8 and 9-16.
 RANDOM = [(0, 200), (1, 50), (2, 100), (3, 100), (4, 25)]
 
 
@@ -119,3 +119,44 @@ def test_random_halting_machines_halt_and_work():
         for n in (1, 5, 16):
             x = "".join(rng.choice(list(m.input_symbols), size=n))
             assert run(m, x, max_steps=4 * n * n + 64).status.value == "halted"
+
+
+def test_cli_json_matches_the_function(capsys):
+    import json
+
+    from proofs_checks.experiments.learned_emulation import main
+
+    argv = ["zoo:parity", "--train-lengths", "1-6", "--test-lengths", "7-8", "--grid", "50", "--n-test", "20",
+            "--json", "--quiet"]
+    rc = main(argv)
+    data = json.loads(capsys.readouterr().out)
+    r = learned_emulation(zoo.get("parity"), train_lengths=(1, 6), test_lengths=(7, 8), n_train_grid=(50,),
+                          n_test=20, random_state=0)
+    assert data["machine"] == "parity" and data["train_lengths"] == [1, 6] and data["test_lengths"] == [7, 8]
+    assert [(x["n_train"], x["exact_in"], x["exact_long"]) for x in data["runs"]] == \
+        [(x.n_train, x.exact_in, x.exact_long) for x in r.runs]
+    assert data["traces_needed"] == r.traces_needed and rc == (0 if r.traces_needed else 1)
+
+
+@pytest.mark.parametrize("argv, needle", [(["zoo:parity", "--train-lengths", "5-2"], "--train-lengths"),
+                                          (["zoo:parity", "--grid", "0,25"], "--grid"),
+                                          (["zoo:parity", "--width", "wide"], "--width"),
+                                          (["zoo:parity", "--features", "all"], "--features")])
+def test_cli_rejects_bad_flags_in_one_line(argv, needle, capsys):
+    from proofs_checks.experiments.learned_emulation import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, needle", [(["zoo:nope"], "nope"), (["random:x"], "random:SEED"),
+                                          (["zoo:parity", "--n-test", "0"], "--n-test"),
+                                          (["zoo:parity", "--train-lengths", "1-2"], "too few")])
+def test_cli_bad_machine_or_sizes_exit_2_with_one_line(argv, needle, capsys):
+    from proofs_checks.experiments.learned_emulation import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and err.count("\n") == 1

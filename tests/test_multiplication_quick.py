@@ -1,4 +1,4 @@
-"""proofs_checks.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
+"""proofs_checks.experiments.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
 operands, the MLP with a CoT beats the same MLP without one, and the table, JSON and plots are written."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from proofs_checks.multiplication import digit_probe, main, run_multiplication
+from proofs_checks.experiments.digit_probe import digit_probe
+from proofs_checks.experiments.multiplication import main, run_multiplication
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,17 @@ def test_table_rows_and_files(quick):
     assert {(r.format, r.model) for r in result.rows} >= {
         ("mul-paper", "mlp"), ("mul-paper", "perceptron"), ("mul-nocot", "mlp"), ("mul-nocot", "perceptron"),
         ("mul-local", "mlp"), ("mul-local", "perceptron"), ("add-local", "perceptron")}
+    cfg = result.config
     for r in result.rows:
         assert len(r.per_digit) == (r.digits + 1 if r.format == "add-local" else 2 * r.digits)
-        assert 0.0 <= r.exact_match <= 1.0 and r.parameters > 0 and r.train_time >= 0
+        assert r.parameters > 0 and r.train_time > 0
+        assert r.n_test == (cfg.n_test if r.digits == r.train_digits else cfg.n_test_long)
+        # A whole right rollout has a right answer, and a right answer has every digit right.
+        assert r.cot_exact <= r.exact_match <= min(r.per_digit), r
+        if r.format.endswith("-local") and r.model == "perceptron":
+            # The experiment's claim at every length it tests: the local CoT is learnt exactly by a linear
+            # learner (held-out pairs and operands one digit longer than any it trained on).
+            assert r.exact_match == r.cot_exact == r.token_accuracy == 1.0, r
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["multiplication.json", "multiplication.txt"] + [
         f"{stem}.{ext}" for stem in ("accuracy_vs_examples", "per_digit_accuracy", "length_generalisation")
@@ -76,3 +85,23 @@ def test_cli_rejects_bad_probe_and_time_arguments_in_one_line(argv, name, capsys
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert name in err and "Traceback" not in err
+
+
+def test_digit_probe_cli_prints_the_curve_as_json(capsys):
+    from proofs_checks.experiments.digit_probe import main as probe_main
+
+    assert probe_main(["--digit", "7", "--time", "2", "--n-train", "2000", "--n-test", "200", "--evals", "2",
+                       "--json", "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["digit"] == 7 and data["window"] > 96 and len(data["accuracy"]) == len(data["samples"]) >= 1
+
+
+@pytest.mark.parametrize("argv, name", [(["--digit", "8"], "--digit"), (["--time", "0"], "--time"),
+                                        (["--n-train", "-3"], "--n-train")])
+def test_digit_probe_cli_rejects_bad_arguments_in_one_line(argv, name, capsys):
+    from proofs_checks.experiments.digit_probe import main as probe_main
+
+    with pytest.raises(SystemExit) as exc:
+        probe_main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and name in err and "Traceback" not in err

@@ -146,7 +146,7 @@ def test_rollout_vs_teacher_forced_quick_and_a_sampling_decoder():
 
 
 def test_multiplication_adapter_maps_the_experiment_and_its_failures():
-    from proofs_checks.multiplication import FormatPlan
+    from proofs_checks.experiments.multiplication import FormatPlan
 
     check = get_check("multiplication")
 

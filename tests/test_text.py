@@ -1,4 +1,4 @@
-"""proofs_checks.text: corpora (shipped Austen, TinyStories text/Parquet/JSON files the tests write), the
+"""proofs_checks.experiments.text: corpora (shipped Austen, TinyStories text/Parquet/JSON files the tests write), the
 document split, tokenizers, the n-gram baselines, the chunk/window layout of the neural models, sampling,
 bad input, and one quick run of the whole experiment."""
 
@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from learners import MLPAR
-from proofs_checks.text import CorpusError, TextError, load_austen, load_tinystories, split_documents
-from proofs_checks.text.experiment import QUICK_MARGIN, main, run_text
-from proofs_checks.text.models import (LinearLMConfig, fit_mlpar_lm, make_chunks, mlpar_next_logits, mlpar_nll,
+from proofs_checks.experiments.text import CorpusError, TextError, load_austen, load_tinystories, split_documents
+from proofs_checks.experiments.text.experiment import QUICK_MARGIN, main, run_text
+from proofs_checks.experiments.text.models import (LinearLMConfig, fit_mlpar_lm, make_chunks, mlpar_next_logits, mlpar_nll,
                                        sample, strided_windows)
-from proofs_checks.text.ngram import KneserNeyLM, UnigramLM
-from proofs_checks.text.tokenizers import EOS, UNK, BPETokenizer, WordTokenizer, load_tokenizer
+from proofs_checks.experiments.text.ngram import KneserNeyLM, UnigramLM
+from proofs_checks.experiments.text.tokenizers import EOS, UNK, BPETokenizer, WordTokenizer, load_tokenizer
 
 STORIES = ["Once upon a time there was a cat.\nThe cat liked milk.", "Tom had a red ball. He played all day!",
            "A little bird sang. The bird was happy."]
@@ -276,7 +276,7 @@ def test_quick_saved_model_and_tokenizer_reproduce_perplexity_and_samples(quick)
     result, out = quick
     tok = load_tokenizer(out / "tokenizer.json")
     m = MLPAR.load(out / "linear.npz")
-    from proofs_checks.text.corpora import load_austen, split_documents
+    from proofs_checks.experiments.text.corpora import load_austen, split_documents
 
     split = split_documents(load_austen().documents[:result.config.max_documents])
     tot, n = mlpar_nll(m, tok.encode_documents(split.test))
@@ -289,7 +289,7 @@ def test_quick_saved_model_and_tokenizer_reproduce_perplexity_and_samples(quick)
 
 def test_transformer_baseline_scores_the_same_targets():
     pytest.importorskip("torch")
-    from proofs_checks.text.transformer_baseline import TinyTransformerLM, TransformerConfig
+    from proofs_checks.experiments.text.transformer_baseline import TinyTransformerLM, TransformerConfig
 
     docs = _random_docs(n=90)
     tm = TinyTransformerLM(12, TransformerConfig(context=6, n_layer=1, n_head=2, d_model=16, evals=3))
@@ -319,8 +319,8 @@ def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch, t
     transformer row is skipped with a note, the other rows and files are there."""
     from dataclasses import replace
 
-    import proofs_checks.text.experiment as experiment
-    from proofs_checks.text.experiment import default_config
+    import proofs_checks.experiments.text.experiment as experiment
+    from proofs_checks.experiments.text.experiment import default_config
 
     monkeypatch.setattr(experiment, "torch_available", lambda: False)
 
@@ -344,6 +344,6 @@ def test_docstring_examples(module):
     import doctest
     import importlib
 
-    mod = importlib.import_module(f"proofs_checks.text.{module}")
+    mod = importlib.import_module(f"proofs_checks.experiments.text.{module}")
     failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0

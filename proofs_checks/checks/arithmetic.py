@@ -1,9 +1,11 @@
-"""Check ``multiplication``: a thin adapter over :func:`proofs_checks.multiplication.run_multiplication` (the
+"""Check ``multiplication``: a thin adapter over :func:`proofs_checks.experiments.multiplication.run_multiplication` (the
 paper's arithmetic experiment, maintained there): runs it and maps its verdicts, table rows and curves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..experiments.multiplication import MultiplicationConfig, figures, run_multiplication
 
 from ..registry import Outcome, register
 
@@ -13,7 +15,7 @@ class MultiplicationCheckConfig:
     """``quick`` selects the experiment's own quick or full plan; ``formats`` runs a subset of its task
     formats (None: all); ``mlp_time`` the paper-CoT MLP's seconds in the full plan (None: the experiment's 30 minutes; the
     check's full preset gives it 20, so that the whole full report stays within an hour);
-    ``plans`` replaces the plan by custom :class:`proofs_checks.multiplication.FormatPlan` s (small test runs;
+    ``plans`` replaces the plan by custom :class:`proofs_checks.experiments.multiplication.FormatPlan` s (small test runs;
     with ``n_test`` held-out pairs)."""
 
     quick: bool = True
@@ -25,8 +27,6 @@ class MultiplicationCheckConfig:
 
 
 def _run(cfg: MultiplicationCheckConfig):
-    from ..multiplication import MultiplicationConfig, run_multiplication
-
     config = None
     if cfg.plans is not None:
         config = MultiplicationConfig(cfg.quick, tuple(cfg.plans), n_test=cfg.n_test, n_test_long=cfg.n_test,
@@ -38,7 +38,7 @@ def _run(cfg: MultiplicationCheckConfig):
 @register("multiplication",
           claim="On multiplication, a linear learner on a local CoT is exact on held-out and on longer operands, "
                 "and an MLP with a CoT beats the same MLP without one (the paper's 4-digit experiment).",
-          theorem="[paper] section 4 (arithmetic experiment); DESIGN.md section 4",
+          theorem="[paper] section 4 (arithmetic experiment); docs/theory.md#multiplication",
           quick=MultiplicationCheckConfig(quick=True), full=MultiplicationCheckConfig(quick=False, mlp_time=1200.0))
 def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     result = _run(cfg)
@@ -55,8 +55,6 @@ def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     verdict = "; ".join(f"{name}: {'PASS' if c['passed'] else 'FAIL'} ({c['detail']})" for name, c in checks.items())
     if not checks:
         verdict = "no sub-check of the arithmetic experiment applies to the formats run"
-    from ..multiplication import figures
-
     figs = {f"multiplication_{k}": v for k, v in figures(result).items()}
     return Outcome(passed, measured, threshold, verdict, {}, {"rows": rows, "curves": result.curves,
                                                                "checks": checks, "table": result.table()}, figs)

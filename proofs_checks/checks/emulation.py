@@ -9,17 +9,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import Outcome, register
+from learners import PerceptronAR, compile_linear
+from tmsim import zoo
+from tmsim.encodings import get_encoding
+
+from ..experiments.learned_emulation import learned_emulation, random_halting_machine
 from ..plots import new_figure
+from ..registry import Outcome, register
+from ..sweep import grid
 
 # ---------------------------------------------------------------------------------------------- machines
 
 
 def _machine(spec: str):
     """``zoo:NAME`` -> (machine, entry); ``random:SEED`` -> (a random halting machine, None)."""
-    from learners.experiments import random_halting_machine
-    from tmsim import zoo
-
     kind, _, value = spec.partition(":")
     if kind == "zoo":
         entry = zoo.get(value)
@@ -74,9 +77,6 @@ def _corrupt(cm, n_weights: int):
 def construction_task(machine: str, encoding: str, n_inputs: int, lengths: list, seed: int,
                       corrupt_weights: int) -> dict:
     """Compile one machine for one encoding, verify it on random inputs, and size it (a sweep task)."""
-    from learners import compile_linear
-    from tmsim.encodings import get_encoding
-
     m, entry = _machine(machine)
     inputs = _inputs(m, entry, tuple(lengths), n_inputs, seed)
     answer = "state" if entry is not None and entry.task == "accept" else "tape"
@@ -108,11 +108,9 @@ _FULL_C = ConstructionConfig()
           claim="Compiled linear weights (tableau-triples and gates) reproduce the simulator's trace token for "
                 "token on random machines and inputs, with CoT lengths equal to the symbolic length formula.",
           theorem="[paper] Thm 3.8 and its corollary (linear AR + CoT of length poly(T) computes TIME(T)); "
-                  "DESIGN.md section 2",
+                  "docs/theory.md#tableau-triples, #gates, #compiled-weights",
           quick=_QUICK_C, full=_FULL_C)
 def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(machine=list(cfg.machines), encoding=list(cfg.encodings), n_inputs=[cfg.n_inputs],
                   lengths=[list(cfg.lengths)], seed=[cfg.seed], corrupt_weights=[cfg.corrupt_weights])
     rows = runner.map(construction_task, points, desc="emulation-construction")
@@ -140,7 +138,7 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
 
 
 def _fig_lengths(rows):
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # deferred like matplotlib in plots.new_figure (import time)
 
     fig, ax = new_figure()
     colors = colormaps["tab20"]  # up to 20 (machine, encoding) rows without a repeated colour
@@ -175,7 +173,7 @@ class LearnedConfig:
     """``machines`` as in :class:`ConstructionConfig`; each is learned from ``tableau-triples`` traces of
     ``train_lengths`` with the training sizes ``n_train_grid`` (stopping at the first exact one) and tested
     on ``n_test`` held-out inputs of the training lengths and ``n_test`` longer ones (``test_lengths``).
-    ``window``: None for the learner of :func:`learners.experiments.learned_emulation` (per-class declared
+    ``window``: None for the learner of :func:`proofs_checks.experiments.learned_emulation.learned_emulation` (per-class declared
     offsets); an int k replaces it with a plain window of offsets 1..k that cannot see the row above (the
     negative control: the check must then fail)."""
 
@@ -193,9 +191,6 @@ class LearnedConfig:
 def learned_task(machine: str, train_lengths: list, test_lengths: list, n_train_grid: list, n_test: int,
                  seed: int, window: int | None) -> dict:
     """learned_emulation of one machine (a sweep task)."""
-    from learners import PerceptronAR
-    from learners.experiments import learned_emulation
-
     m, entry = _machine(machine)
     kw = {}
     if window is not None:
@@ -220,11 +215,9 @@ _FULL_L = LearnedConfig()
 @register("emulation-learned",
           claim="A linear AR predictor learned from traces of short inputs emulates zoo and random machines "
                 "exactly on held-out and on longer inputs, after a measured number of training traces.",
-          theorem="[paper] Thm 3.3 (PAC => AR) with the linear class of Thm 3.8; DESIGN.md section 2",
+          theorem="[paper] Thm 3.3 (PAC => AR) with the linear class of Thm 3.8; docs/theory.md#learning-the-emulation",
           quick=_QUICK_L, full=_FULL_L)
 def run_learned(cfg: LearnedConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(machine=list(cfg.machines), train_lengths=[list(cfg.train_lengths)],
                   test_lengths=[list(cfg.test_lengths)], n_train_grid=[list(cfg.n_train_grid)],
                   n_test=[cfg.n_test], seed=[cfg.seed], window=[cfg.window])

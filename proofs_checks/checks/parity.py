@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learners import PerceptronAR, evaluate
 from tmsim.datasets.tasks import ParityTask
 
 from ..bounds import (PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
 from ..plots import new_figure
 from ..registry import Outcome, register
+from ..sweep import grid
 
 
 # ---------------------------------------------------------------------------------------------- log length
@@ -39,8 +41,6 @@ class LogLengthConfig:
 
 def parity_task(n: int, fmt: str, n_train: int, n_test: int, max_iter: int, seed: int, shuffle_cot: bool) -> dict:
     """Train and roll out one (n, format) point of ``parity-log-length`` (a sweep task)."""
-    from learners import PerceptronAR, evaluate
-
     task = ParityTask(n=n, fmt=fmt, random_state=seed, shuffle_cot=shuffle_cot)
     train = task.sample(n_train, random_state=seed + 1)
     test = task.sample(n_test, random_state=seed + 2)
@@ -64,12 +64,10 @@ _FULL_P = LogLengthConfig()
           claim="Parity of n bits over a subset A (|A| = n/2) with the MSB-first count CoT of floor(log2 n)+1 "
                 "tokens is learned by a linear AR learner to >= 99% rollout accuracy, while the same learner "
                 "without CoT stays below 60%; the CoT length grows as log n.",
-          theorem="[paper] Thm 3.11 (parity has length complexity O(log n) for the linear class); DESIGN.md "
-                  "section 3",
+          theorem="[paper] Thm 3.11 (parity has length complexity O(log n) for the linear class); "
+                  "docs/theory.md#counting-cot",
           quick=_QUICK_P, full=_FULL_P)
 def run_log_length(cfg: LogLengthConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(n=list(cfg.ns), fmt=["count", "nocot"], n_train=[cfg.n_train], n_test=[cfg.n_test],
                   max_iter=[cfg.max_iter], seed=[cfg.seed], shuffle_cot=[cfg.shuffle_cot])
     rows = runner.map(parity_task, points, desc="parity-log-length")
@@ -224,11 +222,9 @@ _FULL_K = KSparseConfig()
           claim="If every CoT step may only be a parity of at most k tokens, parity needs Theta(n/k) CoT tokens "
                 "(a chain of partial XORs), and each step is learned by subset search in about n^k time from "
                 "about k log n samples.",
-          theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); DESIGN.md section 3",
+          theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); docs/theory.md#k-sparse-steps",
           quick=_QUICK_K, full=_FULL_K)
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(n=list(cfg.ns), k=list(cfg.ks), seed=list(cfg.seeds), n_test=[cfg.n_test],
                   max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot])
     rows = runner.map(ksparse_task, points, desc="parity-k-sparse")

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learners import LeastSquaresAR, PerceptronAR, as_sequences, evaluate
+from tmsim.datasets import Split, make_splits
 from tmsim.datasets.tasks import ParityTask
 
 from ..plots import new_figure
 from ..registry import Outcome, register
+from ..sweep import grid
 
 
 class SamplingDecoder:
@@ -29,8 +32,6 @@ class SamplingDecoder:
         return self.model._eos_id()
 
     def generate(self, prompts, *, max_new_tokens: int, eos=None):
-        from learners import as_sequences
-
         seqs = as_sequences(prompts)
         plens = seqs.prompt_lengths()
         V = self.model.vocab_size_
@@ -54,8 +55,6 @@ def _data(task: str, n: int, seed: int):
     if task.startswith("parity:"):
         pt = ParityTask(n=int(task.split(":")[1]), fmt="count", random_state=seed)
         return pt.sample(n, random_state=seed + 1), pt.sample(200, random_state=seed + 2), pt.learner_layout()
-    from tmsim.datasets import Split, make_splits
-
     machine, enc = task.split("/")
     parts = make_splits(machine, enc, Split("rollout", train=(1, 8), test=(1, 8), n_train=n, n_test=100),
                         random_state=seed, width="auto")
@@ -66,8 +65,6 @@ def _data(task: str, n: int, seed: int):
 
 def rollout_task(task: str, learner: str, n_train: int, seed: int, decoder_noise: float) -> dict:
     """Fit one learner on one task; teacher-forced and free-rollout sequence errors per test sequence."""
-    from learners import LeastSquaresAR, PerceptronAR, evaluate
-
     train, test, layout = _data(task, n_train, seed)
     if learner == "perceptron":
         model = PerceptronAR(random_state=seed, max_iter=20, **layout)
@@ -111,11 +108,9 @@ _FULL_R = RolloutConfig()
           claim="Under greedy decoding the free-rollout sequence error never exceeds the teacher-forced "
                 "sequence-level error: if every step is right given the true prefix, the rollout reproduces the "
                 "whole CoT, so errors do not compound.",
-          theorem="[paper] section 3 (AR learnability is a sequence-level 0/1 loss); DESIGN.md section 1",
+          theorem="[paper] section 3 (AR learnability is a sequence-level 0/1 loss); docs/theory.md#teacher-forcing-and-rollout",
           quick=_QUICK_R, full=_FULL_R)
 def run_rollout(cfg: RolloutConfig, runner) -> Outcome:
-    from ..sweep import grid
-
     points = grid(task=list(cfg.tasks), learner=list(cfg.learners), n_train=list(cfg.n_train_grid),
                   seed=list(cfg.seeds), decoder_noise=[cfg.decoder_noise])
     rows = runner.map(rollout_task, points, desc="rollout-vs-teacher-forced")

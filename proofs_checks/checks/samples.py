@@ -10,6 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learners import PerceptronAR, Sequences, as_sequences, evaluate
+from tmsim.datasets import Split, make_splits
+from tmsim.datasets.generate import resolve_machine
+from tmsim.encodings import get_encoding
+
+from ..experiments.learned_emulation import default_learner, local_features
 from ..bounds import PAC_TO_AR, encoding_length_formulas, evaluate_bound
 from ..plots import new_figure
 from ..registry import Outcome, register
@@ -25,8 +31,6 @@ def _label(enc: str) -> str:
 
 def _shuffle_cot(ds, rng: np.random.Generator):
     """The dataset with the CoT and answer tokens of each sequence permuted at random (the negative control)."""
-    from learners import Sequences, as_sequences
-
     s = as_sequences(ds)
     tok = s.tokens.copy()
     for i in range(len(s)):
@@ -40,12 +44,6 @@ def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: 
                  max_iter: int, shuffle_cot: bool) -> dict:
     """Train one linear learner on ``n_train`` traces of one encoding; exact match on held-out inputs of the
     same lengths (a sweep task)."""
-    from learners import PerceptronAR, evaluate
-    from learners.experiments import default_learner, local_features
-    from tmsim.datasets import Split, make_splits
-    from tmsim.datasets.generate import resolve_machine
-    from tmsim.encodings import get_encoding
-
     m, entry = resolve_machine(machine, owner="length-vs-samples")
     enc = get_encoding(encoding)
     if entry is not None and entry.task == "accept":
@@ -118,7 +116,7 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
                 "local traces (tableau-triples, gates), whose every step is in the linear class, are learned "
                 "from few samples, while without a CoT the same learner never gets there.",
           theorem="[paper] Thm 3.3 (PAC => AR, m(eps/T, delta/T)) and the length complexity of section 3; "
-                  "DESIGN.md sections 1-2",
+                  "docs/theory.md#from-pac-to-ar, #length-complexity",
           quick=_QUICK_S, full=_FULL_S)
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:
@@ -164,8 +162,6 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
                                        else f"> {max(cfg.n_train_grid)}") for k, v in curve.items()},
                 "ci95": {k: v["ci95"] for k, v in curve.items() if np.isfinite(v["samples_needed_mean"])},
                 "mean_trace_length": {k: round(v["mean_length"], 1) for k, v in curve.items()}}
-    from tmsim.datasets.generate import resolve_machine
-
     machine = resolve_machine(cfg.machine, owner="length-vs-samples")[0]
     bound = {"length_formula": {_label(e): str(f) for e, f in
                                 encoding_length_formulas(machine, cfg.encodings).items()},

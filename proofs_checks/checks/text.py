@@ -1,4 +1,4 @@
-"""Check ``text``: a thin adapter over :func:`proofs_checks.text.run_text` (the paper's text experiment, kept
+"""Check ``text``: a thin adapter over :func:`proofs_checks.experiments.text.run_text` (the paper's text experiment, kept
 there): runs it and maps its verdicts, table and figure. Not part of the default report (its corpus and its
 45-minute budget are its own): ``proofs-checks run text [--corpus austen|PATH] [--quick]``, or
 ``proofs-checks report --checks ...,text``."""
@@ -6,6 +6,8 @@ there): runs it and maps its verdicts, table and figure. Not part of the default
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..experiments.text.experiment import figure, run_text
 
 from ..registry import Outcome, register
 
@@ -27,11 +29,9 @@ class TextCheckConfig:
                 "the best interpolated Kneser-Ney n-gram's test perplexity and comes within 1.25x of a tiny "
                 "transformer trained for the same wall time (quick: at most 0.7x the unigram perplexity, "
                 "deterministic sampling).",
-          theorem="[paper] section 4 (text experiment, TinyStories); DESIGN.md section 4",
+          theorem="[paper] section 4 (text experiment, TinyStories); docs/theory.md#text",
           quick=TextCheckConfig(quick=True), full=TextCheckConfig(quick=False), in_report=False)
 def run_text_check(cfg: TextCheckConfig, runner) -> Outcome:
-    from ..text.experiment import figure, run_text
-
     result = run_text(cfg.quick, corpus=cfg.corpus, tokenizer=cfg.tokenizer, max_documents=cfg.max_documents,
                       verbose=0, plots=False)
     verdict = "; ".join(f"{k}: {'PASS' if c['passed'] else 'FAIL'}{'' if c.get('target', True) else ' (info)'} "

@@ -1,4 +1,4 @@
-"""Tokens -> dataset for parity (DESIGN.md section 3): sparse parities of n bits with the O(log n) counting
+"""Tokens -> dataset for parity (docs/theory.md#parity): sparse parities of n bits with the O(log n) counting
 CoT, without CoT, and as a chain of k-XOR steps, as :class:`tmsim.datasets.Dataset` with loss masks.
 
 ============  ===========================================================================================

@@ -1,6 +1,11 @@
-"""Learner -> experiment: learned emulation of a Turing machine — train a linear AR model on
+"""Experiment: learned emulation of a Turing machine — train a linear AR model on
 ``tableau-triples`` traces of short inputs, roll it out on held-out inputs of the training lengths and on
-longer ones, and find how many training traces make every rollout exact (DESIGN.md section 2).
+longer ones, and find how many training traces make every rollout exact (the construction it learns:
+``docs/theory.md#tableau-triples``; why it generalises: ``docs/theory.md#position-classes-and-local-rules``).
+
+Run it as ``python -m proofs_checks.experiments.learned_emulation zoo:parity [--train-lengths 1-8]
+[--test-lengths 9-16] [--grid 25,50,100] [--json]``, as the check ``proofs-checks run emulation-learned``, or
+from Python (below).
 
 The recipe that generalises to longer inputs (measured with this function, lengths 1-8 -> 9-16, 100 + 100
 test inputs, the comparisons below without shrinking; see ``tests/test_learned_emulation.py`` for the
@@ -28,7 +33,7 @@ count such traces; they dominate the failures at small sizes).
 Examples
 --------
 >>> from tmsim import zoo
->>> from learners.experiments import learned_emulation
+>>> from proofs_checks.experiments.learned_emulation import learned_emulation
 >>> r = learned_emulation(zoo.get("parity"), train_lengths=(1, 8), test_lengths=(9, 16),
 ...                       n_train_grid=(25, 50), n_test=20, random_state=0)
 >>> r.width, [(run.n_train, run.exact_in) for run in r.runs], r.traces_needed, r.runs[-1].exact_long
@@ -37,7 +42,9 @@ Examples
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -46,17 +53,44 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import clone
 
-from .errors import LearnerError
-from .linear import PerceptronAR
+from learners.data import as_sequences
+from learners.errors import LearnerError
+from learners.linear import PerceptronAR
+from tmsim.datasets import Split, make_splits
+from tmsim.datasets.generate import resolve_machine
+from tmsim.encodings import get_encoding
+from tmsim.errors import TmsimError
+
+from ._cli import length_pair, size_list, width_or_auto
 
 __all__ = ["local_features", "default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
-           "FirstError", "random_halting_machine"]
+           "FirstError", "LearnedEmulationConfig", "main", "random_halting_machine"]
 
 #: Cells added on each side of the widest run's span when ``width="auto"``: 2 keeps every head of every
 #: run at least two cells from a boundary column, so no intermediate triple of a long run holds ``#``.
 DEFAULT_SLACK = 2
 #: The doubling grid of training-set sizes.
 DEFAULT_GRID = (25, 50, 100, 200, 400, 800, 1600)
+
+
+@dataclass(frozen=True)
+class LearnedEmulationConfig:
+    """The parameters of :func:`learned_emulation` but the machine and the learner (the command line's
+    defaults; see the function for each one's meaning)."""
+
+    width: int | str = "auto"  # one row layout for short and long runs, fitted to the widest run plus slack
+    left: int | None = None  # with an int width: the encoding picks the margin per run
+    train_lengths: tuple[int, int] = (1, 8)  # short runs: 510 binary inputs, enough for the grid up to 400 plus the held-out ones
+    test_lengths: tuple[int, int] = (9, 16)  # twice the training lengths: generalisation, not interpolation
+    n_train_grid: tuple[int, ...] = DEFAULT_GRID  # doubling: the traces needed to within a factor 2
+    n_test: int = 100  # per test kind: "all exact" on 100 traces, a 1% resolution
+    random_state: int = 0  # the data and the learner
+    features: str | None = "local"  # per-class declared offsets: the variant measured to generalise best
+    slack: int = DEFAULT_SLACK  # keeps heads off the boundary columns (see DEFAULT_SLACK)
+    stop_when_exact: bool = True  # the first exact size is the answer; larger ones only cost time
+    max_steps: int | None = None  # the dataset's default budget
+    on_timeout: str = "error"  # zoo machines halt on every input; a timeout is a bug to report
+    max_errors: int = 3  # first errors shown per test set: enough to see a pattern, short enough to read
 
 
 def local_features(encoding: Any, machine: Any, *, width: int | None = None) -> dict[str, Any]:
@@ -84,8 +118,6 @@ def local_features(encoding: Any, machine: Any, *, width: int | None = None) -> 
     >>> f["period"], f["classes"][:6], f["class_offsets"]
     (10, (0, 1, 2, 3, 2, 3), ((2, 10), (1,), (2, 4, 6, 7, 9, 11), (1, 10)))
     """
-    from tmsim.encodings import get_encoding
-
     enc = get_encoding(encoding) if isinstance(encoding, str) else encoding
     rule = enc.local_rule(machine, width=width)
     names = list(rule.offsets)
@@ -266,8 +298,6 @@ class EmulationResult:
 
 
 def _resolve(machine_or_entry: Any):
-    from tmsim.datasets.generate import resolve_machine
-
     return resolve_machine(machine_or_entry, owner="learned_emulation")
 
 
@@ -285,8 +315,6 @@ def _lengths(value: Any, name: str) -> tuple[int, int]:
 
 def _splits(machine: Any, encoding: Any, train: tuple[int, int], test: tuple[int, int], n_train: int,
             n_test: int, random_state: Any, width: Any, max_steps: int | None, on_timeout: str):
-    from tmsim.datasets import Split, make_splits
-
     split = Split("learned-emulation", train=train, valid=train, test=test, n_train=n_train, n_valid=n_test,
                   n_test=n_test)
     return make_splits(machine, encoding, split, random_state=random_state, width=width, max_steps=max_steps,
@@ -302,8 +330,6 @@ def _n_inputs(machine: Any, entry: Any, lengths: tuple[int, int]) -> int:
 
 def _compare(model: Any, data: Any, train_tokens: np.ndarray, max_errors: int):
     """Rollouts against references: (exact, answer exact, unseen-token traces, first errors)."""
-    from .data import as_sequences
-
     seqs = as_sequences(data, owner="learned_emulation")
     plens = seqs.prompt_lengths()
     lens = np.diff(seqs.offsets)
@@ -339,12 +365,16 @@ def _compare(model: Any, data: Any, train_tokens: np.ndarray, max_errors: int):
     return exact / n, answer / n, unseen, tuple(errors)
 
 
-def learned_emulation(machine_or_entry: Any, *, width: int | str = "auto", left: int | None = None,
-                      train_lengths: Any = (1, 8), test_lengths: Any = (9, 16),
-                      n_train_grid: Sequence[int] = DEFAULT_GRID, n_test: int = 100, random_state: int = 0,
-                      learner: Any = None, features: str | None = "local", slack: int = DEFAULT_SLACK,
-                      stop_when_exact: bool = True, max_steps: int | None = None, on_timeout: str = "error",
-                      max_errors: int = 3, progress: bool = False) -> EmulationResult:
+_C = LearnedEmulationConfig
+
+
+def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, left: int | None = _C.left,
+                      train_lengths: Any = _C.train_lengths, test_lengths: Any = _C.test_lengths,
+                      n_train_grid: Sequence[int] = _C.n_train_grid, n_test: int = _C.n_test,
+                      random_state: int = _C.random_state, learner: Any = None, features: str | None = _C.features,
+                      slack: int = _C.slack, stop_when_exact: bool = _C.stop_when_exact,
+                      max_steps: int | None = _C.max_steps, on_timeout: str = _C.on_timeout,
+                      max_errors: int = _C.max_errors, progress: bool = False) -> EmulationResult:
     """Train a linear AR model on ``tableau-triples`` traces of short inputs and check its free rollouts on
     held-out inputs of the training lengths and on longer inputs, for a doubling grid of training sizes.
 
@@ -403,8 +433,6 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = "auto", left:
         A bad parameter; :class:`tmsim.datasets.DatasetError` when the lengths hold too few distinct inputs
         for the sizes asked, or a run does not halt.
     """
-    from tmsim.encodings import get_encoding
-
     t_start = time.perf_counter()
     machine, entry = _resolve(machine_or_entry)
     train = _lengths(train_lengths, "train_lengths")
@@ -487,6 +515,76 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = "auto", left:
         runs=tuple(runs), seconds=time.perf_counter() - t_start, skipped=skipped)
 
 
+# ---------------------------------------------------------------------------------------------- CLI
+def _machine_arg(spec: str):
+    """``random:SEED`` -> a random halting machine; anything else as :func:`tmsim.datasets.generate.resolve_machine`
+    takes it (``zoo:NAME``, a file, a standard-format string)."""
+    kind, _, value = spec.partition(":")
+    if kind == "random":
+        try:
+            return random_halting_machine(int(value))
+        except ValueError:
+            raise LearnerError(f"The machine argument 'random:SEED' needs an int seed. Got {spec!r}.") from None
+    return spec
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m proofs_checks.experiments.learned_emulation MACHINE [flags]``: the summary (or ``--json``);
+    exit status 0 when some training size made every rollout exact, 1 when none did, 2 on bad input."""
+    d = {f.name: f.default for f in dataclasses.fields(LearnedEmulationConfig)}
+    ap = argparse.ArgumentParser(prog="python -m proofs_checks.experiments.learned_emulation",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("machine", help="'zoo:NAME', 'random:SEED', a machine file or a standard-format string")
+    ap.add_argument("--train-lengths", type=length_pair, default=d["train_lengths"], metavar="A-B",
+                    help="input lengths of the training and held-out inputs (default: 1-8)")
+    ap.add_argument("--test-lengths", type=length_pair, default=d["test_lengths"], metavar="A-B",
+                    help="input lengths of the longer test inputs (default: 9-16)")
+    ap.add_argument("--grid", type=size_list, default=d["n_train_grid"], metavar="N,N,...",
+                    help=f"training-set sizes (default: {','.join(map(str, DEFAULT_GRID))})")
+    ap.add_argument("--n-test", type=int, default=d["n_test"], help="inputs of each test kind (default: %(default)s)")
+    ap.add_argument("--width", type=width_or_auto, default=d["width"], help="row width W or 'auto' (default: auto)")
+    ap.add_argument("--left", type=int, default=d["left"], help="columns left of the input (with an int --width)")
+    ap.add_argument("--slack", type=int, default=d["slack"], help="spare cells each side with --width auto "
+                    "(default: %(default)s)")
+    ap.add_argument("--features", choices=("local", "declared", "window"), default=d["features"],
+                    help="per-class declared offsets (local, the default), their union (declared), or the "
+                         "learner's whole window")
+    ap.add_argument("--all-sizes", action="store_true", help="do not stop at the first exact size")
+    ap.add_argument("--max-steps", type=int, default=d["max_steps"], help="step budget per run")
+    ap.add_argument("--on-timeout", choices=("error", "drop"), default=d["on_timeout"],
+                    help="a run that does not halt: refuse (default) or leave the input out")
+    ap.add_argument("--max-errors", type=int, default=d["max_errors"], help="first errors kept per test set")
+    ap.add_argument("--seed", type=int, default=d["random_state"], help="seeds the data and the learner")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--quiet", action="store_true", help="no progress line per size on stderr")
+    args = ap.parse_args(argv)
+    cfg = LearnedEmulationConfig(
+        width=args.width, left=args.left, train_lengths=args.train_lengths, test_lengths=args.test_lengths,
+        n_train_grid=args.grid, n_test=args.n_test, random_state=args.seed,
+        features=None if args.features == "window" else args.features, slack=args.slack,
+        stop_when_exact=not args.all_sizes, max_steps=args.max_steps, on_timeout=args.on_timeout,
+        max_errors=args.max_errors)
+    try:
+        for name in ("n_test", "slack", "max_errors"):
+            if getattr(cfg, name) < 0 or (name == "n_test" and cfg.n_test < 1):
+                raise LearnerError(f"--{name.replace('_', '-')} must be an int >= {1 if name == 'n_test' else 0}. "
+                                   f"Got {getattr(cfg, name)}.")
+        if cfg.max_steps is not None and cfg.max_steps < 1:
+            raise LearnerError(f"--max-steps must be an int >= 1. Got {cfg.max_steps}.")
+        result = learned_emulation(_machine_arg(args.machine), **dataclasses.asdict(cfg), progress=not args.quiet)
+    except (LearnerError, TmsimError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        out = {**dataclasses.asdict(result), "traces_needed": result.traces_needed,
+               "runs": [{**dataclasses.asdict(r), "first_errors_in": [str(e) for e in r.first_errors_in],
+                         "first_errors_long": [str(e) for e in r.first_errors_long]} for r in result.runs]}
+        print(json.dumps(out, indent=1, default=str))
+    else:
+        print(result)
+    return 0 if result.traces_needed is not None else 1
+
+
 def random_halting_machine(random_state: Any = 0, *, n_states: int = 3, n_symbols: int = 3,
                            lengths: tuple[int, int] = (1, 16), n_probe: int = 64, max_tries: int = 10_000):
     """A random machine that halts on every probed input and does some work: drawn, then kept or redrawn.
@@ -547,3 +645,7 @@ def random_halting_machine(random_state: Any = 0, *, n_states: int = 3, n_symbol
             return m
     raise LearnerError(f"random_halting_machine: no machine with {n_states} states and {n_symbols} symbols "
                        f"passed the probes in {max_tries} tries.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

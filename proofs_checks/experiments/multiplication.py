@@ -1,12 +1,12 @@
-"""Check: the paper's arithmetic experiment -- a shallow MLP and the linear learners trained on multiplication
+"""Experiment: the paper's arithmetic experiment -- a shallow MLP and the linear learners trained on multiplication
 with the paper's CoT, without CoT, and with our local CoT (and local addition), evaluated by greedy rollouts on
 held-out pairs; a table, JSON and plots (accuracy vs training examples, per-digit accuracy, length
 generalisation).
 
-Run it as ``python -m proofs_checks.multiplication [--quick] [--out DIR]`` (until the ``proofs-checks``
-runner exists) or from Python::
+Run it as ``python -m proofs_checks.experiments.multiplication [--quick] [--out DIR]``, as ``proofs-checks run
+multiplication`` (the check, :mod:`proofs_checks.checks.arithmetic`), or from Python::
 
-    from proofs_checks.multiplication import run_multiplication
+    from proofs_checks.experiments.multiplication import run_multiplication
     result = run_multiplication(quick=True, out_dir="results/multiplication")
     print(result.table())
 
@@ -46,6 +46,9 @@ from tmsim.atomic import atomic_write
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from tmsim.datasets.tasks import Task, get_task
 
+from ..plots import new_figure
+from .digit_probe import curve_lines, digit_probe
+
 __all__ = ["FormatPlan", "MultiplicationConfig", "Row", "MultiplicationResult", "default_config",
            "run_multiplication", "figures", "main"]
 
@@ -79,11 +82,11 @@ class FormatPlan:
     task: str
     params: dict
     n_train: int
-    sizes: tuple[int, ...] = ()
-    models: tuple[str, ...] = ("mlp", "perceptron")
-    mlp: dict = field(default_factory=dict)
-    linear: dict = field(default_factory=dict)
-    lengths: tuple[int, ...] = ()
+    sizes: tuple[int, ...] = ()  # no curve: one training size, the main row's
+    models: tuple[str, ...] = ("mlp", "perceptron")  # the paper's model and the linear learner it is compared to
+    mlp: dict = field(default_factory=dict)  # MLPAR's own defaults
+    linear: dict = field(default_factory=dict)  # window 8, period 1, 100 perceptron epochs (see _make_model)
+    lengths: tuple[int, ...] = ()  # no length-generalisation rows (only local formats have them)
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,11 @@ class MultiplicationConfig:
 
     quick: bool
     plans: tuple[FormatPlan, ...]
-    n_test: int = 1000
-    n_test_long: int = 200
-    n_curve_test: int = 200
-    seed: int = 0
-    threads: int | None = 1
+    n_test: int = 1000  # resolves an exact-match rate of 99.9% (the local-CoT target) to one pair
+    n_test_long: int = 200  # per longer length: "all exact" on 200 pairs, at a fifth of the rollout cost
+    n_curve_test: int = 200  # a curve point per epoch must stay cheap next to the training it measures
+    seed: int = 0  # every draw (pairs, initialisation) follows from it
+    threads: int | None = 1  # one BLAS thread per model: timings comparable across machines and runs
 
 
 def default_config(quick: bool, *, mlp_time: float | None = None, seed: int = 0) -> MultiplicationConfig:
@@ -211,11 +214,6 @@ def _jsonable(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- models
-def _supports_classes() -> bool:
-    """Whether the linear learners take per-position-class offsets (``classes``, ``class_offsets``)."""
-    return "class_offsets" in PerceptronAR().get_params()
-
-
 def _make_model(kind: str, task: Task, plan: FormatPlan, seed: int, threads: int | None) -> tuple[Any, str]:
     """A fresh model of ``kind`` for ``task`` and a note on its layout."""
     lin = dict(plan.linear)
@@ -228,14 +226,14 @@ def _make_model(kind: str, task: Task, plan: FormatPlan, seed: int, threads: int
     note = ""
     if task.offsets is not None:
         pc = task.position_classes()
-        if pc is not None and _supports_classes():
+        if pc is not None:
             layout, note = dict(pc), "per-class offsets"
         else:
             layout, note = dict(offsets=task.offsets), "union of the task's offsets"
     else:
         layout = dict(window=lin.get("window", 8), period=lin.get("period", 1))
     if kind == "perceptron":
-        extra = {"margin": lin["margin"]} if "margin" in lin and "margin" in PerceptronAR().get_params() else {}
+        extra = {"margin": lin["margin"]} if "margin" in lin else {}
         return PerceptronAR(random_state=seed, max_iter=lin.get("max_iter", 100), **layout, **extra), note
     if kind == "least-squares":
         if "classes" in layout:  # one D x D Gram matrix per class would not fit: the union, one block
@@ -461,8 +459,6 @@ def write_outputs(result: MultiplicationResult, out_dir: str | os.PathLike, *, p
 def figures(result: MultiplicationResult) -> dict[str, Any]:
     """The experiment's figures (matplotlib ``Figure`` s, no pyplot state): exact match vs training examples,
     per-digit accuracy by place value, and (when longer operands were tested) length generalisation."""
-    from .plots import new_figure
-
     figs = {}
     fig, ax = new_figure()
     for key, pts in result.curves.items():
@@ -514,119 +510,9 @@ def _plots(result: MultiplicationResult, out: Path) -> list[Path]:
     return files
 
 
-
-# ---------------------------------------------------------------------------------------------- digit probe
-@dataclass
-class ProbeResult:
-    """One answer digit of the paper's CoT learnt in isolation (see :func:`digit_probe`).
-
-    Attributes
-    ----------
-    digit : int
-        Answer position, 0 = most significant (of 8).
-    window : int
-        Tokens before the digit the MLP sees (the 16 partial products, ``=`` and the digits before it).
-    samples : list of int
-        Training samples seen at each evaluation.
-    accuracy, loss : list of float
-        Held-out accuracy of the digit (chance: 0.1) and the training loss (chance: ln 10 = 2.303) there.
-    seconds : list of float
-    n_parameters : int
-    """
-
-    digit: int
-    window: int
-    samples: list
-    accuracy: list
-    loss: list
-    seconds: list
-    n_parameters: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def digit_probe(digit: int, *, max_time: float = 300.0, n_train: int = 400_000, n_test: int = 2000,
-                hidden_layer_sizes: tuple[int, ...] = (512, 512), learning_rate: float = 1e-3,
-                evals: int = 10, seed: int = 0, verbose: int = 1) -> ProbeResult:
-    """Learn one answer digit of the ``mul-paper`` CoT as a plain supervised problem.
-
-    The easiest form of what the paper-CoT MLP must learn at that position: the training loss is on that
-    digit alone, and the window holds exactly the tokens it depends on (the 16 zero-padded partial products,
-    the ``=`` and the answer digits emitted before it). Digits near either end of the product are learnt
-    from a few hundred thousand samples; a middle digit is ``floor(z - 10 H)`` where ``z`` weighs the
-    partial-product digits by powers of ten down to 10^-4 and ``H`` is the number the higher digits spell --
-    weights over about seven orders of magnitude that cancel exactly, which AdamW grows by about the learning
-    rate per step.
-
-    Parameters
-    ----------
-    digit : int
-        0..7, most significant first.
-    max_time : float
-        Seconds of training (one thread).
-    n_train, n_test : int
-        Training pairs (drawn with replacement by the MLP's batches) and held-out pairs (the test split).
-    hidden_layer_sizes, learning_rate : MLP parameters (embedding 16, AdamW, batch 256, constant rate).
-    evals : int
-        Held-out evaluations spread over ``max_time``.
-
-    Returns
-    -------
-    ProbeResult
-
-    Examples
-    --------
-    >>> r = digit_probe(7, max_time=2, n_train=2000, n_test=200, hidden_layer_sizes=(32,), verbose=0)
-    >>> len(r.accuracy) >= 1
-    True
-    """
-    if not 0 <= int(digit) <= 7:
-        raise ValueError(f"digit_probe: 'digit' must be 0..7 (most significant first). Got {digit!r}.")
-    task = get_task("mul-paper")
-    train = task.make_dataset(n_train, split="train", random_state=seed)
-    test = task.make_dataset(n_test, split="test", random_state=seed + 1)
-    L = int(train.offsets[1])  # every sequence has the same length
-    pos = L - 8 + int(digit)
-    # The partial products start after the third "=" of the sequence.
-    eq = task.vocabulary.id("=")
-    first = np.flatnonzero(train.tokens[:L] == eq)[2] + 1
-    window = int(pos - first + 1)
-
-    def only_digit(ds):
-        kinds = np.zeros_like(ds.kinds)
-        kinds[np.arange(len(ds.offsets) - 1) * L + pos] = 2
-        return ds.tokens, ds.offsets, kinds
-
-    tr, te = only_digit(train), only_digit(test)
-    y_te = te[0][te[2] != 0]
-    res = ProbeResult(int(digit), window, [], [], [], [], 0)
-    t0 = time.perf_counter()
-
-    def record(model, epoch, final=False):
-        if not final and res.seconds and time.perf_counter() - t0 < res.seconds[-1] + max_time / max(evals, 1):
-            return False
-        acc = float(np.mean(model.predict(te) == y_te))
-        res.samples.append(int(model.n_steps_ * model.batch_size))
-        res.accuracy.append(acc)
-        res.loss.append(float(model.running_loss_))
-        res.seconds.append(time.perf_counter() - t0)
-        _log(verbose, f"digit {digit}: {res.samples[-1]:,} samples, loss {res.loss[-1]:.3f}, held-out accuracy "
-                      f"{acc:.3f} ({res.seconds[-1]:.0f} s)")
-        return False
-
-    model = MLPAR(window=window, embedding_dim=16, hidden_layer_sizes=tuple(hidden_layer_sizes), batch_size=256,
-                  learning_rate=learning_rate, lr_schedule="constant", warmup=0.0, max_epochs=10_000,
-                  validation_fraction=0.0, early_stopping=False, max_time=max_time, random_state=seed, verbose=0)
-    model.fit(tr, callback=record, callback_every=50)
-    record(model, model.n_epochs_, final=True)
-    res.n_parameters = int(model.n_parameters_)
-    return res
-
-
 # ---------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
-    """``python -m proofs_checks.multiplication``: exit status 0 when every check passes."""
+    """``python -m proofs_checks.experiments.multiplication``: exit status 0 when every check passes."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
     ap.add_argument("--out", default="results/multiplication", help="output directory (default: %(default)s)")
@@ -647,11 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"argument --{name.replace('_', '-')}: expected a positive number of seconds, got {value}")
     if args.probe_digit is not None:
         r = digit_probe(args.probe_digit, max_time=args.probe_time, seed=args.seed, verbose=0 if args.quiet else 1)
-        if args.json:
-            print(json.dumps(r.to_dict(), indent=1))
-        else:
-            for n, a, l in zip(r.samples, r.accuracy, r.loss):
-                print(f"digit {r.digit}  samples {n:>10,}  training loss {l:.3f}  held-out accuracy {a:.3f}")
+        print(json.dumps(r.to_dict(), indent=1) if args.json else "\n".join(curve_lines(r)))
         return 0
     formats = args.formats.split(",") if args.formats else None
     result = run_multiplication(args.quick, out_dir=args.out, formats=formats, mlp_time=args.mlp_time,

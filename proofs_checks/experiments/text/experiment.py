@@ -1,12 +1,12 @@
-"""Check: the paper's text experiment -- a purely linear next-token model (token embedding -> masked
+"""Experiment: the paper's text experiment -- a purely linear next-token model (token embedding -> masked
 block-causal linear layer over T tokens -> output layer; no non-linearity) and its one-ReLU variant,
 against a unigram model, interpolated modified Kneser-Ney n-grams (n = 3..5) and a tiny causal transformer
 trained for the same wall time, on the same documents, split and tokenizer; a table, JSON, samples from
 "Once upon a time" (greedy and temperature 0.5) and a plot of validation perplexity against training time.
 
-Run it as ``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--out DIR]`` or from Python::
+Run it as ``python -m proofs_checks.experiments.text [--corpus austen|PATH] [--quick] [--out DIR]`` or from Python::
 
-    from proofs_checks.text import run_text
+    from proofs_checks.experiments.text import run_text
     result = run_text(quick=True, out_dir="results/text")
     print(result.table())
 
@@ -32,6 +32,7 @@ import numpy as np
 
 from tmsim.atomic import atomic_write
 
+from ...plots import new_figure
 from .corpora import Corpus, load_corpus, split_documents
 from .errors import TextError
 from .models import LinearLMConfig, effective_parameters, fit_mlpar_lm, mlpar_next_logits, mlpar_nll, sample
@@ -76,18 +77,18 @@ class TextConfig:
     seed : int
     """
 
-    corpus: str = "austen"
-    max_documents: int | None = None
-    tokenizer: str = "word"
-    vocab_size: int = 8192
-    linear: LinearLMConfig = LinearLMConfig()
-    mlp: LinearLMConfig = LinearLMConfig(activation="relu")
-    transformer: TransformerConfig = TransformerConfig()
-    kn_orders: tuple[int, ...] = (3, 4, 5)
-    sample_tokens: int = 60
-    threads: int = 1
-    seed: int = 0
-    quick: bool = False
+    corpus: str = "austen"  # shipped with the package: the experiment runs offline
+    max_documents: int | None = None  # the whole corpus
+    tokenizer: str = "word"  # words keep the samples readable and the n-gram baselines strong
+    vocab_size: int = 8192  # a direct TextConfig only; default_config picks 4,096 (full) or 2,048 words (quick)
+    linear: LinearLMConfig = LinearLMConfig()  # the paper's purely linear model
+    mlp: LinearLMConfig = LinearLMConfig(activation="relu")  # the same with one ReLU: what linearity costs
+    transformer: TransformerConfig = TransformerConfig()  # the non-linear reference, same wall time
+    kn_orders: tuple[int, ...] = (3, 4, 5)  # the best of these is the n-gram bar the linear model must beat
+    sample_tokens: int = 60  # a few sentences: enough to judge coherence by eye
+    threads: int = 1  # the same for every model, so the wall times compare
+    seed: int = 0  # every draw (initialisation, chunk order, sampling) follows from it
+    quick: bool = False  # the full sizes unless default_config(quick=True) says otherwise
 
 
 def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = None,
@@ -258,7 +259,7 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
         The small configuration (under 2 minutes); False: the full one (under 45 minutes on 2 cores).
     corpus : "austen" or path
         The shipped Austen novels, or a TinyStories file / directory (see
-        :func:`proofs_checks.text.corpora.load_tinystories`).
+        :func:`proofs_checks.experiments.text.corpora.load_tinystories`).
     out_dir : path, optional
     tokenizer : {"word", "bpe"}, optional
         Default "word".
@@ -431,8 +432,6 @@ def write_outputs(result: TextResult, out_dir: str | os.PathLike, *, plots: bool
 def figure(result: TextResult):
     """Validation perplexity against training time for every model (a matplotlib ``Figure``, no pyplot
     state); the n-gram models are one point each (their counting time)."""
-    from ..plots import new_figure
-
     fig, ax = new_figure()
     for i, (name, pts) in enumerate(result.curves.items()):
         if not pts:
@@ -461,7 +460,7 @@ def _plot(result: TextResult, out: Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
-    """``python -m proofs_checks.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe]
+    """``python -m proofs_checks.experiments.text [--corpus austen|PATH] [--quick] [--tokenizer word|bpe]
     [--max-documents N] [--out DIR] [--json] [--quiet]``; exit code 0 when the checks pass, 1 when they fail, 2 on bad input."""
     ap = argparse.ArgumentParser(prog="proofs-checks run text", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="austen", help="'austen' (shipped) or a TinyStories .txt/.parquet/.json path")

@@ -1,6 +1,6 @@
 """Text experiment, baseline: a tiny causal transformer (GPT-style, pre-LayerNorm, learned positions, tied
 input/output embeddings) in PyTorch, trained for a given wall time on the same chunks as the linear model
-and scored on the same strided windows (:func:`proofs_checks.text.models.strided_windows`).
+and scored on the same strided windows (:func:`proofs_checks.experiments.text.models.strided_windows`).
 
 PyTorch is a benchmark/baseline-only optional dependency (``pip install 'ar-universal[bench]'``):
 :func:`torch_available` says whether it is installed; without it the experiment reports the transformer row
@@ -63,7 +63,7 @@ class TransformerConfig:
 
 class TinyTransformerLM:
     """Train with :meth:`fit` (for ``max_time`` seconds), score with :meth:`nll`, continue text with
-    :meth:`next_logits` and :func:`proofs_checks.text.models.sample`."""
+    :meth:`next_logits` and :func:`proofs_checks.experiments.text.models.sample`."""
 
     def __init__(self, vocab_size: int, cfg: TransformerConfig, *, random_state: int = 0, threads: int = 1):
         if not torch_available():

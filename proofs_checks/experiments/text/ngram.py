@@ -2,7 +2,7 @@
 n-gram models (Chen & Goodman 1998: three discounts per order, continuation counts below the top order,
 interpolation down to the uniform distribution), fitted on the same token ids as the neural models.
 
-Conventions shared with the neural models (:mod:`proofs_checks.text.models`): each document is
+Conventions shared with the neural models (:mod:`proofs_checks.experiments.text.models`): each document is
 ``<eos> tokens... <eos>``; every token after the first is a target; a target's history is the tokens before
 it in its document, padded on the left with ``<eos>`` (the n-gram model reads the last ``n - 1``).
 """

@@ -3,7 +3,7 @@
 train on (document chunks) and the evaluation every neural model shares (strided windows), perplexity and
 sampling.
 
-Data layout. A document is ``<eos> tokens... <eos>`` (:mod:`proofs_checks.text.tokenizers`). With a context
+Data layout. A document is ``<eos> tokens... <eos>`` (:mod:`proofs_checks.experiments.text.tokenizers`). With a context
 of ``T`` tokens, training cuts each document into chunks of ``T + 1`` tokens that overlap by one (every
 token after the document's first is a target exactly once per epoch); in a chunk, position ``q`` predicts
 its token from the ``q`` tokens before it (MLPAR's block-causal layer with ``context_length = T + 1``: the
