@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .errors import FormatError, ParameterError, TmsimError
+from .io import check_writable
 from .machine import Machine
 from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, run
 
@@ -169,11 +170,10 @@ def _summary(name: str, result: dict) -> str:
     return "\n".join(f"{k + ':':<10}{v}" for k, v in rows)
 
 
-def _check_out_dir(path: str) -> None:
-    # Checked up front so the message names the directory, not a temporary file inside it.
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"--out {path!r}: the directory {parent!r} does not exist.")
+def _check_out(path: str) -> None:
+    # Checked before any work, so the message names --out (not a temporary file beside it) and a directory,
+    # socket or missing directory is refused before a long run rather than after it.
+    check_writable(path, "--out")
 
 
 # --------------------------------------------------------------------------------------- subcommands
@@ -199,8 +199,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     _check_format(args.to, "--to")
     machine = load_machine(args.machine, args.format)
     if args.out is not None:
-        _check_out_dir(args.out)
-        io.save(machine, args.out, args.to)  # atomic: a temporary file, then os.replace
+        _check_out(args.out)
+        io.save(machine, args.out, args.to, what="--out")  # tmsim.io.atomic_write: never a partial or replaced special file
         return 0
     text = io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -210,14 +210,18 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_draw(args: argparse.Namespace) -> int:
     from .draw import draw_state_diagram
 
-    draw_state_diagram(load_machine(args.machine, args.format), out=args.out)
+    machine = load_machine(args.machine, args.format)
+    _check_out(args.out)
+    draw_state_diagram(machine, out=args.out)
     return 0
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
     from .draw import draw_spacetime
 
-    draw_spacetime(load_machine(args.machine, args.format), args.input, max_steps=args.max_steps,
+    machine = load_machine(args.machine, args.format)
+    _check_out(args.out)
+    draw_spacetime(machine, args.input, max_steps=args.max_steps,
                    out=args.out, max_width=args.max_width)
     return 0
 
@@ -301,7 +305,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from .datasets.storage import format_for_path, vocabulary_path, write_dataset
 
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
-    _check_out_dir(args.out)
+    _check_out(args.out)
     lengths = _parse_lengths(args.lengths)
     machine = load_machine(args.machine, args.machine_format)
     entry = _zoo_entry(args.machine)

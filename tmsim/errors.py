@@ -10,6 +10,7 @@ __all__ = [
     "InputError",
     "ConversionError",
     "ParameterError",
+    "OutputError",
 ]
 
 
@@ -36,6 +37,11 @@ class ConversionError(TmsimError, ValueError):
 
 class ParameterError(TmsimError, ValueError):
     """A parameter of a public function is out of range or of the wrong type."""
+
+
+class OutputError(ParameterError):
+    """An output path cannot be written: a directory, a socket or block device (never replaced), a FIFO
+    without a reader, or a missing directory. The message names the flag or parameter and the path."""
 
 
 def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None,
