@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from . import _kernels, _reference
 from .data import Sequences, as_sequences, eos_id, for_model, params_json

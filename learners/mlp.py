@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from .data import Sequences, as_sequences, eos_id, for_model, params_json
 from .errors import LearnerError, NotFittedError

@@ -9,6 +9,9 @@ import json
 import sys
 from typing import Sequence
 
+from tmsim.errors import OutputError
+from tmsim.io import atomic_write
+
 from .errors import CheckError
 from .experiments.text.errors import TextError
 
@@ -71,7 +74,7 @@ def _preset(args) -> str:
 
 def _main(argv: Sequence[str] | None) -> int:
     from .registry import get_check, jsonable, list_checks
-    from .report import atomic_write, check_out_dir, run_report, write_figures
+    from .report import check_out_dir, run_report, write_figures
 
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -125,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``)."""
     try:
         return _main(argv)
-    except (CheckError, TextError) as e:
+    except (CheckError, TextError, OutputError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from .errors import CheckError
 from .registry import CheckResult, get_check, jsonable, list_checks
 
-__all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "report_passed", "atomic_write"]
+__all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "report_passed"]
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:

@@ -12,7 +12,7 @@ import numpy as np
 
 from learners import PerceptronAR, Sequences, as_sequences, evaluate
 from tmsim.datasets import Split, make_splits
-from tmsim.datasets.generate import resolve_machine
+from tmsim.resolve import resolve_machine
 from tmsim.encodings import get_encoding
 
 from ..experiments.learned_emulation import default_learner, local_features

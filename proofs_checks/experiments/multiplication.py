@@ -41,7 +41,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from tmsim.datasets.tasks import Task, get_task

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from ...plots import new_figure
 from .corpora import Corpus, load_corpus, split_documents
