@@ -1,0 +1,122 @@
+"""Formats against the files people have: turingmachine.io documents (``source code``, ``name``,
+``positions``, ``synonyms``), Morphett programs with ``$INITIAL_TAPE`` and blanks in their input, and the
+standard format's round trip. The fixtures in tests/data/ are small hand-written files in the published
+shapes (nothing downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tmsim import Configuration, FormatError, run
+from tmsim.formats import load, loads, parse_yaml
+
+DATA = Path(__file__).parent / "data"
+TMIO = sorted(DATA.glob("tmio_*.yaml"))
+
+
+def run_tape(m, tape: str, **kw):
+    """Run ``m`` from a tape that may hold blanks (``_``), head at 0 in the start state."""
+    return run(m, start=Configuration(m.start, tuple(tape), 0, 0), **kw)
+
+
+# ------------------------------------------------------------------------------------------ turingmachine.io
+def test_there_are_document_fixtures():
+    assert len(TMIO) >= 3
+
+
+@pytest.mark.parametrize("path", TMIO, ids=lambda p: p.name)
+def test_document_loads_by_file_and_by_string_with_its_name(path):
+    by_file = load(path)
+    by_string = loads(path.read_text(encoding="utf-8"), "yaml")
+    assert by_file == by_string
+    assert by_file.name == by_string.name != path.stem  # the document's name, not the file's
+    assert by_file.name == by_file.name.strip() and " " in by_file.name
+
+
+def test_document_flip_bits_runs():
+    m = load(DATA / "tmio_flip_bits.yaml")
+    assert m.name == "flip bits" and m.blank == "_" and m.halting == {"done"}
+    for x in ["0110", "1", "0", "10101111"]:
+        r = run(m, x)
+        assert r.status.value == "halted" and r.state == "done"
+        assert r.output == "".join("1" if c == "0" else "0" for c in x)
+
+
+@pytest.mark.parametrize("x", ["", "a", "aa", "abba", "bab", "ababab", "bbbb", "aaab"])
+def test_document_with_synonyms_decides_even_as(x):
+    m = load(DATA / "tmio_even_as.yaml")
+    r = run(m, x)
+    assert r.status.value == "halted"
+    assert r.state == ("accept" if x.count("a") % 2 == 0 else "reject")
+    assert r.steps == len(x) + 1
+
+
+@pytest.mark.parametrize("a,b", [(0, 0), (1, 0), (0, 2), (2, 3), (5, 1)])
+def test_document_unary_addition_on_a_tape_with_a_blank(a, b):
+    m = load(DATA / "tmio_unary_add.yaml")
+    assert m.name == "unary addition"
+    r = run_tape(m, "1" * a + "_" + "1" * b)
+    assert r.status.value == "halted" and r.output == "1" * (a + b)
+
+
+def test_document_synonym_without_next_state_keeps_the_using_state():
+    prog = "blank: '0'\nstart state: a\nsynonyms:\n  hop: {write: 1, R}\ntable:\n  a:\n    '0': hop\n    '1': {R: h}\n  h:\n"
+    m = parse_yaml(prog)
+    assert m.transitions[("a", "0")].next == "a"
+
+
+DOC = """name: tiny
+source code: |
+  blank: '0'
+  start state: a
+  table:
+    a:
+      '0': {write: '1', R: h}
+    h:
+positions:
+  a: {x: 1, y: 2}
+"""
+
+
+def test_document_program_name_and_fallbacks():
+    assert parse_yaml(DOC).name == "tiny"
+    no_name = DOC.replace("name: tiny\n", "")
+    assert parse_yaml(no_name, name="fallback").name == "fallback"
+    inner = no_name.replace("source code: |\n", "source code: |\n  name: inner\n")
+    assert parse_yaml(inner, name="fallback").name == "inner"
+    assert parse_yaml(inner.replace("source code", "name: outer\nsource code", 1)).name == "outer"
+
+
+@pytest.mark.parametrize("text,match", [
+    (DOC + "speed: 3\n", r"unknown top-level key 'speed'"),
+    (DOC.replace("positions", "table"), r"unknown top-level key 'table'"),
+    ("name: x\nsource code: [1, 2]\n", r"'source code' must be a string"),
+    ("name: ''\nsource code: 'blank: x'\n", r"'name' must be a non-empty string"),
+    (DOC.replace("'0': {write: '1', R: h}", "'0': {write: '1', R: nowhere}"), r"source code.*'nowhere'"),
+    (DOC.replace("table:", "colour: red\n  table:"), r"source code.*unknown top-level key 'colour'"),
+    ("source code: |\n  blank: [\n", r"source code.*Malformed YAML"),
+    ("source code: 'source code: x'\n", r"document inside a document"),
+])
+def test_document_errors_are_one_line_and_name_the_key(text, match):
+    with pytest.raises(FormatError, match=match) as info:
+        parse_yaml(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("synonyms,match", [
+    ("  R: {L: h}", r"synonym 'R' would hide the move"),
+    ("  go: other", r"synonym 'go'.*another synonym"),
+    ("  go: {up: h}", r"synonym 'go'.*unknown direction or key 'up'"),
+    ("  go: {R: nowhere}", r"'nowhere', which is not in the table"),
+])
+def test_bad_synonyms_are_named(synonyms, match):
+    prog = f"blank: '0'\nstart state: a\nsynonyms:\n{synonyms}\ntable:\n  a:\n    '0': go\n    '1': R\n  h:\n"
+    with pytest.raises(FormatError, match=match):
+        parse_yaml(prog)
+
+
+def test_unknown_string_instruction_is_still_an_unknown_direction():
+    with pytest.raises(FormatError, match="unknown direction 'go'"):
+        parse_yaml("blank: '0'\nstart state: a\ntable:\n  a:\n    '0': go\n")
