@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tmsim import Configuration, FormatError, run
-from tmsim.formats import load, loads, parse_yaml
+from tmsim import Configuration, FormatError, InputError, Machine, run
+from tmsim.formats import load, loads, morphett_initial_tape, parse_morphett, parse_yaml, to_morphett
 
 DATA = Path(__file__).parent / "data"
 TMIO = sorted(DATA.glob("tmio_*.yaml"))
@@ -120,3 +120,58 @@ def test_bad_synonyms_are_named(synonyms, match):
 def test_unknown_string_instruction_is_still_an_unknown_direction():
     with pytest.raises(FormatError, match="unknown direction 'go'"):
         parse_yaml("blank: '0'\nstart state: a\ntable:\n  a:\n    '0': go\n")
+
+
+# ------------------------------------------------------------------------------------------ Morphett
+MARK_END = (DATA / "morphett_mark_end.mtm").read_text(encoding="utf-8")
+BINARY_ADD = (DATA / "morphett_binary_add.mtm").read_text(encoding="utf-8")
+
+
+def test_morphett_initial_tape_is_read_with_blanks_as_underscores():
+    assert morphett_initial_tape(MARK_END) == "abc"
+    assert morphett_initial_tape(BINARY_ADD) == "110_101"
+    assert morphett_initial_tape("; $INITIAL_TAPE 1\t0  \n0 _ _ r halt") == "1_0"  # colon optional
+    assert morphett_initial_tape("0 _ _ r halt") is None
+
+
+def test_wildcard_only_program_runs_on_its_own_initial_tape():
+    m = load(DATA / "morphett_mark_end.mtm")
+    assert set(m.input_symbols) == {"a", "b", "c", "#"}
+    r = run(m, morphett_initial_tape(MARK_END))
+    assert (r.status.value, r.output) == ("halted", "abc#")
+    # Without the declaration the symbols are unknown; the argument or $INPUT_SYMBOLS declares them.
+    bare = "\n".join(line for line in MARK_END.splitlines() if "$INITIAL_TAPE" not in line)
+    with pytest.raises(InputError, match="'a'"):
+        run(parse_morphett(bare), "abc")
+    assert run(parse_morphett(bare, input_symbols="abc"), "cab").output == "cab#"
+    assert run(parse_morphett(bare + "\n; $INPUT_SYMBOLS: a b c\n"), "ba").output == "ba#"
+
+
+@pytest.mark.parametrize("a,b", [(6, 5), (0, 0), (1, 0), (0, 3), (7, 15), (12, 9)])
+def test_morphett_binary_addition_on_a_tape_with_a_blank(a, b):
+    m = load(DATA / "morphett_binary_add.mtm")
+    r = run_tape(m, f"{a:b}_{b:b}", max_steps=100_000)
+    assert r.status.value == "halted" and int(r.output, 2) == a + b
+    assert run_tape(m, morphett_initial_tape(BINARY_ADD)).output == "1011"  # 6 + 5
+
+
+def test_to_morphett_declares_input_symbols_no_rule_mentions():
+    m = Machine(["A", "H"], ["_", "x", "y", "z"], "_", ["x", "y"], "A", ["H"], [("A", "x", "x", "R", "H")])
+    text = to_morphett(m)
+    assert "; $INPUT_SYMBOLS: y" in text
+    back = parse_morphett(text)
+    assert set(back.input_symbols) == {"x", "y"}  # z (not an input symbol, in no rule) is dropped
+    hostile = m.replace(name="$INPUT_SYMBOLS: q")
+    assert "q" not in parse_morphett(to_morphett(hostile)).symbols
+
+
+@pytest.mark.parametrize("text,kw,match", [
+    ("", {}, "Empty Morphett program"),
+    ("  \n\t\n", {}, "Empty Morphett program"),
+    ("0 _ _ r halt", {"input_symbols": ["ab"]}, "'input_symbols' parameter.*'ab'"),
+    ("0 _ _ r halt", {"input_symbols": "_"}, "'input_symbols' parameter.*'_'"),
+    ("; $INPUT_SYMBOLS: a*\n0 _ _ r halt", {}, r"declared input symbol '\*'"),
+])
+def test_morphett_declaration_errors(text, kw, match):
+    with pytest.raises(FormatError, match=match):
+        parse_morphett(text, **kw)

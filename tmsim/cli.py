@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 from . import __version__
 from .errors import FormatError, ParameterError, TmsimError
 from .machine import Machine
-from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, run
+from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, Configuration, run
 
 __all__ = ["main", "build_parser", "load_machine", "format_table"]
 
@@ -177,9 +177,35 @@ def _check_out_dir(path: str) -> None:
 
 
 # --------------------------------------------------------------------------------------- subcommands
+def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Configuration | None]:
+    """``--input`` as ``(input, None)``, or, when it holds blanks, as ``(None, start configuration)``.
+
+    An input is made of input symbols; ``tmsim run`` also accepts the blank symbol itself and, when every
+    symbol is one character, a space, for a blank cell inside the input ("110 101" or "110_101" for a Morphett
+    machine, whose blank is ``_``). Such a tape cannot be a :func:`tmsim.run` input, which holds input symbols
+    only, so it becomes the start configuration (the head on position 0, in the start state).
+    """
+    if text is None:
+        return None, None
+    if machine.single_char_symbols:
+        syms = [machine.blank if c == " " else c for c in text]
+    else:
+        syms = text.split()
+    if machine.blank not in syms:
+        return text, None
+    allowed = set(machine.input_symbols)
+    for i, sym in enumerate(syms):
+        if sym != machine.blank and sym not in allowed:
+            raise ParameterError(
+                f"--input {text!r}: symbol {sym!r} at position {i} is neither an input symbol of machine "
+                f"{machine.name!r} {tuple(machine.input_symbols)!r} nor its blank {machine.blank!r}.")
+    return None, Configuration(machine.start, tuple(syms), 0, 0)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     machine = load_machine(args.machine, args.format)
-    result = run(machine, args.input, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend)
+    x, start = _input_or_tape(machine, args.input)
+    result = run(machine, x, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend, start=start)
     d = {"machine": machine.name, **result.to_dict()}
     if args.json:
         print(json.dumps(d))
@@ -354,7 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[machine], help="run a machine and print the result",
                        description="Run MACHINE on --input and print how the run ended.")
-    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--input", default=None, metavar="STR",
+                   help="input written from position 0 (default: blank tape); a blank cell inside it is the blank "
+                        "symbol itself or, when every symbol is one character, a space: --input '110 101' or "
+                        "--input 110_101 for a Morphett machine (blank _)")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
                    help=f"step budget (default {DEFAULT_MAX_STEPS:,}); reaching it is status step_limit")
     p.add_argument("--max-tape", type=int, default=DEFAULT_MAX_TAPE, metavar="N",
