@@ -3,7 +3,8 @@ the library.
 
 Every subcommand takes a MACHINE: a file (format from the extension or ``--format``; ``tmsim dataset`` spells
 it ``--machine-format``, its ``--format`` being the dataset's), a standard-format
-string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``, or ``zoo:NAME``. Bad input (an unreadable file, a
+string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` (one that starts with ``-``, like ``---1RZ_1LA---``, is read as a
+MACHINE too, not as an option), or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
 usage errors are argparse's (also status 2).
@@ -485,6 +486,22 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(text.split())  # one line, whatever the message holds
 
 
+def _shield_dash_machines(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Hide standard-format machines that start with ``-`` (``---1RZ_1LA---``: an undefined first transition)
+    from argparse, which would take them for options: each becomes the same text after a space, which
+    argparse reads as a value, and is restored after parsing. Options are lower case (``--max-steps``), so
+    no option has a machine's shape (``[0-9A-Z-]`` rows of triples joined by ``_``)."""
+    from .formats.standard import looks_standard
+
+    out, originals = [], {}
+    for arg in argv:
+        if isinstance(arg, str) and arg.startswith("-") and looks_standard(arg) and arg == arg.strip():
+            originals[" " + arg] = arg
+            arg = " " + arg
+        out.append(arg)
+    return out, originals
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tmsim`` command line; return the exit status (0 success, 2 bad input or usage).
 
@@ -501,7 +518,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors: argparse prints them and exits with status 2
+    shielded, originals = _shield_dash_machines(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(shielded)  # usage errors: argparse prints them and exits with status 2
+    for key, value in vars(args).items():
+        if isinstance(value, str) and value in originals:
+            setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)
