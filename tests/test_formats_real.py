@@ -5,12 +5,16 @@ shapes (nothing downloaded)."""
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, strategies as st
 
 from tmsim import Configuration, FormatError, InputError, Machine, run
-from tmsim.formats import load, loads, morphett_initial_tape, parse_morphett, parse_yaml, to_morphett
+from tmsim.formats import (load, loads, morphett_initial_tape, parse_morphett, parse_standard, parse_yaml,
+                           to_morphett, to_standard)
+from tmsim.testing import standard_machines
 
 DATA = Path(__file__).parent / "data"
 TMIO = sorted(DATA.glob("tmio_*.yaml"))
@@ -175,3 +179,53 @@ def test_to_morphett_declares_input_symbols_no_rule_mentions():
 def test_morphett_declaration_errors(text, kw, match):
     with pytest.raises(FormatError, match=match):
         parse_morphett(text, **kw)
+
+
+# ------------------------------------------------------------------------------------------ standard
+@st.composite
+def standard_strings(draw):
+    """Any standard-format string: 1-6 rows of 2-4 triples, '---' or <digit><L|R|S><letter>, the targets
+    any row or up to 3 halting letters drawn from all the letters after the rows (not only Z)."""
+    n_rows = draw(st.integers(1, 6))
+    n_sym = draw(st.integers(2, 4))
+    halts = draw(st.lists(st.sampled_from(string.ascii_uppercase[n_rows:]), min_size=1, max_size=3, unique=True))
+    targets = list(string.ascii_uppercase[:n_rows]) + halts
+    triple = st.one_of(st.just("---"), st.builds("".join, st.tuples(
+        st.sampled_from(string.digits[:n_sym]), st.sampled_from("LRS"), st.sampled_from(targets))))
+    rows = draw(st.lists(st.lists(triple, min_size=n_sym, max_size=n_sym), min_size=n_rows, max_size=n_rows))
+    return "_".join("".join(r) for r in rows)
+
+
+@given(standard_strings())
+@example("1RB1RH_1LA0LH")
+@example("1RB1LB_1LA0LC_1RZ1LD_1RD0RA")
+@example("---1RZ_1LA---")
+@example("1RC---_---0LB")   # a halting C after rows A, B; B is a row with no rule going to a halt
+@example("1RB---_1LA---")   # no halting state at all
+def test_standard_string_round_trips_equal(s):
+    m = parse_standard(s)
+    assert to_standard(m) == s
+    assert parse_standard(to_standard(m)) == m
+
+
+@given(standard_machines(), st.data())
+def test_standard_machine_round_trip_keeps_halting_letters(m, data):
+    """Rename the halting states of a standard machine to any letters after its rows: they survive."""
+    running = [s for s in m.states if s not in m.halting]
+    pool = string.ascii_uppercase[len(running):]
+    new = data.draw(st.lists(st.sampled_from(pool), min_size=len(m.halting), max_size=len(m.halting), unique=True))
+    names = dict(zip(sorted(m.halting), new))
+    ren = {s: names.get(s, s) for s in m.states}
+    halting = sorted(names.values())
+    m2 = Machine(running + halting, m.symbols, m.blank, m.input_symbols, m.start, halting,
+                 [(ren[s], r, w, mv, ren[n]) for (s, r, w, mv, n) in m.rules()])
+    assert parse_standard(to_standard(m2)) == m2
+
+
+def test_standard_halting_names_that_cannot_be_kept_become_free_letters():
+    # A halting state named like a row letter, or not a letter, is renamed from Z backwards.
+    m = Machine(["x", "y", "A", "h"], ["0", "1"], "0", ["1"], "x", ["A", "h"],
+                [("x", "0", "1", "R", "y"), ("y", "0", "1", "L", "A"), ("y", "1", "1", "R", "h")])
+    assert to_standard(m) == "1RB---_1LZ1RY"
+    m = Machine(["A", "B", "Y"], ["0", "1"], "0", ["1"], "A", ["Y"], [("A", "0", "1", "R", "B"), ("B", "0", "1", "L", "Y")])
+    assert to_standard(m) == "1RB---_1LY---"
