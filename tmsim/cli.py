@@ -3,7 +3,8 @@ the library.
 
 Every subcommand takes a MACHINE: a file (format from the extension or ``--format``; ``tmsim dataset`` spells
 it ``--machine-format``, its ``--format`` being the dataset's), a standard-format
-string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``, or ``zoo:NAME``. Bad input (an unreadable file, a
+string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` (one that starts with ``-``, like ``---1RZ_1LA---``, is read as a
+MACHINE too, not as an option), or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
 usage errors are argparse's (also status 2).
@@ -31,7 +32,7 @@ from .errors import ParameterError, TmsimError
 from .io import check_writable
 from .machine import Machine
 from .resolve import check_format, load_machine, resolve_encoding, zoo_entry
-from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, run
+from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, Configuration, run
 
 __all__ = ["main", "build_parser", "format_table"]
 
@@ -117,9 +118,35 @@ def _check_out(path: str) -> None:
 
 
 # --------------------------------------------------------------------------------------- subcommands
+def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Configuration | None]:
+    """``--input`` as ``(input, None)``, or, when it holds blanks, as ``(None, start configuration)``.
+
+    An input is made of input symbols; ``tmsim run`` also accepts the blank symbol itself and, when every
+    symbol is one character, a space, for a blank cell inside the input ("110 101" or "110_101" for a Morphett
+    machine, whose blank is ``_``). Such a tape cannot be a :func:`tmsim.run` input, which holds input symbols
+    only, so it becomes the start configuration (the head on position 0, in the start state).
+    """
+    if text is None:
+        return None, None
+    if machine.single_char_symbols:
+        syms = [machine.blank if c == " " else c for c in text]
+    else:
+        syms = text.split()
+    if machine.blank not in syms:
+        return text, None
+    allowed = set(machine.input_symbols)
+    for i, sym in enumerate(syms):
+        if sym != machine.blank and sym not in allowed:
+            raise ParameterError(
+                f"--input {text!r}: symbol {sym!r} at position {i} is neither an input symbol of machine "
+                f"{machine.name!r} {tuple(machine.input_symbols)!r} nor its blank {machine.blank!r}.")
+    return None, Configuration(machine.start, tuple(syms), 0, 0)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     machine = load_machine(args.machine, args.format)
-    result = run(machine, args.input, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend)
+    x, start = _input_or_tape(machine, args.input)
+    result = run(machine, x, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend, start=start)
     d = {"machine": machine.name, **result.to_dict()}
     if args.json:
         print(json.dumps(d))
@@ -291,7 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[machine], help="run a machine and print the result",
                        description="Run MACHINE on --input and print how the run ended.")
-    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--input", default=None, metavar="STR",
+                   help="input written from position 0 (default: blank tape); a blank cell inside it is the blank "
+                        "symbol itself or, when every symbol is one character, a space: --input '110 101' or "
+                        "--input 110_101 for a Morphett machine (blank _)")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
                    help=f"step budget (default {DEFAULT_MAX_STEPS:,}); reaching it is status step_limit")
     p.add_argument("--max-tape", type=int, default=DEFAULT_MAX_TAPE, metavar="N",
@@ -393,6 +423,22 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(text.split())  # one line, whatever the message holds
 
 
+def _shield_dash_machines(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Hide standard-format machines that start with ``-`` (``---1RZ_1LA---``: an undefined first transition)
+    from argparse, which would take them for options: each becomes the same text after a space, which
+    argparse reads as a value, and is restored after parsing. Options are lower case (``--max-steps``), so
+    no option has a machine's shape (``[0-9A-Z-]`` rows of triples joined by ``_``)."""
+    from .formats.standard import looks_standard
+
+    out, originals = [], {}
+    for arg in argv:
+        if isinstance(arg, str) and arg.startswith("-") and looks_standard(arg) and arg == arg.strip():
+            originals[" " + arg] = arg
+            arg = " " + arg
+        out.append(arg)
+    return out, originals
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tmsim`` command line; return the exit status (0 success, 2 bad input or usage).
 
@@ -409,7 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors: argparse prints them and exits with status 2
+    shielded, originals = _shield_dash_machines(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(shielded)  # usage errors: argparse prints them and exits with status 2
+    for key, value in vars(args).items():
+        if isinstance(value, str) and value in originals:
+            setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)
