@@ -10,11 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
-<<<<<<< HEAD
-from tmsim.io import atomic_write
-=======
 from tmsim.encodings import Vocabulary
->>>>>>> learn
 
 from . import _kernels, _reference
 from .base import ARModel, load_model, register_model_format
