@@ -29,7 +29,7 @@ Examples
 >>> data = make_dataset("zoo:parity", "tableau-triples", n=60, lengths=(1, 6), width=10, random_state=0)
 >>> report = discover_layout(data, data.layout, random_state=0)
 >>> report.decides, report.offsets
-(True, ((2, 22), (1,), (2, 19, 21, 23), (1, 22)))
+(True, ((2,), (1,), (1, 2, 19, 21), (1, 22)))
 """
 
 from __future__ import annotations
