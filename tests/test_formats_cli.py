@@ -12,6 +12,8 @@ from tmsim import Configuration, load, run
 from tmsim.cli import main
 from tmsim.formats import loads, to_standard
 
+from test_cli import assert_bad_input, cli  # the CLI test helpers, shared
+
 DATA = Path(__file__).parent / "data"
 BINARY_ADD = str(DATA / "morphett_binary_add.mtm")
 
@@ -19,20 +21,6 @@ BINARY_ADD = str(DATA / "morphett_binary_add.mtm")
 @pytest.fixture(autouse=True)
 def _agg(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(capsys, *argv: str) -> str:
-    code, out, err = cli(capsys, *argv)
-    assert code == 2 and out == "", (argv, out, err)
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmsim: error: ") and "Traceback" not in err, err
-    return lines[0]
 
 
 # --------------------------------------------------------------------------------------- blanks in --input
@@ -61,7 +49,7 @@ def test_run_input_blank_symbol_of_a_standard_machine(capsys):
 
 
 def test_run_input_with_a_blank_and_a_bad_symbol_is_one_line(capsys):
-    line = one_error_line(capsys, "run", BINARY_ADD, "--input", "110 1x1")
+    line = assert_bad_input(capsys, "run", BINARY_ADD, "--input", "110 1x1")
     assert "--input '110 1x1'" in line and "'x' at position 5" in line and "blank '_'" in line
 
 
@@ -122,7 +110,7 @@ def test_dash_machine_through_sys_argv(capsys, monkeypatch):
 
 def test_dash_machine_as_an_option_value_is_kept(capsys):
     # '---' is also a machine's shape: as the value of --input it is restored, then rejected as an input.
-    line = one_error_line(capsys, "run", "1RB1LB_1LA1RZ", "--input", "---")
+    line = assert_bad_input(capsys, "run", "1RB1LB_1LA1RZ", "--input", "---")
     assert "'-'" in line
 
 
