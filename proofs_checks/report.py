@@ -90,9 +90,7 @@ def _control_cell(c: CheckResult | None) -> str:
     return "FAIL, as it must" if not c.passed else "**PASS: the check cannot fail**"
 
 
-def _markdown(results: Sequence[CheckResult], files: dict, meta: dict,
-              controls: dict[str, CheckResult] | None = None) -> str:
-    controls = controls or {}
+def _markdown(results: Sequence[CheckResult], files: dict, meta: dict, controls: dict[str, CheckResult]) -> str:
     n_pass = sum(r.passed for r in results)
     lines = ["# proofs-checks report", "",
              f"{n_pass}/{len(results)} checks passed ({meta['preset']} preset, {meta['seconds']:.0f} s in all).",
@@ -183,7 +181,8 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
     Returns
     -------
     dict
-        ``report``, ``html``, ``results`` (paths) and ``figures`` (check -> figure -> file names).
+        ``report``, ``html``, ``results`` (paths), ``figures`` (check -> figure -> file names) and ``passed``
+        (:func:`report_passed`, as in ``results.json``).
     """
     path = check_out_dir(out)
     files = {r.name: write_figures(r, path) for r in results}
@@ -205,7 +204,7 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
     atomic_write(path / "report.html", lambda f: f.write(_html(md)), "w")
     atomic_write(path / "results.json", lambda f: json.dump(jsonable(data), f, indent=1), "w")
     return {"report": str(path / "report.md"), "html": str(path / "report.html"),
-            "results": str(path / "results.json"), "figures": files}
+            "results": str(path / "results.json"), "figures": files, "passed": data["passed"]}
 
 
 def report_passed(results: Sequence[CheckResult], controls: dict[str, CheckResult]) -> bool:
@@ -217,8 +216,8 @@ def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence
                runner: Any = None, log: Callable[[str], None] | None = None,
                controls: bool = True) -> tuple[list[CheckResult], dict]:
     """Run the checks ``names`` (default: every check with ``in_report``) with ``preset``, and (``controls``)
-    each one's negative control, and write the report into ``out``. The returned dict also holds
-    ``controls`` (check name -> control result) and ``passed`` (:func:`report_passed`).
+    each one's negative control, and write the report into ``out``. The returned dict is
+    :func:`write_report`'s with ``controls`` (check name -> control result) added.
 
     Raises
     ------
@@ -244,5 +243,4 @@ def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence
                 log(k.summary())
     files = write_report(results, out, preset=preset, seconds=time.perf_counter() - t0, controls=control_results)
     files["controls"] = control_results
-    files["passed"] = report_passed(results, control_results)
     return results, files

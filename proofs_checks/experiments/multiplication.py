@@ -45,7 +45,7 @@ from tmsim.io import atomic_write
 
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from tmsim.datasets.tasks import Task, get_task
-from tmsim.datasets.controls import shuffle_cot
+from tmsim.datasets import controls
 
 from ..plots import new_figure
 from .digit_probe import curve_lines, digit_probe
@@ -335,7 +335,7 @@ def _run_plan(plan: FormatPlan, cfg: MultiplicationConfig, verbose: int, rows: l
     sizes = tuple(sorted(set(plan.sizes) | {plan.n_train}))
     train_all = task.make_dataset(max(sizes), split="train", random_state=seed)
     if cfg.shuffle_cot:
-        train_all = shuffle_cot(train_all, random_state=seed)
+        train_all = controls.shuffle_cot(train_all, random_state=seed)
     test = task.make_dataset(cfg.n_test, split="test", random_state=seed + 1, unique=True)
     curve_test = test[:min(cfg.n_curve_test, len(test))]
     longer = {d: get_task(plan.task, **{**plan.params, "digits": d}) for d in plan.lengths}
