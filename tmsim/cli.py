@@ -235,9 +235,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
-    from .draw import draw_state_diagram
+    from .draw import MAX_DIAGRAM_STATES, draw_state_diagram
 
-    draw_state_diagram(load_machine(args.machine, args.format), out=args.out)
+    machine = load_machine(args.machine, args.format)
+    if machine.n_states > MAX_DIAGRAM_STATES:
+        raise ParameterError(f"MACHINE {args.machine!r} has {machine.n_states:,} states; tmsim draw draws at most "
+                             f"MAX_DIAGRAM_STATES ({MAX_DIAGRAM_STATES:,}).")
+    draw_state_diagram(machine, out=args.out)
     return 0
 
 
