@@ -9,7 +9,10 @@ format         extensions             module
 ``json``       ``.json``              :mod:`tmsim.formats.json_format`
 =============  =====================  ==========================================
 
-A machine's name comes from the document (YAML ``name``, JSON ``"name"``), else from the file stem.
+A machine's name comes from the document (YAML ``name``, JSON ``"name"``), else from the file stem. A
+``.yaml`` file may also be a turingmachine.io document (recognised by its ``source code`` key, see
+:mod:`tmsim.formats.yaml_format`). Files are read as UTF-8 (a byte order mark is accepted), at most
+:data:`MAX_FILE_BYTES` of them.
 """
 
 from __future__ import annotations
