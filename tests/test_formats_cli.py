@@ -154,6 +154,16 @@ def test_spacetime_prints_what_it_wrote_where_and_how_the_run_ended(capsys, tmp_
     assert abs(kb * 1000 - path.stat().st_size) < 100
 
 
+def test_summary_of_a_device_goes_to_stderr(capsys, tmp_path):
+    # A link named .png to a character device: the image is written through, and the summary stays off
+    # stdout (which may be carrying the image itself).
+    link = tmp_path / "null.png"
+    link.symlink_to("/dev/null")
+    code, out, err = cli(capsys, "draw", "zoo:bb2", "--out", str(link))
+    assert code == 0 and out == ""
+    assert err.startswith(f"wrote {link} (png): state diagram of 'bb2'") and len(err.splitlines()) == 1
+
+
 # --------------------------------------------------------------------------------------- --version
 def test_version_of_every_command_line(capsys):
     import learners.cli

@@ -24,15 +24,18 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import FormatError, ParameterError, TmsimError
+from .errors import ParameterError, TmsimError
+from .io import check_writable
 from .machine import Machine
+from .resolve import check_format, load_machine, resolve_encoding, zoo_entry
 from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, Configuration, run
 
-__all__ = ["main", "build_parser", "load_machine", "format_table"]
+__all__ = ["main", "build_parser", "format_table"]
 
 #: Longest tape the human summary of ``tmsim run`` prints in full (``--json`` always prints all of it).
 SUMMARY_TAPE_CHARS = 200
@@ -42,67 +45,6 @@ DEFAULT_MAX_TOKENS = 1_000_000_000
 ANNOUNCE_TOKENS = 10_000_000
 #: Exit status for bad input, the same as argparse's usage errors.
 EXIT_BAD_INPUT = 2
-# The characters of a standard-format machine (no '.', so no file name with an extension matches).
-_STANDARD_CHARS = re.compile(r"^[0-9A-Z_\-]+$")
-
-
-# --------------------------------------------------------------------------------------- machines
-def load_machine(spec: str, format: str | None = None) -> Machine:
-    """Resolve a MACHINE argument: ``zoo:NAME``, a file path, or a standard-format string.
-
-    Parameters
-    ----------
-    spec : str
-        ``zoo:NAME``, a path (format by extension unless ``format`` is given), or a machine text such as
-        ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``.
-    format : str, optional
-        One of :data:`tmsim.formats.io.FORMATS`; not allowed with ``zoo:``.
-
-    Raises
-    ------
-    ParameterError
-        An unknown zoo name, or ``format`` given with a zoo name.
-    FormatError
-        An unknown format, an unreadable or malformed machine.
-    OSError
-        A file that cannot be read.
-
-    Examples
-    --------
-    >>> load_machine("zoo:bb2").name
-    'bb2'
-    >>> load_machine("1RB1LB_1LA1RZ").states
-    ('A', 'B', 'Z')
-    """
-    if spec.startswith("zoo:"):
-        from . import zoo
-
-        if format is not None:
-            raise ParameterError(f"--format {format!r} does not apply to the zoo machine {spec!r}.")
-        return zoo.get(spec[len("zoo:"):]).machine
-    from .formats import io
-    from .formats.standard import parse_standard
-
-    _check_format(format, "--format")
-    if format is None and not os.path.exists(spec) and _STANDARD_CHARS.match(spec.strip()):
-        # Almost certainly a mistyped standard-format machine, not a file: say what is wrong with it
-        # rather than that its "extension" is unknown.
-        try:
-            return parse_standard(spec)
-        except FormatError as exc:
-            from . import zoo
-
-            hint = f" (did you mean zoo:{spec.lower()}?)" if spec.lower() in zoo.names() else ""
-            raise FormatError(f"{spec!r} is not an existing file, nor a valid standard-format machine{hint}: "
-                              f"{exc}") from None
-    return io.load(spec, format=format)
-
-
-def _check_format(fmt: str | None, flag: str) -> None:
-    from .formats import io
-
-    if fmt is not None and fmt.lower() not in io.FORMATS:
-        raise FormatError(f"{flag} must be one of {', '.join(io.FORMATS)}. Got {fmt!r} instead.")
 
 
 # --------------------------------------------------------------------------------------- text output
@@ -170,11 +112,10 @@ def _summary(name: str, result: dict) -> str:
     return "\n".join(f"{k + ':':<10}{v}" for k, v in rows)
 
 
-def _check_out_dir(path: str) -> None:
-    # Checked up front so the message names the directory, not a temporary file inside it.
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"--out {path!r}: the directory {parent!r} does not exist.")
+def _check_out(path: str) -> None:
+    # Checked before any work, so the message names --out (not a temporary file beside it) and a directory,
+    # socket or missing directory is refused before a long run rather than after it.
+    check_writable(path, "--out")
 
 
 # --------------------------------------------------------------------------------------- subcommands
@@ -223,11 +164,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .formats import io
 
-    _check_format(args.to, "--to")
+    check_format(args.to, "--to")
     machine = load_machine(args.machine, args.format)
     if args.out is not None:
-        _check_out_dir(args.out)
-        io.save(machine, args.out, args.to)  # atomic: a temporary file, then os.replace
+        _check_out(args.out)
+        io.save(machine, args.out, args.to, what="--out")  # tmsim.io.atomic_write: never a partial or replaced special file
         return 0
     text = io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -241,25 +182,36 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     if machine.n_states > MAX_DIAGRAM_STATES:
         raise ParameterError(f"MACHINE {args.machine!r} has {machine.n_states:,} states; tmsim draw draws at most "
                              f"MAX_DIAGRAM_STATES ({MAX_DIAGRAM_STATES:,}).")
+    _check_out(args.out)
     draw_state_diagram(machine, out=args.out)
-    print(f"wrote {_written(args.out)}: state diagram of {machine.name!r}, {machine.n_states:,} states, "
-          f"{len(machine.transitions):,} rules")
+    _say_written(args.out, f"state diagram of {machine.name!r}, {machine.n_states:,} states, "
+                           f"{len(machine.transitions):,} rules")
     return 0
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
     from .draw import draw_spacetime
 
-    fig = draw_spacetime(load_machine(args.machine, args.format), args.input, max_steps=args.max_steps,
-                         out=args.out, max_width=args.max_width)
-    print(f"wrote {_written(args.out)}: space-time diagram of {fig.axes[0].get_title()}")
+    machine = load_machine(args.machine, args.format)
+    _check_out(args.out)
+    fig = draw_spacetime(machine, args.input, max_steps=args.max_steps, out=args.out, max_width=args.max_width)
+    _say_written(args.out, f"space-time diagram of {fig.axes[0].get_title()}")
     return 0
 
 
-def _written(path: str) -> str:
-    """``PATH (png, 12.3 kB)``: the one-line account of a file a command wrote."""
+def _say_written(path: str, what: str) -> None:
+    """Print ``wrote PATH (png, 12.3 kB): WHAT``, the one-line account of a file a command wrote: on stdout
+    for a regular file, on stderr without the size for a device or FIFO (``--out /dev/stdout`` carries the
+    image itself, which the line must not corrupt)."""
     ext = os.path.splitext(path)[1].lstrip(".").lower()
-    return f"{path} ({ext}, {_human_bytes(os.path.getsize(path))})"
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        print(f"wrote {path} ({ext}, {_human_bytes(st.st_size)}): {what}")
+    else:
+        print(f"wrote {path} ({ext}): {what}", file=sys.stderr)
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -294,18 +246,11 @@ def _parse_lengths(text: str | None) -> tuple[int, int] | None:
     return a, b
 
 
-def _zoo_entry(spec: str):
-    from . import zoo
-
-    return zoo.get(spec) if spec.startswith("zoo:") else None
-
-
 def _cmd_trace(args: argparse.Namespace) -> int:
     from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
-    from .datasets.generate import resolve_encoding
 
     machine = load_machine(args.machine, args.format)
-    entry = _zoo_entry(args.machine)
+    entry = zoo_entry(args.machine)
     enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="tmsim trace")
     max_steps = args.max_steps
     if max_steps is None:
@@ -341,10 +286,10 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from .datasets.storage import format_for_path, vocabulary_path, write_dataset
 
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
-    _check_out_dir(args.out)
+    _check_out(args.out)
     lengths = _parse_lengths(args.lengths)
     machine = load_machine(args.machine, args.machine_format)
-    entry = _zoo_entry(args.machine)
+    entry = zoo_entry(args.machine)
     inputs = args.sampler
     if inputs is None and entry is None:
         inputs = "uniform"
