@@ -7,7 +7,8 @@ from .evaluate import Evaluation, evaluate
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 from .linear import LeastSquaresAR, LinearAR, PerceptronAR, load_model
 from .mlp import MLPAR
+from .transformer import TransformerAR
 
 __all__ = ["evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
            "NotFittedError", "VocabularyMismatchError", "compile_linear", "CompiledModel",
-           "MLPAR"]
+           "MLPAR", "TransformerAR"]
