@@ -16,7 +16,8 @@ torch = pytest.importorskip("torch")
 
 from sklearn.base import clone  # noqa: E402
 
-from learners import LearnerError, NotFittedError, Sequences, TransformerAR, VocabularyMismatchError, evaluate  # noqa: E402
+from learners import (LearnerError, NotFittedError, Sequences, TransformerAR, VocabularyMismatchError,  # noqa: E402
+                      evaluate)
 from tmsim.datasets import make_dataset  # noqa: E402
 from tmsim.datasets.tasks import ParityTask  # noqa: E402
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import os
 import sys
 import time
@@ -18,11 +17,10 @@ from sklearn.base import BaseEstimator
 
 from ..data import Sequences, as_sequences, eos_id, for_model
 from ..errors import LearnerError, NotFittedError
+from ._params import _int, check_params
 
 __all__ = ["TransformerAR", "require_torch"]
 
-_POSITIONAL = ("learned", "hard-alibi")
-_DEVICES = ("cpu", "cuda")
 #: Bytes of logits per forward chunk when predicting (bounds memory on large vocabularies).
 _LOGIT_BYTES = 1 << 26
 
@@ -34,41 +32,6 @@ def require_torch():
     except ImportError:
         raise ImportError('TransformerAR needs PyTorch, an optional extra: pip install ".[torch]"') from None
     return torch
-
-
-def _err(name: str, expected: str, got: Any) -> LearnerError:
-    return LearnerError(f"The {name!r} parameter of TransformerAR must be {expected}. Got {got!r} instead.")
-
-
-def _int(name: str, v: Any, low: int, none: bool = False) -> int | None:
-    if v is None and none:
-        return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-        raise _err(name, f"an int in [{low}, inf)" + (" or None" if none else ""), v)
-    return int(v)
-
-
-def _float(name: str, v: Any, low: float, high: float = math.inf, *, low_open: bool = False,
-           high_open: bool = False, none: bool = False) -> float | None:
-    if v is None and none:
-        return None
-    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
-    ok = ok and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-    if not ok:
-        lb, hb = "(" if low_open else "[", ")" if high_open or high == math.inf else "]"
-        raise _err(name, f"a float in {lb}{low}, {high}{hb}" + (" or None" if none else ""), v)
-    return float(v)
-
-
-def default_windows(n_heads: int) -> tuple[int | None, ...]:
-    """Hard-ALiBi windows when none are given: the first ``H // 2`` heads see the last 4, 8, 16, ...
-    positions, the others the whole context (``None``).
-
-    >>> default_windows(1), default_windows(4)
-    ((None,), (4, 8, None, None))
-    """
-    k = n_heads // 2
-    return tuple(4 << h for h in range(k)) + (None,) * (n_heads - k)
 
 
 class TransformerAR(BaseEstimator):
@@ -129,7 +92,8 @@ class TransformerAR(BaseEstimator):
     clip_norm : float or None, default 1.0
     positional : {"learned", "hard-alibi"}, default "learned"
     alibi_windows : sequence of (int or None), optional
-        One window per head (``"hard-alibi"`` only); default :func:`default_windows`.
+        One window per head (``"hard-alibi"`` only); default: the first ``H // 2`` heads 4, 8, 16, ... tokens,
+        the others unbounded.
     alibi_slopes : sequence of float, optional
         One slope per head (``"hard-alibi"`` only); default the geometric ALiBi slopes.
     device : {"cpu", "cuda"}, default "cpu"
@@ -206,68 +170,7 @@ class TransformerAR(BaseEstimator):
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> dict:
         """Every hyper-parameter, validated (a LearnerError names the first bad one)."""
-        c: dict[str, Any] = {"layers": _int("n_layers", self.n_layers, 1), "d": _int("d_model", self.d_model, 1),
-                             "heads": _int("n_heads", self.n_heads, 1)}
-        if c["d"] % c["heads"]:
-            raise _err("d_model", f"a multiple of n_heads ({c['heads']})", self.d_model)
-        c["context"] = _int("context", self.context, 1, none=True)
-        c["dropout"] = _float("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        c["lr"] = _float("learning_rate", self.learning_rate, 0.0, low_open=True)
-        c["wd"] = _float("weight_decay", self.weight_decay, 0.0)
-        try:
-            b1, b2 = self.betas
-        except (TypeError, ValueError):
-            raise _err("betas", "a pair of floats in [0, 1)", self.betas) from None
-        c["betas"] = (_float("betas", b1, 0.0, 1.0, high_open=True), _float("betas", b2, 0.0, 1.0, high_open=True))
-        c["batch"] = _int("batch_size", self.batch_size, 1)
-        c["steps"] = _int("max_steps", self.max_steps, 0, none=True)
-        c["max_time"] = _float("max_time", self.max_time, 0.0, low_open=True, none=True)
-        if c["steps"] is None and c["max_time"] is None:
-            raise _err("max_steps", "an int >= 0 when max_time is None (a budget is needed)", self.max_steps)
-        c["warmup"] = _float("warmup", self.warmup, 0.0, 1.0, high_open=True)
-        c["final"] = _float("final_lr_ratio", self.final_lr_ratio, 0.0, 1.0)
-        c["clip"] = _float("clip_norm", self.clip_norm, 0.0, low_open=True, none=True)
-        if self.positional not in _POSITIONAL:
-            raise _err("positional", f"one of {_POSITIONAL}", self.positional)
-        c["positional"] = self.positional
-        c["windows"], c["slopes"] = (), ()
-        if self.positional == "learned":
-            for name in ("alibi_windows", "alibi_slopes"):
-                if getattr(self, name) is not None:
-                    raise _err(name, "None unless positional='hard-alibi'", getattr(self, name))
-        else:
-            c["windows"] = self._per_head("alibi_windows", self.alibi_windows, c["heads"],
-                                          default_windows(c["heads"]), window=True)
-            from ._net import geometric_slopes
-
-            c["slopes"] = self._per_head("alibi_slopes", self.alibi_slopes, c["heads"],
-                                         geometric_slopes(c["heads"]), window=False)
-        if self.device not in _DEVICES:
-            raise _err("device", f"one of {_DEVICES}", self.device)
-        c["threads"] = _int("n_threads", self.n_threads, 1, none=True)
-        c["verbose"] = _int("verbose", self.verbose, 0)
-        return c
-
-    @staticmethod
-    def _per_head(name: str, value: Any, H: int, default: tuple, *, window: bool) -> tuple:
-        if value is None:
-            return default
-        what = f"a sequence of {H} " + ("ints >= 1 or None (one window per head)" if window
-                                        else "finite floats >= 0 (one slope per head)")
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != H:
-            raise _err(name, what, value)
-        out = []
-        for v in value:
-            if window and v is None:
-                out.append(None)
-            elif window and not isinstance(v, bool) and isinstance(v, numbers.Integral) and v >= 1:
-                out.append(int(v))
-            elif not window and not isinstance(v, bool) and isinstance(v, numbers.Real) \
-                    and math.isfinite(float(v)) and v >= 0:
-                out.append(float(v))
-            else:
-                raise _err(name, what, value)
-        return tuple(out)
+        return check_params(self)
 
     def _device(self, torch, name: str | None = None):
         name = self.device if name is None else name
@@ -350,7 +253,7 @@ class TransformerAR(BaseEstimator):
         context = cfg["context"]
         if context is None and cfg["positional"] == "learned":
             context = int(np.diff(seqs.offsets).max())
-        forked = [] if device.type == "cpu" else [device.index if device.index is not None else torch.cuda.current_device()]
+        forked = [] if device.type == "cpu" else [torch.cuda.current_device() if device.index is None else device.index]
         with self._env(torch, device, grad=True), torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
             net = self._build(torch, cfg, seqs.vocab_size, context, device)

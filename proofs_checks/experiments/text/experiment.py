@@ -38,7 +38,8 @@ from .errors import TextError
 from .models import LinearLMConfig, effective_parameters, fit_mlpar_lm, mlpar_next_logits, mlpar_nll, sample
 from .ngram import KneserNeyLM, UnigramLM
 from .tokenizers import EOS, make_tokenizer
-from .transformer_baseline import TransformerConfig, fit_transformer_lm, torch_available, transformer_next_logits, transformer_nll
+from .transformer_baseline import (TransformerConfig, fit_transformer_lm, torch_available, transformer_next_logits,
+                                   transformer_nll)
 
 __all__ = ["TextConfig", "Row", "TextResult", "default_config", "run_text", "write_outputs", "main"]
 
@@ -350,10 +351,12 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
     if torch_available():
         budget = rows[[r.model for r in rows].index("linear")].train_time
         tcfg = cfg.transformer
-        tm, curve = fit_transformer_lm(train, valid, V, tcfg, budget, random_state=rng_seed, threads=cfg.threads, log=log)
+        tm, curve = fit_transformer_lm(train, valid, V, tcfg, budget, random_state=rng_seed, threads=cfg.threads,
+                                       log=log)
         rows.append(Row("transformer", tm.n_parameters_, tm.n_parameters_, tm.fit_time_, tm.tokens_per_second_,
                         _ppl(transformer_nll(tm, valid)), _ppl(transformer_nll(tm, test)),
-                        f"{tcfg.n_layer} layers, d={tcfg.d_model}, {tcfg.n_head} heads; learners.TransformerAR, same wall time"))
+                        f"{tcfg.n_layer} layers, d={tcfg.d_model}, {tcfg.n_head} heads; learners.TransformerAR, "
+                        "same wall time"))
         curves["transformer"] = curve
         samplers["transformer"] = (lambda h: transformer_next_logits(tm, h), False)
         log(f"transformer: test perplexity {rows[-1].test_perplexity:.2f}")
