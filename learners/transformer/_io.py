@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from ..data import params_json
 from ..errors import LearnerError
