@@ -8,7 +8,8 @@ from .evaluate import Evaluation, evaluate
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 from .linear import LeastSquaresAR, LinearAR, PerceptronAR
 from .mlp import MLPAR
+from .transformer import TransformerAR
 
 __all__ = ["ARModel", "register_model_format", "evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
            "NotFittedError", "VocabularyMismatchError", "compile_linear", "CompiledModel",
-           "MLPAR"]
+           "MLPAR", "TransformerAR"]

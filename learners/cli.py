@@ -173,8 +173,19 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _distribution_version() -> str:
+    """The installed ar-universal version (importlib.metadata: no package import, so --version stays fast)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ar-universal")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="learners", description="Linear auto-regressive next-token learners.")
+    ap.add_argument("--version", action="version", version=f"learners {_distribution_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     f = sub.add_parser("fit", help="train a linear AR model on a dataset (npz/jsonl/parquet from tmsim dataset)")

@@ -43,8 +43,19 @@ def _add_exec(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _distribution_version() -> str:
+    """The installed ar-universal version (importlib.metadata: no package import, so --version stays fast)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ar-universal")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that is not installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = _Parser(prog=PROG, description="The paper's claims as runnable checks: verdicts, figures and a report.")
+    ap.add_argument("--version", action="version", version=f"{PROG} {_distribution_version()}")
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("list", help="list the checks")
     p.add_argument("--json", action="store_true")

@@ -119,3 +119,73 @@ def test_a_real_unknown_option_is_still_a_usage_error(capsys):
         main(["run", "1RB1LB_1LA1RZ", "--bogus"])
     assert e.value.code == 2
     assert "--bogus" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------- one-line summaries
+def test_draw_prints_what_it_wrote_where(capsys, tmp_path):
+    path = tmp_path / "d.svg"
+    code, out, err = cli(capsys, "draw", "zoo:bb4", "--out", str(path))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"wrote {path} (svg, ") and "state diagram of 'bb4', 5 states, 8 rules" in lines[0]
+
+
+def test_spacetime_prints_what_it_wrote_where_and_how_the_run_ended(capsys, tmp_path):
+    path = tmp_path / "s.png"
+    code, out, err = cli(capsys, "spacetime", "zoo:bb4", "--out", str(path))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wrote {path} (png, ")
+    assert lines[0].endswith("space-time diagram of bb4 on blank input: halted after 107 steps")
+    kb = float(lines[0].split("(png, ")[1].split(" kB")[0])
+    assert abs(kb * 1000 - path.stat().st_size) < 100
+
+
+def test_summary_of_a_device_goes_to_stderr(capsys, tmp_path):
+    # A link named .png to a character device: the image is written through, and the summary stays off
+    # stdout (which may be carrying the image itself).
+    link = tmp_path / "null.png"
+    link.symlink_to("/dev/null")
+    code, out, err = cli(capsys, "draw", "zoo:bb2", "--out", str(link))
+    assert code == 0 and out == ""
+    assert err.startswith(f"wrote {link} (png): state diagram of 'bb2'") and len(err.splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------- --version
+def test_version_of_every_command_line(capsys):
+    import learners.cli
+    import proofs_checks.cli
+    import tmsim
+
+    for prog, entry in [("tmsim", main), ("learners", learners.cli.main), ("proofs-checks", proofs_checks.cli.main)]:
+        with pytest.raises(SystemExit) as e:
+            entry(["--version"])
+        assert e.value.code == 0
+        assert capsys.readouterr().out.strip() == f"{prog} {tmsim.__version__}"
+
+
+# --------------------------------------------------------------------------------------- --format
+def _help(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("command", ["run", "show", "convert", "draw", "spacetime", "trace"])
+def test_format_is_the_machine_format_and_help_says_so(capsys, command):
+    text = _help(capsys, command)
+    assert "--format FMT format of the MACHINE file" in text and "tmsim dataset" in text
+
+
+def test_dataset_format_is_the_output_format_and_help_says_so(capsys, tmp_path):
+    text = _help(capsys, "dataset")
+    assert "--format FMT the OUTPUT format" in text and "--machine-format" in text
+    # Both spellings do what the help says.
+    spec = tmp_path / "inc.json"
+    cli(capsys, "convert", "zoo:binary-increment", "--to", "json", "--out", str(spec))
+    out_file = tmp_path / "d.data"
+    code, _, err = cli(capsys, "dataset", str(spec), "--machine-format", "json", "--format", "jsonl", "--encoding",
+                       "transitions", "--n", "2", "--seed", "0", "--out", str(out_file))
+    assert code == 0, err
+    assert out_file.read_text().startswith("{")  # JSONL rows

@@ -289,15 +289,17 @@ def test_quick_saved_model_and_tokenizer_reproduce_perplexity_and_samples(quick)
 
 def test_transformer_baseline_scores_the_same_targets():
     pytest.importorskip("torch")
-    from proofs_checks.experiments.text.transformer_baseline import TinyTransformerLM, TransformerConfig
+    from proofs_checks.experiments.text.transformer_baseline import (TransformerConfig, fit_transformer_lm,
+                                                                     make_transformer, transformer_nll)
 
     docs = _random_docs(n=90)
-    tm = TinyTransformerLM(12, TransformerConfig(context=6, n_layer=1, n_head=2, d_model=16, evals=3))
-    before = tm.nll(docs[80:])
-    tm.fit(docs[:80], docs[80:], max_time=3.0)
-    after = tm.nll(docs[80:])
+    cfg = TransformerConfig(context=6, n_layer=1, n_head=2, d_model=16, evals=3)
+    untrained = make_transformer(cfg, 3.0, max_steps=0).fit(make_chunks(docs[:80], cfg.context, 12))
+    before = transformer_nll(untrained, docs[80:])
+    tm, curve = fit_transformer_lm(docs[:80], docs[80:], 12, cfg, max_time=3.0)
+    after = transformer_nll(tm, docs[80:])
     assert before[1] == after[1] == sum(len(d) - 1 for d in docs[80:])
-    assert after[0] < before[0] and tm.curve_
+    assert after[0] < before[0] and curve
 
 
 def _story_file(tmp_path, n=300):

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 from typing import Callable, Sequence
 
@@ -175,11 +176,16 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
-    from .draw import draw_state_diagram
+    from .draw import MAX_DIAGRAM_STATES, draw_state_diagram
 
     machine = load_machine(args.machine, args.format)
+    if machine.n_states > MAX_DIAGRAM_STATES:
+        raise ParameterError(f"MACHINE {args.machine!r} has {machine.n_states:,} states; tmsim draw draws at most "
+                             f"MAX_DIAGRAM_STATES ({MAX_DIAGRAM_STATES:,}).")
     _check_out(args.out)
     draw_state_diagram(machine, out=args.out)
+    _say_written(args.out, f"state diagram of {machine.name!r}, {machine.n_states:,} states, "
+                           f"{len(machine.transitions):,} rules")
     return 0
 
 
@@ -188,9 +194,24 @@ def _cmd_spacetime(args: argparse.Namespace) -> int:
 
     machine = load_machine(args.machine, args.format)
     _check_out(args.out)
-    draw_spacetime(machine, args.input, max_steps=args.max_steps,
-                   out=args.out, max_width=args.max_width)
+    fig = draw_spacetime(machine, args.input, max_steps=args.max_steps, out=args.out, max_width=args.max_width)
+    _say_written(args.out, f"space-time diagram of {fig.axes[0].get_title()}")
     return 0
+
+
+def _say_written(path: str, what: str) -> None:
+    """Print ``wrote PATH (png, 12.3 kB): WHAT``, the one-line account of a file a command wrote: on stdout
+    for a regular file, on stderr without the size for a device or FIFO (``--out /dev/stdout`` carries the
+    image itself, which the line must not corrupt)."""
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        print(f"wrote {path} ({ext}, {_human_bytes(st.st_size)}): {what}")
+    else:
+        print(f"wrote {path} ({ext}): {what}", file=sys.stderr)
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -307,14 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tmsim",
         description="Simulate, inspect, convert and draw Turing machines.",
         epilog="MACHINE is a file (.yaml/.yml/.json/.morphett/.mtm/.tm/.txt), a standard-format string such as "
-               "1RB1LB_1LA0LC_1RZ1LD_1RD0RA, or zoo:NAME (see 'tmsim zoo').")
+               "1RB1LB_1LA0LC_1RZ1LD_1RD0RA (also one starting with '-', like ---1RZ_1LA---), or zoo:NAME (see "
+               "'tmsim zoo'). --format is the MACHINE file's format in every command but tmsim dataset, where it "
+               "is the dataset's output format and the machine's is --machine-format.")
     parser.add_argument("--version", action="version", version=f"tmsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     machine = argparse.ArgumentParser(add_help=False)
     machine.add_argument("machine", metavar="MACHINE", help="file, standard-format string or zoo:NAME")
     machine.add_argument("--format", metavar="FMT", default=None,
-                         help="format of a MACHINE file (standard, yaml, morphett, json); default: by extension")
+                         help="format of the MACHINE file: standard, yaml, morphett or json (default: by extension). "
+                              "In tmsim dataset, --format is the output format and this one is --machine-format")
 
     p = sub.add_parser("run", parents=[machine], help="run a machine and print the result",
                        description="Run MACHINE on --input and print how the run ended.")
@@ -342,12 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("draw", parents=[machine], help="draw the state diagram",
-                       description="Draw MACHINE's state diagram to a PNG or SVG file.")
+                       description="Draw MACHINE's state diagram to a PNG or SVG file (at most 1,000 states) and "
+                                   "print one line saying what was written where.")
     p.add_argument("--out", required=True, metavar="FILE", help="output file, .png or .svg")
     p.set_defaults(func=_cmd_draw)
 
     p = sub.add_parser("spacetime", parents=[machine], help="draw the space-time diagram of a run",
-                       description="Draw the space-time diagram of MACHINE on --input to a PNG or SVG file.")
+                       description="Draw the space-time diagram of MACHINE on --input to a PNG or SVG file and "
+                                   "print one line saying what was written where and how the run ended.")
     p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file, .png or .svg")
     p.add_argument("--max-steps", type=int, default=DEFAULT_SPACETIME_STEPS, metavar="N",
@@ -384,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "a large one (10M tokens or more) the size estimate goes to stderr.")
     p.add_argument("machine", metavar="MACHINE", help="file, standard-format string or zoo:NAME")
     p.add_argument("--machine-format", metavar="FMT", default=None,
-                   help="format of a MACHINE file (standard, yaml, morphett, json); default: by extension")
+                   help="format of the MACHINE file: standard, yaml, morphett or json (default: by extension); "
+                        "the other commands call it --format")
     p.add_argument("--encoding", required=True, metavar="NAME",
                    help="transitions, tableau, tableau-triples, gates or snapshots(every=K)")
     p.add_argument("--n", type=int, default=None, metavar="N", help="samples (default for --sampler exhaustive: all)")
@@ -392,7 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: fresh, printed)")
     p.add_argument("--out", required=True, metavar="PATH", help="output file: .npz, .jsonl or .parquet")
     p.add_argument("--format", dest="out_format", default=None, metavar="FMT",
-                   help="npz, jsonl or parquet (default: from the extension of --out)")
+                   help="the OUTPUT format: npz, jsonl or parquet (default: from the extension of --out). Here "
+                        "--format is the dataset's format, unlike the other commands, where it is the MACHINE "
+                        "file's (here --machine-format)")
     p.add_argument("--sampler", default=None, choices=("uniform", "exhaustive", "zoo"),
                    help="inputs: uniform strings, all strings, or a zoo entry's well-formed ones (the default "
                         "for zoo:NAME)")

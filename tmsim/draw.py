@@ -38,6 +38,7 @@ __all__ = [
     "spacetime_array",
     "draw_spacetime",
     "MAX_SPACETIME_STEPS",
+    "MAX_DIAGRAM_STATES",
     "DEFAULT_SPACETIME_STEPS",
     "IMAGE_FORMATS",
 ]
@@ -45,6 +46,9 @@ __all__ = [
 #: Largest step budget of a space-time diagram: it is simulated in plain Python and drawn one row per
 #: step, so beyond this the picture is unreadable and the simulation slow.
 MAX_SPACETIME_STEPS = 100_000
+#: Most states a state diagram draws: the circle layout is unreadable long before, and drawing every edge
+#: of a huge machine takes minutes and gigabytes.
+MAX_DIAGRAM_STATES = 1_000
 #: Default step budget of a space-time diagram: a screenful of rows.
 DEFAULT_SPACETIME_STEPS = 1_000
 #: Widest visited tape span drawn by default (one column per cell).
@@ -148,7 +152,8 @@ def draw_state_diagram(machine: Machine, out: str | os.PathLike | None = None,
     Raises
     ------
     ParameterError
-        ``out`` with an extension other than ``.png``/``.svg``, or in a directory that does not exist.
+        ``out`` with an extension other than ``.png``/``.svg``, or in a directory that does not exist; a
+        machine with more than :data:`MAX_DIAGRAM_STATES` states.
 
     Examples
     --------
@@ -164,6 +169,10 @@ def draw_state_diagram(machine: Machine, out: str | os.PathLike | None = None,
 
     owner = "tmsim.draw_state_diagram"
     fmt = _check_out(out, owner)
+    if isinstance(machine, Machine) and machine.n_states > MAX_DIAGRAM_STATES:
+        raise ParameterError(f"The 'machine' parameter of {owner} must have at most MAX_DIAGRAM_STATES "
+                             f"({MAX_DIAGRAM_STATES:,}) states to draw. Got machine {machine.name!r} with "
+                             f"{machine.n_states:,} states.")
     g = state_graph(machine)
     n = g.number_of_nodes()
     pos = {s: np.asarray(p, dtype=float) for s, p in nx.circular_layout(list(g.nodes)).items()}

@@ -9,7 +9,10 @@ format         extensions             module
 ``json``       ``.json``              :mod:`tmsim.formats.json_format`
 =============  =====================  ==========================================
 
-A machine's name comes from the document (YAML ``name``, JSON ``"name"``), else from the file stem.
+A machine's name comes from the document (YAML ``name``, JSON ``"name"``), else from the file stem. A
+``.yaml`` file may also be a turingmachine.io document (recognised by its ``source code`` key, see
+:mod:`tmsim.formats.yaml_format`). Files are read as UTF-8 (a byte order mark is accepted), at most
+:data:`MAX_FILE_BYTES` of them.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from .morphett import parse_morphett, to_morphett
 from .standard import looks_standard, parse_standard, to_standard
 from .yaml_format import parse_yaml, to_yaml
 
-__all__ = ["FORMATS", "EXTENSIONS", "load", "loads", "dumps", "save", "format_for_path"]
+__all__ = ["FORMATS", "EXTENSIONS", "MAX_FILE_BYTES", "load", "loads", "dumps", "save", "format_for_path"]
 
 FORMATS = ("standard", "yaml", "morphett", "json")
+#: Largest machine file :func:`load` reads (64 MiB): far above any real table (a 20,000-state YAML machine
+#: is about 1.2 MB), and a bound on the memory a wrong path (a disk image, ``/dev/zero``) can take.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 #: File extension (lower case) -> format.
 EXTENSIONS = {
     ".tm": "standard", ".txt": "standard",
@@ -94,7 +100,7 @@ def loads(text: str, format: str, *, name: str | None = None) -> Machine:
     fmt = _check_format(format, "tmsim.formats.loads")
     if not isinstance(text, str):
         raise FormatError(f"A {fmt} machine must be given as a string. Got {type(text).__name__}.")
-    return _PARSERS[fmt](text, name=name)
+    return _PARSERS[fmt](text.removeprefix("\ufeff"), name=name)  # a byte order mark is not content
 
 
 def dumps(machine: Machine, format: str) -> str:
@@ -141,8 +147,8 @@ def load(source: str | os.PathLike, format: str | None = None) -> Machine:
     Raises
     ------
     FormatError
-        A missing or unreadable file, an unknown extension, or content that does not parse; the message
-        names the path.
+        A missing or unreadable file, one larger than :data:`MAX_FILE_BYTES`, an unknown extension, or
+        content that does not parse; the message names the path. A UTF-8 byte order mark is accepted.
     ParameterError
         An unknown format name or a ``source`` that is neither a string nor a path.
     MachineError
@@ -168,7 +174,12 @@ def load(source: str | os.PathLike, format: str | None = None) -> Machine:
     else:
         sniff = False
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # bounded: a huge or endless file cannot fill the memory
+        if len(data) > MAX_FILE_BYTES:
+            raise FormatError(f"Cannot load a machine from {str(path)!r}: it is larger than MAX_FILE_BYTES "
+                              f"({MAX_FILE_BYTES:,} bytes); a machine file is far smaller.")
+        text = data.decode("utf-8-sig")  # a UTF-8 byte order mark (Windows editors) is accepted
     except FileNotFoundError:
         hint = "" if not isinstance(source, str) else " (nor is it a standard-format machine like '1RB1LB_1LA1RZ')"
         raise FormatError(f"Cannot load a machine from {str(path)!r}: no such file{hint}.") from None

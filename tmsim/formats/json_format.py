@@ -157,7 +157,8 @@ def parse_json(text: str, *, name: str | None = None) -> Machine:
     Raises
     ------
     FormatError
-        Invalid JSON (with line and column) or a bad document (see :func:`from_dict`).
+        Invalid JSON (with line and column), a key given twice in one object, or a bad document (see
+        :func:`from_dict`). A leading UTF-8 byte order mark is accepted.
 
     Examples
     --------
@@ -170,9 +171,25 @@ def parse_json(text: str, *, name: str | None = None) -> Machine:
     if not isinstance(text, str):
         raise FormatError(f"A JSON machine must be a string. Got {type(text).__name__}.")
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise FormatError(f"Malformed JSON machine: duplicate key {e.args[0]!r} in an object (JSON readers "
+                          f"disagree on which value wins).") from None
     except json.JSONDecodeError as e:
         raise FormatError(f"Malformed JSON machine at line {e.lineno}, column {e.colno}: {e.msg}.") from None
     except RecursionError:
         raise FormatError("Malformed JSON machine: nested too deeply.") from None
     return from_dict(data, name=name)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out

@@ -1,6 +1,7 @@
 """The paper's text experiment (``proofs-checks run text``): corpora (:mod:`.corpora`), tokenizers
 (:mod:`.tokenizers`), the linear and one-ReLU models on :class:`learners.MLPAR` (:mod:`.models`), the
-unigram and Kneser-Ney baselines (:mod:`.ngram`), the tiny PyTorch transformer (:mod:`.transformer_baseline`)
+unigram and Kneser-Ney baselines (:mod:`.ngram`), the tiny transformer (:mod:`.transformer_baseline`, on
+:class:`learners.TransformerAR`)
 and the runner (:mod:`.experiment`: :func:`run_text`, :func:`main`)."""
 
 from .corpora import Corpus, load_austen, load_corpus, load_tinystories, split_documents

@@ -1,7 +1,7 @@
 """Experiment: the paper's text experiment -- a purely linear next-token model (token embedding -> masked
 block-causal linear layer over T tokens -> output layer; no non-linearity) and its one-ReLU variant,
 against a unigram model, interpolated modified Kneser-Ney n-grams (n = 3..5) and a tiny causal transformer
-trained for the same wall time, on the same documents, split and tokenizer; a table, JSON, samples from
+(:class:`learners.TransformerAR`) trained for the same wall time, on the same documents, split and tokenizer; a table, JSON, samples from
 "Once upon a time" (greedy and temperature 0.5) and a plot of validation perplexity against training time.
 
 Run it as ``python -m proofs_checks.experiments.text [--corpus austen|PATH] [--quick] [--out DIR]`` or from Python::
@@ -38,7 +38,8 @@ from .errors import TextError
 from .models import LinearLMConfig, effective_parameters, fit_mlpar_lm, mlpar_next_logits, mlpar_nll, sample
 from .ngram import KneserNeyLM, UnigramLM
 from .tokenizers import EOS, make_tokenizer
-from .transformer_baseline import TinyTransformerLM, TransformerConfig, torch_available
+from .transformer_baseline import (TransformerConfig, fit_transformer_lm, torch_available, transformer_next_logits,
+                                   transformer_nll)
 
 __all__ = ["TextConfig", "Row", "TextResult", "default_config", "run_text", "write_outputs", "main"]
 
@@ -361,15 +362,17 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
     if torch_available():
         budget = rows[[r.model for r in rows].index("linear")].train_time
         tcfg = cfg.transformer
-        tm = TinyTransformerLM(V, tcfg, random_state=rng_seed, threads=cfg.threads).fit(train, valid, budget, log=log)
+        tm, curve = fit_transformer_lm(train, valid, V, tcfg, budget, random_state=rng_seed, threads=cfg.threads,
+                                       log=log)
         rows.append(Row("transformer", tm.n_parameters_, tm.n_parameters_, tm.fit_time_, tm.tokens_per_second_,
-                        _ppl(tm.nll(valid)), _ppl(tm.nll(test)),
-                        f"{tcfg.n_layer} layers, d={tcfg.d_model}, {tcfg.n_head} heads; PyTorch, same wall time"))
-        curves["transformer"] = tm.curve_
-        samplers["transformer"] = (tm.next_logits, False)
+                        _ppl(transformer_nll(tm, valid)), _ppl(transformer_nll(tm, test)),
+                        f"{tcfg.n_layer} layers, d={tcfg.d_model}, {tcfg.n_head} heads; learners.TransformerAR, "
+                        "same wall time"))
+        curves["transformer"] = curve
+        samplers["transformer"] = (lambda h: transformer_next_logits(tm, h), False)
         log(f"transformer: test perplexity {rows[-1].test_perplexity:.2f}")
     else:
-        tr_note = "PyTorch is not installed (pip install 'ar-universal[bench]'): no transformer baseline."
+        tr_note = 'PyTorch is not installed (pip install ".[torch]"): no transformer baseline.'
         log(tr_note)
 
     # samples: greedy and temperature 0.5, fixed seed
