@@ -21,13 +21,14 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 
 from tmsim.atomic import atomic_write
+from tmsim.encodings import Vocabulary
 
 from .data import Sequences, as_sequences, eos_id
 from .errors import LearnerError, NotFittedError
 from .evaluate import Evaluation, evaluate
 
 __all__ = ["ARModel", "load_model", "register_model_format", "model_formats", "MAX_ROLLOUT_TOKENS", "MAX_VOCAB_SIZE",
-           "field_error", "check_array", "meta_int"]
+           "field_error", "check_array", "meta_int", "meta_vocabulary"]
 
 #: The largest rollout buffer (prompts x (longest prompt + max_new_tokens) token ids) :meth:`ARModel.generate`
 #: allocates: 2**30 int32 ids are 4 GiB. Larger requests are refused with the estimate, before allocating.
@@ -428,6 +429,22 @@ def check_array(arrays: dict, path: str | os.PathLike, name: str, *, ndim: int, 
     return np.ascontiguousarray(a)
 
 
+def meta_vocabulary(meta: dict, path: str | os.PathLike, vocab_size: int) -> Vocabulary | None:
+    """``meta["vocabulary"]`` read back (None when the model has none), with ``vocab_size`` tokens."""
+    data = meta.get("vocabulary")
+    if data is None:
+        return None
+    try:
+        voc = Vocabulary.from_json(data)
+    except (ValueError, TypeError, KeyError) as e:
+        raise field_error(path, "meta.vocabulary", f"a tmsim vocabulary document ({_first_line(e)})",
+                          data) from None
+    if len(voc) != vocab_size:
+        raise field_error(path, "meta.vocabulary", f"a vocabulary of vocab_size={vocab_size} tokens",
+                          f"{len(voc)} tokens")
+    return voc
+
+
 def meta_int(meta: dict, path: str | os.PathLike, name: str, low: int, high: int,
              allow_none: bool = False) -> int | None:
     """``meta[name]``, an int in ``[low, high]`` (or None with ``allow_none``)."""
@@ -438,6 +455,10 @@ def meta_int(meta: dict, path: str | os.PathLike, name: str, low: int, high: int
         raise field_error(path, f"meta.{name}", f"an int in [{low}, {high}]" + (" or null" if allow_none else ""),
                           v)
     return int(v)
+
+
+def _first_line(e: BaseException) -> str:
+    return _short(str(e) or type(e).__name__, 160)
 
 
 def _short(value: Any, n: int = 80) -> str:

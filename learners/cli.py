@@ -74,15 +74,17 @@ def _parse_period(text: str) -> int | None:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .linear import LeastSquaresAR, PerceptronAR
+    from .linear.features import period_layout
 
     data = _load_data(args.dataset)
     offsets = _parse_offsets(args.offsets)
     period = _parse_period(args.period)
+    layout = period_layout(period)
     if args.model == "perceptron":
         model = PerceptronAR(window=args.window, offsets=offsets, averaged=not args.last_weights,
-                             max_iter=args.max_iter, random_state=args.seed, period=period)
+                             max_iter=args.max_iter, random_state=args.seed, layout=layout)
     else:
-        model = LeastSquaresAR(window=args.window, offsets=offsets, alpha=args.alpha, period=period)
+        model = LeastSquaresAR(window=args.window, offsets=offsets, alpha=args.alpha, layout=layout)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise _Error(f"--out: directory {str(out.parent)!r} does not exist.")

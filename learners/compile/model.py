@@ -20,6 +20,7 @@ from ..base import ARModel, check_array, field_error, meta_int, register_model_f
 from ..data import Sequences, as_sequences
 from ..errors import LearnerError
 from ..linear import PAD, LinearAR
+from ..linear.features import period_layout
 
 __all__ = ["CompiledModel", "DENSE_LIMIT_BYTES"]
 
@@ -185,7 +186,7 @@ class CompiledModel(ARModel):
         V, k = self.vocab_size, len(self.offsets)
         coef = self.coef.toarray().astype(np.float64).reshape(self.period, k * V, V)
         return LinearAR.from_weights(coef, self.intercept.astype(np.float64), offsets=self.offsets,
-                                     period=self.period, vocabulary=self.vocabulary)
+                                     layout=period_layout(self.period), vocabulary=self.vocabulary)
 
     @cached_property
     def model(self) -> LinearAR:

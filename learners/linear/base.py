@@ -11,15 +11,20 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from tmsim.encodings import Vocabulary
+from tmsim.encodings import PositionLayout
+from tmsim.encodings.layout import MAX_OFFSET
 
 from .. import _kernels, _reference
-from ..base import ARModel, register_model_format
+from ..base import (MAX_VOCAB_SIZE, ARModel, _first_line, check_array, field_error, meta_int, meta_vocabulary,
+                    register_model_format)
 from ..data import Sequences, as_sequences, for_model, params_json
 from ..errors import LearnerError, VocabularyMismatchError
-from .features import PAD, check_int_param as _check_int_param, param_error as _param_error
+from .features import PAD, blocks, check_layout, param_error as _param_error, period_layout, window_offsets
 
 __all__ = ["LinearAR"]
+
+#: The largest weight array (bytes) a fit allocates; larger requests are refused with the estimate first.
+MAX_WEIGHT_BYTES = 16 << 30
 
 #: The linear model classes by name (filled as they are defined), for the loader.
 _CLASSES: dict[str, type] = {}
@@ -43,65 +48,14 @@ class _LinearAR(ARModel, BaseEstimator):
         super().__init_subclass__(**kwargs)
         _CLASSES[cls.__name__] = cls  # what the loader may instantiate
 
-    def _window_offsets(self) -> np.ndarray:
-        owner = self._owner()
-        if self.offsets is not None:
-            offs = np.asarray(self.offsets)
-            if offs.ndim != 1 or offs.size == 0 or offs.dtype.kind not in "iu" or (offs < 1).any():
-                raise _param_error(owner, "offsets", "a non-empty sequence of ints >= 1", self.offsets)
-            if len(np.unique(offs)) != len(offs):
-                raise _param_error(owner, "offsets", "a sequence of distinct ints", self.offsets)
-            return np.ascontiguousarray(offs, dtype=np.int64)
-        k = _check_int_param(owner, "window", self.window, 1)
-        return np.arange(1, k + 1, dtype=np.int64)
-
-    def _n_classes(self, seqs: Sequences) -> tuple[int, int]:
-        """(number of weight blocks, the kernels' period argument) for ``self.period`` and ``self.classes``."""
-        owner = self._owner()
-        classes = getattr(self, "classes", None)
-        if classes is not None:
-            if self.period is None:
-                raise _param_error(owner, "period", "an int when 'classes' is given (classes[t mod period] is "
-                                   "the block of position t)", self.period)
-            period = _check_int_param(owner, "period", self.period, 1)
-            return int(self._class_map(period).max()) + 1, period
-        if self.period is None:  # time-dependent: one block per absolute position seen in training
-            return max(1, int(np.diff(seqs.offsets).max(initial=1))), 0
-        return _check_int_param(owner, "period", self.period, 1), int(self.period)
-
-    def _class_map(self, period: int) -> np.ndarray:
-        cl = np.asarray(self.classes)
-        if cl.ndim != 1 or len(cl) != period or (cl.size and cl.dtype.kind not in "iu") or (cl < 0).any():
-            raise _param_error(self._owner(), "classes", f"a sequence of period={period} ints >= 0 (the block of "
-                               f"each position modulo the period)", self.classes)
-        return np.ascontiguousarray(cl, dtype=np.int64)
-
     def _set_layout(self, seqs: Sequences) -> int:
-        """Fix the features at the first fit: ``offsets_`` (the union of every block's offsets), ``use_``
-        (which offsets each block reads), the kernels' period and class map, and, with ``compact``, the
-        tokens the weights cover (``token_ids_``). Returns the number of weight blocks."""
-        owner = self._owner()
-        C, self.kernel_period_ = self._n_classes(seqs)
-        self.kernel_classes_ = (self._class_map(self.kernel_period_) if getattr(self, "classes", None) is not None
-                                else np.zeros(0, dtype=np.int64))
-        class_offsets = getattr(self, "class_offsets", None)
-        if class_offsets is None:
-            self.offsets_ = self._window_offsets()
-            self.use_ = np.ones((C, len(self.offsets_)), dtype=np.uint8)
-        else:
-            expected = f"a sequence of {C} non-empty sequences of distinct ints >= 1 (one per weight block)"
-            if isinstance(class_offsets, (str, bytes)) or not hasattr(class_offsets, "__len__") \
-                    or len(class_offsets) != C:
-                raise _param_error(owner, "class_offsets", expected, class_offsets)
-            sets = []
-            for offs in class_offsets:
-                a = np.asarray(offs)
-                if a.ndim != 1 or a.size == 0 or a.dtype.kind not in "iu" or (a < 1).any() \
-                        or len(np.unique(a)) != len(a):
-                    raise _param_error(owner, "class_offsets", expected, class_offsets)
-                sets.append({int(o) for o in a})
-            self.offsets_ = np.array(sorted(set().union(*sets)), dtype=np.int64)
-            self.use_ = np.array([[int(o) in c for o in self.offsets_] for c in sets], dtype=np.uint8)
+        """Fix the features at the first fit, from ``layout`` and the window: ``offsets_`` (the union of every
+        block's offsets), ``use_`` (which offsets each block reads), the kernels' period and class map, and,
+        with ``compact``, the tokens the weights cover (``token_ids_``). Returns the number of weight blocks."""
+        b = blocks(self._owner(), getattr(self, "layout", None), self.offsets, self.window,
+                   int(np.diff(seqs.offsets).max(initial=1)))
+        C, self.kernel_period_, self.kernel_classes_, self.offsets_, self.use_ = \
+            b.n_blocks, b.period, b.classes, b.offsets, b.use
         self.vocab_size_ = seqs.vocab_size
         self.vocabulary_ = seqs.vocabulary
         self.token_ids_ = None
@@ -109,6 +63,12 @@ class _LinearAR(ARModel, BaseEstimator):
         if getattr(self, "compact", False):
             # PAD first, so that the pad token keeps id 0 inside the model too.
             self.token_ids_ = np.unique(np.concatenate([[PAD], seqs.tokens])).astype(np.int32)
+        size = 8 * C * len(self.offsets_) * self._n_inputs * self._n_outputs
+        if size > MAX_WEIGHT_BYTES:
+            raise LearnerError(f"{self._owner()}: the weights would take {size:,} bytes ({C} blocks x "
+                               f"{len(self.offsets_)} offsets x {self._n_inputs} x {self._n_outputs} float64), above "
+                               f"{MAX_WEIGHT_BYTES:,}; lower 'window' / 'offsets', use fewer position classes, or "
+                               f"compact=True.")
         return C
 
     @property
@@ -239,36 +199,85 @@ class _LinearAR(ARModel, BaseEstimator):
         return meta, arrays
 
 
-def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
-    """The loader of format ``learners-linear-ar`` (see :func:`learners.load_model`)."""
-    coef, intercept, offsets = arrays.get("coef"), arrays.get("intercept"), arrays.get("offsets")
-    if coef is None or intercept is None or offsets is None:
-        missing = [k for k in ("coef", "intercept", "offsets") if k not in arrays]
-        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({missing[0]!r} is not a file in the "
-                           f"archive).")
-    use = arrays["use"] if "use" in arrays else np.ones((coef.shape[0], len(offsets)), dtype=np.uint8)
-    kernel_classes = arrays.get("kernel_classes", np.zeros(0, dtype=np.int64))
-    token_ids = arrays.get("token_ids")
-    classes = _CLASSES
-    if meta.get("class") not in classes:
-        raise LearnerError(f"load_model: {str(path)!r} is not a saved linear AR learner.")
-    params = meta["params"]
-    if params.get("offsets") is not None:
-        params["offsets"] = tuple(params["offsets"])
-    if params.get("classes") is not None:
-        params["classes"] = tuple(params["classes"])
-    if params.get("class_offsets") is not None:
-        params["class_offsets"] = tuple(tuple(o) for o in params["class_offsets"])
-    model = classes[meta["class"]](**params)
-    model.coef_, model.intercept_, model.offsets_ = coef, intercept, offsets
-    model.use_, model.kernel_classes_, model.token_ids_ = use, kernel_classes, token_ids
-    model.kernel_period_ = 0 if params.get("period") is None else int(params["period"])
-    model.vocab_size_ = int(meta["vocab_size"])
-    model.vocabulary_ = None
-    if meta["vocabulary"] is not None:
-        model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
-    return model
+def _legacy_params(params: dict) -> dict:
+    """Parameters of a file written before ``layout=``: ``period``/``classes``/``class_offsets`` as a layout."""
+    if not any(k in params for k in ("period", "classes", "class_offsets")):
+        return params
+    params = dict(params)
+    period, classes, class_offsets = params.pop("period", 1), params.pop("classes", None), \
+        params.pop("class_offsets", None)
+    if classes is None and class_offsets is None:
+        params["layout"] = period_layout(period)
+    else:
+        classes = tuple(classes) if classes is not None else tuple(range(int(period)))
+        offs = None if class_offsets is None else tuple(tuple(o) for o in class_offsets)
+        params["layout"] = PositionLayout(period=period, classes=classes, offsets=offs)
+    return params
 
+
+def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
+    """The loader of format ``learners-linear-ar`` (see :func:`learners.load_model`): every field is checked
+    against the others (offsets, weight blocks, vocabulary, class map) before a kernel can see it."""
+    for name in ("coef", "intercept", "offsets"):
+        if name not in arrays:
+            raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({name!r} is not a file in the "
+                               f"archive).")
+    cls = _CLASSES.get(meta.get("class"))
+    if cls is None:
+        raise field_error(path, "meta.class", f"one of {sorted(_CLASSES)}", meta.get("class"))
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise field_error(path, "meta.params", "a JSON object", params)
+    try:
+        params = _legacy_params(params)
+        if isinstance(params.get("layout"), dict):
+            params["layout"] = PositionLayout.from_json(params["layout"])
+        if params.get("offsets") is not None:
+            params["offsets"] = tuple(params["offsets"])
+        unknown = sorted(set(params) - set(cls._get_param_names()))
+        if unknown:
+            raise LearnerError(f"unknown parameter {unknown[0]!r}")
+        model = cls(**params)
+        model._validate_params()
+    except (ValueError, TypeError) as e:
+        raise field_error(path, "meta.params", f"valid {cls.__name__} parameters ({_first_line(e)})",
+                          meta.get("params")) from None
+    V = meta_int(meta, path, "vocab_size", 1, MAX_VOCAB_SIZE)
+    vocabulary = meta_vocabulary(meta, path, V)
+    offsets = check_array(arrays, path, "offsets", ndim=1, kind="iu", low=1, high=MAX_OFFSET)
+    k = len(offsets)
+    if k == 0 or len(np.unique(offsets)) != k:
+        raise field_error(path, "offsets", "a non-empty array of distinct offsets", offsets.tolist()[:8])
+    token_ids = check_array(arrays, path, "token_ids", ndim=1, kind="iu", low=0, high=V - 1, required=False)
+    if token_ids is not None and (len(token_ids) == 0 or token_ids[0] != PAD or np.any(np.diff(token_ids) <= 0)):
+        raise field_error(path, "token_ids", "strictly increasing token ids starting with the pad id 0",
+                          token_ids.tolist()[:8])
+    n_in, n_out = (V, V) if token_ids is None else (len(token_ids) + 1, len(token_ids))
+    coef = check_array(arrays, path, "coef", ndim=3, kind="f", shape=(None, k * n_in, n_out))
+    C = coef.shape[0]
+    if C == 0:
+        raise field_error(path, "coef", "at least one weight block", coef.shape)
+    intercept = check_array(arrays, path, "intercept", ndim=2, kind="f", shape=(C, n_out))
+    use = check_array(arrays, path, "use", ndim=2, kind="iu", shape=(C, k), low=0, high=1, required=False)
+    use = np.ones((C, k), dtype=np.uint8) if use is None else use.astype(np.uint8)
+    layout = model.layout
+    period = 1 if layout is None else 0 if layout.period is None else layout.period
+    classes = check_array(arrays, path, "kernel_classes", ndim=1, kind="iu", low=0, high=C - 1, required=False)
+    classes = np.zeros(0, dtype=np.int64) if classes is None else classes.astype(np.int64)
+    if len(classes) not in (0, period) or (period == 0 and len(classes)):
+        raise field_error(path, "kernel_classes", f"empty or one block per residue (period {period})",
+                          classes.tolist()[:8])
+    if period and not len(classes) and C != period:
+        raise field_error(path, "coef", f"one weight block per residue of the layout's period {period}", C)
+    if layout is not None and layout.period is not None and C != layout.n_classes:
+        raise field_error(path, "coef", f"one weight block per class of the layout ({layout.n_classes})", C)
+    model.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
+    model.intercept_ = np.ascontiguousarray(intercept, dtype=np.float64)
+    model.offsets_ = offsets.astype(np.int64)
+    model.use_, model.kernel_classes_, model.kernel_period_ = use, classes, period
+    model.token_ids_ = None if token_ids is None else token_ids.astype(np.int32)
+    model.vocab_size_, model.vocabulary_ = V, vocabulary
+    return model
 
 
 class LinearAR(_LinearAR):
@@ -279,8 +288,8 @@ class LinearAR(_LinearAR):
     ----------
     offsets : sequence of int
         The window offsets the weight blocks refer to.
-    period : int or None, default 1
-        Weight blocks by position (see :class:`LeastSquaresAR`).
+    layout : tmsim.encodings.PositionLayout or None, default None
+        The weight block of each position (see :class:`LeastSquaresAR`); None: one shared block.
 
     Examples
     --------
@@ -294,20 +303,26 @@ class LinearAR(_LinearAR):
     [1, 2, 3, 0, 1, 2]
     """
 
-    def __init__(self, offsets: Sequence[int] = (1,), period: int | None = 1):
+    def __init__(self, offsets: Sequence[int] = (1,), layout: PositionLayout | None = None):
         self.offsets = offsets
-        self.period = period
-        self.window = None
+        self.layout = layout
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"offsets": self.offsets, "period": self.period}
+    window = None  # the window is always ``offsets``
+
+    def _validate_params(self) -> None:
+        window_offsets(self._owner(), self.offsets, None)
+        check_layout(self._owner(), self.layout)
 
     @classmethod
     def from_weights(cls, coef: np.ndarray, intercept: np.ndarray, *, offsets: Sequence[int],
-                     period: int | None = 1, vocabulary: Any = None) -> "LinearAR":
-        """Build a fitted model from weight blocks ``coef`` (C, k*V, V) and ``intercept`` (C, V)."""
-        model = cls(offsets=tuple(int(o) for o in offsets), period=period)
-        offs = model._window_offsets()
+                     layout: PositionLayout | None = None, vocabulary: Any = None) -> "LinearAR":
+        """Build a fitted model from weight blocks ``coef`` (C, k*V, V) and ``intercept`` (C, V); a periodic
+        ``layout`` needs one block per class, the time-dependent one any number (one per position, the last
+        one reused)."""
+        model = cls(offsets=tuple(int(o) for o in offsets), layout=layout)
+        model._validate_params()
+        b = blocks("LinearAR", layout, model.offsets, None, longest=np.asarray(coef).shape[0])
+        offs = b.offsets
         coef = np.ascontiguousarray(coef, dtype=np.float64)
         intercept = np.ascontiguousarray(intercept, dtype=np.float64)
         if coef.ndim != 3 or coef.shape[1] != len(offs) * coef.shape[2]:
@@ -316,18 +331,16 @@ class LinearAR(_LinearAR):
         if intercept.shape != (coef.shape[0], coef.shape[2]):
             raise LearnerError(f"LinearAR.from_weights: intercept must have shape {(coef.shape[0], coef.shape[2])}. "
                                f"Got {intercept.shape}.")
-        if period is not None:
-            _check_int_param("LinearAR", "period", period, 1)
-            if coef.shape[0] != period:
-                raise LearnerError(f"LinearAR.from_weights: period {period} needs {period} weight blocks. "
-                                   f"Got {coef.shape[0]}.")
+        if coef.shape[0] != b.n_blocks:
+            raise LearnerError(f"LinearAR.from_weights: the layout needs {b.n_blocks} weight blocks. Got "
+                               f"{coef.shape[0]}.")
         if vocabulary is not None and len(vocabulary) != coef.shape[2]:
             raise VocabularyMismatchError(f"LinearAR.from_weights: the vocabulary has {len(vocabulary)} tokens, "
                                           f"the weights {coef.shape[2]}.")
         model.coef_, model.intercept_, model.offsets_ = coef, intercept, offs
+        model.use_, model.kernel_period_, model.kernel_classes_ = b.use, b.period, b.classes
         model.vocab_size_ = coef.shape[2]
         model.vocabulary_ = vocabulary
-        model.kernel_period_ = 0 if period is None else int(period)
         return model
 
     def fit(self, X: Any = None, y: Any = None) -> "LinearAR":

@@ -3,18 +3,20 @@ implicit one-hot windows, by a streamed Gram matrix (Cholesky) or matrix-free co
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+from tmsim.encodings import PositionLayout
+
 from .. import _kernels, _reference
 from ..data import Sequences
 from ..errors import LearnerError
 from .base import _impl, _LinearAR
-from .features import PAD, check_int_param as _check_int_param, param_error as _param_error
+from .features import (PAD, blocks, check_bool_param, check_float_param, check_int_param as _check_int_param,
+                       param_error as _param_error)
 
 __all__ = ["LeastSquaresAR"]
 
@@ -60,19 +62,16 @@ class LeastSquaresAR(_LinearAR):
         Ridge penalty (>= 0; 0 uses a least-squares solve of the singular system).
     fit_intercept : bool, default True
         Fit per-token biases (by centring, as scikit-learn's ``RidgeClassifier`` does).
-    period : int or None, default 1
-        Weight blocks by position: 1 is the shift-invariant window (one block shared by every position);
-        ``p`` gives one block per position modulo ``p`` (e.g. a trace's row period); None is the paper's
-        time-dependent form, one block per absolute position (positions past the longest training sequence
-        use the last block).
-    classes : sequence of int, optional
-        With an int ``period``: position ``t`` (counted from its sequence start) uses block
-        ``classes[t mod period]``, so residues share weights (e.g. every cell of a tableau row, one block
-        per position class of the encoding, instead of one per column).
-    class_offsets : sequence of sequences of int, optional
-        Per block, the offsets it reads (e.g. the offsets an encoding declares for each position class):
-        a block ignores the tokens at the other offsets, so it cannot lean on them. ``offsets_`` is their
-        union; ``window`` and ``offsets`` are then unused.
+    layout : tmsim.encodings.PositionLayout or None, default None
+        The weight block of each position: None (or ``PositionLayout.shift_invariant()``) is the
+        shift-invariant window, one block shared by every position; a layout of period ``p`` gives position
+        ``t`` (counted from its sequence start) the block of its class ``layout.classes[t mod p]``, so
+        residues share weights (``PositionLayout(period=p, classes=tuple(range(p)))``: one block per residue;
+        an encoding's ``encoding.layout(machine)``: one block per position class, e.g. every cell of a
+        tableau row); ``PositionLayout.time_dependent()`` is the paper's time-dependent form, one block per
+        absolute position (positions past the longest training sequence use the last block). When the
+        layout declares per-class ``offsets``, each block reads only its class's offsets (it cannot lean on
+        the others); ``offsets_`` is their union and ``window`` and ``offsets`` are unused.
     compact : bool, default False
         Give the weights only the tokens seen in the first ``fit`` (plus one id for every other token):
         V' x V' blocks instead of V x V when a large vocabulary is mostly unused (tableau-triples of
@@ -81,7 +80,7 @@ class LeastSquaresAR(_LinearAR):
     solver : {"auto", "cholesky", "cg"}, default "auto"
         ``"cholesky"`` accumulates the Gram matrix (streams over ``partial_fit`` chunks); ``"cg"`` runs
         Jacobi-preconditioned conjugate gradients with a matrix-free X^T X product (memory O(k V^2), not
-        O(k^2 V^2); all data in one ``fit``; ``period=1`` only). ``"auto"`` picks Cholesky while the Gram
+        O(k^2 V^2); all data in one ``fit``; one weight block only). ``"auto"`` picks Cholesky while the Gram
         matrices take at most 1 GiB.
     tol : float, default 1e-10
         CG stops when every column's squared residual norm is below ``tol`` times its initial one.
@@ -94,7 +93,7 @@ class LeastSquaresAR(_LinearAR):
     intercept_ : ndarray of float64, shape (C, V)
     offsets_ : ndarray of int64, shape (k,)
     use_ : ndarray of uint8, shape (C, k)
-        Which offsets each block reads (all ones without ``class_offsets``).
+        Which offsets each block reads (all ones unless the layout declares offsets).
     token_ids_ : ndarray of int32 or None
         With ``compact``: the vocabulary ids the weights cover (model id ``i`` is ``token_ids_[i]``; ``V``
         in the shapes is then ``len(token_ids_) + 1`` rows and ``len(token_ids_)`` columns).
@@ -118,20 +117,29 @@ class LeastSquaresAR(_LinearAR):
     """
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
-                 fit_intercept: bool = True, period: int | None = 1, solver: str = "auto", tol: float = 1e-10,
-                 max_cg_iter: int = 2000, classes: Sequence[int] | None = None,
-                 class_offsets: Sequence[Sequence[int]] | None = None, compact: bool = False):
+                 fit_intercept: bool = True, layout: PositionLayout | None = None, solver: str = "auto",
+                 tol: float = 1e-10, max_cg_iter: int = 2000, compact: bool = False):
         self.window = window
         self.offsets = offsets
-        self.classes = classes
-        self.class_offsets = class_offsets
+        self.layout = layout
         self.compact = compact
         self.alpha = alpha
         self.fit_intercept = fit_intercept
-        self.period = period
         self.solver = solver
         self.tol = tol
         self.max_cg_iter = max_cg_iter
+
+    def _validate_params(self) -> None:
+        """Every hyper-parameter checked (a LearnerError names the first bad one)."""
+        owner = self._owner()
+        blocks(owner, self.layout, self.offsets, self.window, 1)
+        check_float_param(owner, "alpha", self.alpha, 0.0)
+        check_float_param(owner, "tol", self.tol, 0.0)
+        if self.solver not in ("auto", "cholesky", "cg"):
+            raise _param_error(owner, "solver", "one of ('auto', 'cholesky', 'cg')", self.solver)
+        _check_int_param(owner, "max_cg_iter", self.max_cg_iter, 1)
+        check_bool_param(owner, "fit_intercept", self.fit_intercept)
+        check_bool_param(owner, "compact", self.compact)
 
     def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "LeastSquaresAR":
         """Fit on the training positions of ``X`` (``y`` is ignored: targets are the next tokens)."""
@@ -144,10 +152,7 @@ class LeastSquaresAR(_LinearAR):
         """Add the windows of ``X`` to the accumulated Gram matrix and re-solve."""
         owner = self._owner()
         impl = _impl(backend, owner)
-        if not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool) or not self.alpha >= 0:
-            raise _param_error(owner, "alpha", "a float in [0, inf)", self.alpha)
-        if self.solver not in ("auto", "cholesky", "cg"):
-            raise _param_error(owner, "solver", "one of ('auto', 'cholesky', 'cg')", self.solver)
+        self._validate_params()
         if hasattr(self, "_cg_done"):
             raise LearnerError(f"{owner}: the 'cg' solver needs all the data in one fit (it revisits every window "
                                f"at each iteration); use solver='cholesky' to stream chunks with partial_fit.")
@@ -201,7 +206,8 @@ class LeastSquaresAR(_LinearAR):
         if solver == "auto":
             solver = "cholesky" if C * D * D * 8 <= _CHOLESKY_BYTES else "cg"
         if solver == "cg" and C != 1:
-            raise LearnerError(f"{self._owner()}: the 'cg' solver supports period=1 only. Got period={self.period!r}.")
+            raise LearnerError(f"{self._owner()}: the 'cg' solver supports one weight block only (layout None or "
+                               f"single-class). Got a layout with {C} blocks.")
         self.solver_ = solver
         self.n_cg_iter_ = 0
         return solver

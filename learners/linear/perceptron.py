@@ -3,14 +3,15 @@ one-hot windows; epochs run in numba."""
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
 
+from tmsim.encodings import PositionLayout
+
 from ..errors import LearnerError
 from .base import _impl, _LinearAR
-from .features import param_error as _param_error, check_int_param as _check_int_param
+from .features import blocks, check_bool_param, check_float_param, check_int_param as _check_int_param
 
 __all__ = ["PerceptronAR"]
 
@@ -40,13 +41,13 @@ class PerceptronAR(_LinearAR):
     shuffle : bool, default True
         Draw a new order of the training positions every epoch.
     random_state : int, Generator or None
-    period : int or None, default 1
-        Weight blocks by position, as in :class:`LeastSquaresAR`.
-    classes, class_offsets, compact :
-        Blocks shared by position classes, the offsets each block reads, and weights over the seen tokens
-        only, as in :class:`LeastSquaresAR`. With an encoding's local rule
-        (:func:`proofs_checks.experiments.learned_emulation.local_features`), only the declared offsets of each class are read:
-        what lets a model trained on short inputs emulate longer ones (DESIGN.md section 2).
+    layout : tmsim.encodings.PositionLayout or None, default None
+        Weight blocks by position class, and the offsets each block reads, as in :class:`LeastSquaresAR`.
+        With an encoding's local rule (``encoding.layout(machine, width=W)``), only the declared offsets of
+        each class are read: what lets a model trained on short inputs emulate longer ones
+        (docs/theory.md#position-classes-and-local-rules).
+    compact : bool, default False
+        Weights over the seen tokens only, as in :class:`LeastSquaresAR`.
     margin : float, default 0.0
         Also update when the target wins by less than ``margin`` (in units of one update's weight) over
         the best other token: a margin perceptron. 0 is the plain perceptron. A margin leaves room for the
@@ -81,13 +82,10 @@ class PerceptronAR(_LinearAR):
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, averaged: bool = True,
                  max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None,
-                 period: int | None = 1, classes: Sequence[int] | None = None,
-                 class_offsets: Sequence[Sequence[int]] | None = None, compact: bool = False, margin: float = 0.0,
+                 layout: PositionLayout | None = None, compact: bool = False, margin: float = 0.0,
                  shrinking: bool = False):
-        self.period = period
+        self.layout = layout
         self.shrinking = shrinking
-        self.classes = classes
-        self.class_offsets = class_offsets
         self.compact = compact
         self.margin = margin
         self.window = window
@@ -97,14 +95,22 @@ class PerceptronAR(_LinearAR):
         self.shuffle = shuffle
         self.random_state = random_state
 
+    def _validate_params(self) -> None:
+        """Every hyper-parameter checked (a LearnerError names the first bad one)."""
+        owner = self._owner()
+        blocks(owner, self.layout, self.offsets, self.window, 1)
+        _check_int_param(owner, "max_iter", self.max_iter, 1)
+        check_float_param(owner, "margin", self.margin, 0.0)
+        for name in ("averaged", "shuffle", "compact", "shrinking"):
+            check_bool_param(owner, name, getattr(self, name))
+
     def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "PerceptronAR":
         """Train from zero weights until an epoch makes no mistake or ``max_iter`` epochs."""
         for attr in ("coef_", "_state"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        owner = self._owner()
-        max_iter = _check_int_param(owner, "max_iter", self.max_iter, 1)
-        return self._train(X, max_iter, backend)
+        self._validate_params()
+        return self._train(X, int(self.max_iter), backend)
 
     def partial_fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "PerceptronAR":
         """One more epoch over ``X``, continuing from the current weights."""
@@ -113,8 +119,7 @@ class PerceptronAR(_LinearAR):
     def _train(self, X: Any, epochs: int, backend: str) -> "PerceptronAR":
         owner = self._owner()
         impl = _impl(backend, owner)
-        if isinstance(self.margin, bool) or not isinstance(self.margin, numbers.Real) or not self.margin >= 0:
-            raise _param_error(owner, "margin", "a float in [0, inf)", self.margin)
+        self._validate_params()
         first = not hasattr(self, "_state")
         seqs = self._data(X, fitting=first)
         if first:

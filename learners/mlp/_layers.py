@@ -107,6 +107,11 @@ def _layout(context: str, V: int, d: int, k: int, T: int, hidden: tuple[int, ...
     return mats + biases
 
 
+def _n_parameters(shapes: list[tuple[str, tuple[int, ...], bool]]) -> int:
+    """The number of parameters of :func:`_layout`'s shapes (exact Python ints: no overflow, no allocation)."""
+    return sum(math.prod(s) for _, s, _ in shapes)
+
+
 def _block(p: int, d: int) -> slice:
     """Rows of the packed block-causal weights used by position ``p`` (the ``p`` positions before it)."""
     return slice(d * p * (p - 1) // 2, d * p * (p + 1) // 2)

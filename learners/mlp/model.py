@@ -17,15 +17,22 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from tmsim.encodings import Vocabulary
+from tmsim.encodings import PositionLayout
+from tmsim.encodings.layout import MAX_OFFSET
 
-from ..base import ARModel, register_model_format
+from ..base import (MAX_VOCAB_SIZE, ARModel, _first_line, check_array, field_error, meta_int, meta_vocabulary,
+                    register_model_format)
 from ..data import Sequences, as_sequences, for_model, params_json
 from ..errors import LearnerError
-from ._layers import PAD, _Layers, _layout, _Params
+from ..linear.features import check_layout
+from ._layers import PAD, _Layers, _layout, _n_parameters, _Params
 from ._optim import _Trainer
 
-__all__ = ["MLPAR"]
+__all__ = ["MLPAR", "MAX_PARAMETERS"]
+
+#: The most parameters a model may have (float32: 4 GiB each for weights, gradient and the two AdamW
+#: moments); larger layer sizes are refused with the count before anything is allocated.
+MAX_PARAMETERS = 1 << 30
 
 _CONTEXTS = ("window", "causal")
 _SCHEDULES = ("cosine", "linear", "constant")
@@ -91,6 +98,11 @@ class MLPAR(_Layers, _Trainer, ARModel, BaseEstimator):
         ``k``: the window is offsets 1..k (ignored when ``offsets`` is given, or with ``context="causal"``).
     offsets : sequence of int, optional
         An explicit set of window offsets (e.g. :attr:`tmsim.datasets.tasks.Task.offsets`).
+    layout : tmsim.encodings.PositionLayout or None, default None
+        The position layout of the data (``task.layout()``, ``encoding.layout(...)``, ``dataset.layout``):
+        without ``offsets``, a window model reads the union of the offsets it declares
+        (``layout.union_offsets()``). One network serves every position (no per-class weights: the window
+        itself tells the classes apart), so a layout without declared offsets changes nothing.
     context : {"window", "causal"}, default "window"
     context_length : int, optional
         ``T`` of the block-causal layer; default: the longest training sequence.
@@ -195,8 +207,10 @@ class MLPAR(_Layers, _Trainer, ARModel, BaseEstimator):
                  early_stopping: bool = True, n_iter_no_change: int = 3, tol: float = 1e-4,
                  max_time: float | None = None, sampling: str = "uniform", dtype: str = "float32",
                  n_threads: int | None = 1, activation: str = "relu",
-                 random_state: int | np.random.Generator | None = None, verbose: int = 1):
+                 random_state: int | np.random.Generator | None = None, verbose: int = 1,
+                 layout: PositionLayout | None = None):
         self.embedding_dim = embedding_dim
+        self.layout = layout
         self.window = window
         self.offsets = offsets
         self.context = context
@@ -232,8 +246,11 @@ class MLPAR(_Layers, _Trainer, ARModel, BaseEstimator):
         if self.context not in _CONTEXTS:
             raise _param_error("context", f"one of {_CONTEXTS}", self.context)
         c["context"] = self.context
+        layout = check_layout("MLPAR", self.layout)
         if self.context == "window":
-            if self.offsets is not None:
+            if self.offsets is None and layout is not None and layout.offsets is not None:
+                c["offsets"] = np.array(layout.union_offsets(), dtype=np.int64)
+            elif self.offsets is not None:
                 offs = np.asarray(self.offsets)
                 if offs.ndim != 1 or offs.size == 0 or offs.dtype.kind not in "iu" or (offs < 1).any() \
                         or len(np.unique(offs)) != len(offs):
@@ -307,8 +324,13 @@ class MLPAR(_Layers, _Trainer, ARModel, BaseEstimator):
             self.context_length_ = cfg["T"] if cfg["T"] is not None else max(longest, 1)
         else:
             self.context_length_ = 0
-        layout = _layout(cfg["context"], V, d, len(self.offsets_), self.context_length_, self.hidden_)
-        self._P = _Params(layout, cfg["dtype"])
+        shapes = _layout(cfg["context"], V, d, len(self.offsets_), self.context_length_, self.hidden_)
+        n = _n_parameters(shapes)
+        if n > MAX_PARAMETERS:
+            raise LearnerError(f"MLPAR: the model would have {n:,} parameters (embedding_dim={d}, "
+                               f"hidden_layer_sizes={self.hidden_}, vocabulary {V}), above {MAX_PARAMETERS:,}; "
+                               f"choose smaller layers.")
+        self._P = _Params(shapes, cfg["dtype"])
         self._init_weights(rng)
         self.params_ = self._P.p
         self.n_parameters_ = self._P.size
@@ -457,41 +479,75 @@ class MLPAR(_Layers, _Trainer, ARModel, BaseEstimator):
         return meta, {"theta": self._P.theta, "offsets": self.offsets_}
 
 
+def _meta_list(meta: dict, path: Path, name: str, item: type | tuple, allow_none: bool = False) -> list:
+    v = meta.get(name)
+    if not isinstance(v, list) or not all(isinstance(x, item) and not isinstance(x, bool) for x in v):
+        raise field_error(path, f"meta.{name}", f"a list of {getattr(item, '__name__', 'numbers')}", v)
+    return v
+
+
 def _load_mlp(meta: dict, arrays: dict, path: Path) -> MLPAR:
-    """The loader of format ``learners-mlp-ar`` (see :func:`learners.load_model`): the model is ready to
-    predict, generate and ``partial_fit``."""
-    if "theta" not in arrays or "offsets" not in arrays:
-        missing = "theta" if "theta" not in arrays else "offsets"
-        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({missing!r} is not a file in the "
-                           f"archive).")
-    theta, offsets = arrays["theta"], arrays["offsets"]
-    params = dict(meta["params"])
-    for k in ("betas", "hidden_layer_sizes", "offsets"):
-        if params.get(k) is not None:
-            params[k] = tuple(params[k])
-    model = MLPAR(**params)
-    model.vocab_size_ = int(meta["vocab_size"])
-    model.vocabulary_ = None
-    if meta["vocabulary"] is not None:
-        model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
+    """The loader of format ``learners-mlp-ar`` (see :func:`learners.load_model`): every field is checked
+    against the parameters before any weight is used; the model is ready to predict, generate and
+    ``partial_fit``."""
+    for name in ("theta", "offsets"):
+        if name not in arrays:
+            raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({name!r} is not a file in the "
+                               f"archive).")
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise field_error(path, "meta.params", "a JSON object", params)
+    try:
+        params = dict(params)
+        for k in ("betas", "hidden_layer_sizes", "offsets"):
+            if isinstance(params.get(k), list):
+                params[k] = tuple(params[k])
+        if isinstance(params.get("layout"), dict):
+            params["layout"] = PositionLayout.from_json(params["layout"])
+        unknown = sorted(set(params) - set(MLPAR._get_param_names()))
+        if unknown:
+            raise LearnerError(f"unknown parameter {unknown[0]!r}")
+        model = MLPAR(**params)
+        cfg = model._check_params()
+    except (ValueError, TypeError) as e:
+        raise field_error(path, "meta.params", f"valid MLPAR parameters ({_first_line(e)})", meta.get("params")) \
+            from None
+    V = meta_int(meta, path, "vocab_size", 1, MAX_VOCAB_SIZE)
+    vocabulary = meta_vocabulary(meta, path, V)
+    causal = cfg["context"] == "causal"
+    T = meta_int(meta, path, "context_length", 1 if causal else 0, MAX_OFFSET if causal else 0)
+    d = meta_int(meta, path, "embedding_dim", cfg["d"], cfg["d"])
+    hidden = tuple(_meta_list(meta, path, "hidden", int))
+    if hidden != cfg["hidden"]:
+        raise field_error(path, "meta.hidden", f"the parameters' hidden_layer_sizes {list(cfg['hidden'])}", hidden)
+    offsets = check_array(arrays, path, "offsets", ndim=1, kind="iu", low=1, high=MAX_OFFSET)
+    if (len(offsets) == 0) != causal or len(np.unique(offsets)) != len(offsets):
+        raise field_error(path, "offsets", "distinct offsets (none for context='causal', some for 'window')",
+                          offsets.tolist()[:8])
+    shapes = _layout(cfg["context"], V, d, len(offsets), T, hidden)
+    n = _n_parameters(shapes)
+    theta = check_array(arrays, path, "theta", ndim=1, kind="f", shape=(n,))
+    if theta.dtype not in (np.float32, np.float64):
+        raise field_error(path, "theta", "float32 or float64", str(theta.dtype))
+    rec = meta.get("record")
+    if not isinstance(rec, dict):
+        raise field_error(path, "meta.record", "a JSON object", rec)
+    record = {"n_epochs": meta_int(rec, path, "n_epochs", 0, 1 << 62),
+              "n_steps": meta_int(rec, path, "n_steps", 0, 1 << 62),
+              "best_epoch": meta_int(rec, path, "best_epoch", 0, 1 << 62, allow_none=True)}
+    for name in ("loss_curve", "validation_loss", "validation_accuracy"):
+        record[name] = _meta_list(rec, path, name, (int, float))
+    model.vocab_size_, model.vocabulary_ = V, vocabulary
     model.offsets_ = offsets.astype(np.int64)
-    model.context_length_ = int(meta["context_length"])
-    model.embedding_dim_ = int(meta["embedding_dim"])
-    model.hidden_ = tuple(meta["hidden"])
-    layout = _layout(model.context, model.vocab_size_, model.embedding_dim_, len(model.offsets_),
-                     model.context_length_, model.hidden_)
-    model._P = _Params(layout, theta.dtype, theta=np.ascontiguousarray(theta))
-    if model._P.size != theta.size:
-        raise LearnerError(f"load_model: {str(path)!r} holds {theta.size} weights, its parameters need "
-                           f"{model._P.size}.")
+    model.context_length_, model.embedding_dim_, model.hidden_ = T, d, hidden
+    model._P = _Params(shapes, theta.dtype, theta=theta.copy())
     model.params_ = model._P.p
     model.n_parameters_ = model._P.size
-    rec = meta["record"]
-    model.n_epochs_, model.n_steps_ = rec["n_epochs"], rec["n_steps"]
-    model.loss_curve_ = rec["loss_curve"]
-    model.validation_loss_ = rec["validation_loss"]
-    model.validation_accuracy_ = rec["validation_accuracy"]
-    model.best_epoch_ = rec["best_epoch"]
+    model.n_epochs_, model.n_steps_ = record["n_epochs"], record["n_steps"]
+    model.loss_curve_ = record["loss_curve"]
+    model.validation_loss_ = record["validation_loss"]
+    model.validation_accuracy_ = record["validation_accuracy"]
+    model.best_epoch_ = record["best_epoch"]
     return model
 
 
