@@ -364,7 +364,7 @@ def load_model(path: str | os.PathLike, *, owner: str = "load_model") -> ARModel
         if not isinstance(meta, dict):
             raise LearnerError(f"{owner}: {str(path)!r}: the 'meta' field must be a JSON object. Got "
                                f"{type(meta).__name__}.")
-    tag = meta.get("format") if meta else _legacy_tag(arrays)
+    tag = meta.get("format") or _legacy_tag(arrays)
     if not meta and tag is None:
         raise LearnerError(f"{owner}: {str(path)!r} is not a saved learner ('meta' is not a file in the archive).")
     if tag not in _FORMATS:
@@ -384,9 +384,6 @@ def field_error(path: str | os.PathLike, field: str, constraint: str, value: Any
 def _describe(a: np.ndarray) -> str:
     if a.size and a.dtype.kind in "iuf" and a.size <= 8:
         return f"{a.tolist()!r} ({a.dtype}, shape {a.shape})"
-    if a.size and a.dtype.kind in "iuf":
-        bad = a.min() if a.dtype.kind != "f" or np.isfinite(a).all() else a[~np.isfinite(a)].ravel()[0]
-        return f"{a.dtype} array of shape {a.shape}, min {bad!r}"
     return f"{a.dtype} array of shape {a.shape}"
 
 
@@ -418,14 +415,14 @@ def check_array(arrays: dict, path: str | os.PathLike, name: str, *, ndim: int, 
                            f"{a.shape} instead.")
     if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must be finite. Got "
-                           f"{a[~np.isfinite(a)].ravel()[0]!r} at index "
+                           f"{a[~np.isfinite(a)].ravel()[0].item()!r} at index "
                            f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])} instead.")
     if a.size and low is not None and a.min() < low:
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must hold values >= {low}. Got "
-                           f"{a.min()!r} instead.")
+                           f"{a.min().item()!r} instead.")
     if a.size and high is not None and a.max() > high:
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must hold values <= {high}. Got "
-                           f"{a.max()!r} instead.")
+                           f"{a.max().item()!r} instead.")
     return np.ascontiguousarray(a)
 
 

@@ -16,7 +16,7 @@ from tmsim.datasets.provenance import machine_text, parse_machine_text
 from tmsim.encodings import get_encoding
 from tmsim.encodings.layout import MAX_OFFSET, MAX_PERIOD
 
-from ..base import ARModel, check_array, field_error, meta_int, register_model_format
+from ..base import MAX_VOCAB_SIZE, ARModel, check_array, field_error, meta_int, register_model_format
 from ..data import Sequences, as_sequences
 from ..errors import LearnerError
 from ..linear import PAD, LinearAR
@@ -379,12 +379,15 @@ def _load_compiled(meta: dict, arrays: dict, path) -> CompiledModel:
     spec = meta.get("encoding")
     try:
         enc = get_encoding(spec) if isinstance(spec, str) else None
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise field_error(path, "meta.encoding", "an encoding spec", f"{spec} ({e})") from None
     if getattr(enc, "name", None) not in _ENCODINGS or enc.width is None:
         raise field_error(path, "meta.encoding", f"the spec of one of {_ENCODINGS} with a width", spec)
-    voc = enc.vocabulary(machine)
-    V = len(voc)
+    if enc.name == "tableau-triples" and machine.n_states * (machine.n_symbols + 1) ** 3 > MAX_VOCAB_SIZE:
+        raise field_error(path, "meta.machine", f"a machine whose triple vocabulary (about states x (symbols + 1)^3)"
+                          f" is at most {MAX_VOCAB_SIZE:,} tokens", f"{machine.n_states} states, "
+                          f"{machine.n_symbols} symbols")
+    V = len(enc.vocabulary(machine))
     period = meta_int(meta, path, "period", 1, MAX_PERIOD)
     offsets = check_array(arrays, path, "offsets", ndim=1, kind="iu", low=1, high=MAX_OFFSET)
     if len(offsets) == 0 or len(np.unique(offsets)) != len(offsets):

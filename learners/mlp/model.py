@@ -540,7 +540,8 @@ def _load_mlp(meta: dict, arrays: dict, path: Path) -> MLPAR:
     model.vocab_size_, model.vocabulary_ = V, vocabulary
     model.offsets_ = offsets.astype(np.int64)
     model.context_length_, model.embedding_dim_, model.hidden_ = T, d, hidden
-    model._P = _Params(shapes, theta.dtype, theta=theta.copy())
+    theta = theta.astype(np.float32 if theta.dtype.itemsize == 4 else np.float64)  # native byte order, a copy
+    model._P = _Params(shapes, theta.dtype, theta=theta)
     model.params_ = model._P.p
     model.n_parameters_ = model._P.size
     model.n_epochs_, model.n_steps_ = record["n_epochs"], record["n_steps"]
