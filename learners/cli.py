@@ -32,6 +32,17 @@ from typing import Sequence
 
 import numpy as np
 
+from tmsim import zoo
+from tmsim.datasets import load_dataset
+from tmsim.resolve import load_machine, resolve_encoding
+
+from .base import load_model
+from .compile import compile_linear
+from .evaluate import evaluate
+from .linear import LeastSquaresAR, PerceptronAR
+from .linear.features import period_layout
+from .mlp import MLPAR
+
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
@@ -42,8 +53,6 @@ class _Error(Exception):
 
 
 def _load_data(path: str):
-    from tmsim.datasets import load_dataset
-
     if not Path(path).is_file():
         raise _Error(f"no dataset file at {path!r}.")
     return load_dataset(path)
@@ -93,10 +102,6 @@ def _check_out(out: Path) -> None:
 
 
 def _make_model(args: argparse.Namespace):
-    from .linear import LeastSquaresAR, PerceptronAR
-    from .linear.features import period_layout
-    from .mlp import MLPAR
-
     offsets = _parse_offsets(args.offsets)
     period = _parse_period(args.period)
     if args.model == "mlp":
@@ -141,9 +146,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .base import load_model
-    from .evaluate import evaluate
-
     model = load_model(args.model)
     data = _load_data(args.dataset)
     ev = evaluate(model, data, rollout=not args.no_rollout)
@@ -157,7 +159,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .base import load_model
 
     model = load_model(args.model)
     vocab = model.vocabulary_
@@ -187,11 +188,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from tmsim import zoo
-    from tmsim.resolve import load_machine, resolve_encoding
-
-    from .compile import compile_linear
-
     machine = load_machine(args.machine, args.format)
     out = Path(args.out)
     _check_out(out)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ..data import Sequences
 from ..errors import LearnerError
@@ -181,6 +182,4 @@ class _Trainer:
     def _progress(self, total: int):
         if not self.verbose or not sys.stderr.isatty():
             return None
-        from tqdm.auto import tqdm  # deferred: an optional progress bar, only on a terminal
-
         return tqdm(total=total, desc="MLPAR", unit="step", leave=False, mininterval=0.5)
