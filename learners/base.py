@@ -367,10 +367,15 @@ def load_model(path: str | os.PathLike, *, owner: str = "load_model") -> ARModel
     tag = meta.get("format") or _legacy_tag(arrays)
     if not meta and tag is None:
         raise LearnerError(f"{owner}: {str(path)!r} is not a saved learner ('meta' is not a file in the archive).")
-    if tag not in _FORMATS:
+    if not isinstance(tag, str) or tag not in _FORMATS:
         raise LearnerError(f"{owner}: {str(path)!r} is not a saved learner of a known format: its format is "
                            f"{_short(tag)!r}; known: {', '.join(model_formats())}.")
-    return _resolve(_FORMATS[tag])(meta, arrays, path)
+    try:
+        loader = _resolve(_FORMATS[tag])
+    except (ImportError, AttributeError) as e:
+        raise LearnerError(f"{owner}: {str(path)!r} is a {tag!r} model, whose loader cannot be imported "
+                           f"({_first_line(e)}); install what it needs.") from None
+    return loader(meta, arrays, path)
 
 
 # ---------------------------------------------------------------------------------------------- field checks

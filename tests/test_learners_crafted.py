@@ -95,6 +95,7 @@ CASES = [
     ("vocabulary-length", "linear", {}, {"vocab_size": 3}, "'meta.vocabulary' field must be a vocabulary of"),
     ("class-unknown", "linear", {}, {"class": "EvilAR"}, "'meta.class'"),
     ("format-unknown", "linear", {}, {"format": "pickle"}, "known format"),
+    ("format-not-a-string", "linear", {}, {"format": ["learners-linear-ar"]}, "known format"),
     ("mlp-theta-size", "mlp", {"theta": np.zeros(7, np.float32)}, {}, "'theta' field must have shape"),
     ("mlp-theta-nan", "mlp", {"theta": None}, {}, "'theta' field must be finite"),
     ("mlp-theta-ints", "mlp", {"theta": "int"}, {}, "'theta' field must be a 1-D array of floats"),

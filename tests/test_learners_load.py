@@ -75,6 +75,13 @@ def test_a_later_kind_registers_by_tag_and_unknown_tags_are_refused(tmp_path):
             PerceptronAR.load(tmp_path / "e.npz")
     finally:
         _FORMATS.pop("test-echo")
+    register_model_format("test-lazy", "learners_no_such_module:load")  # a kind whose dependency is missing
+    try:
+        np.savez(tmp_path / "z.npz", meta=np.frombuffer(json.dumps({"format": "test-lazy"}).encode(), np.uint8))
+        with pytest.raises(LearnerError, match="'test-lazy' model, whose loader cannot be imported"):
+            load_model(tmp_path / "z.npz")
+    finally:
+        _FORMATS.pop("test-lazy")
     np.savez(tmp_path / "u.npz", meta=np.frombuffer(json.dumps({"format": "nope"}).encode(), np.uint8))
     with pytest.raises(LearnerError, match="known format: its format is 'nope'"):
         load_model(tmp_path / "u.npz")
