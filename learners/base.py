@@ -20,6 +20,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
+from tmsim.encodings import Vocabulary
 from tmsim.io import atomic_write
 
 from .data import Sequences, as_sequences, eos_id
@@ -27,7 +28,7 @@ from .errors import LearnerError, NotFittedError
 from .evaluate import Evaluation, evaluate
 
 __all__ = ["ARModel", "load_model", "register_model_format", "model_formats", "MAX_ROLLOUT_TOKENS", "MAX_VOCAB_SIZE",
-           "field_error", "check_array", "meta_int"]
+           "field_error", "check_array", "meta_int", "meta_vocabulary"]
 
 #: The largest rollout buffer (prompts x (longest prompt + max_new_tokens) token ids) :meth:`ARModel.generate`
 #: allocates: 2**30 int32 ids are 4 GiB. Larger requests are refused with the estimate, before allocating.
@@ -363,13 +364,18 @@ def load_model(path: str | os.PathLike, *, owner: str = "load_model") -> ARModel
         if not isinstance(meta, dict):
             raise LearnerError(f"{owner}: {str(path)!r}: the 'meta' field must be a JSON object. Got "
                                f"{type(meta).__name__}.")
-    tag = meta.get("format") if meta else _legacy_tag(arrays)
+    tag = meta.get("format") or _legacy_tag(arrays)
     if not meta and tag is None:
         raise LearnerError(f"{owner}: {str(path)!r} is not a saved learner ('meta' is not a file in the archive).")
-    if tag not in _FORMATS:
+    if not isinstance(tag, str) or tag not in _FORMATS:
         raise LearnerError(f"{owner}: {str(path)!r} is not a saved learner of a known format: its format is "
                            f"{_short(tag)!r}; known: {', '.join(model_formats())}.")
-    return _resolve(_FORMATS[tag])(meta, arrays, path)
+    try:
+        loader = _resolve(_FORMATS[tag])
+    except (ImportError, AttributeError) as e:
+        raise LearnerError(f"{owner}: {str(path)!r} is a {tag!r} model, whose loader cannot be imported "
+                           f"({_first_line(e)}); install what it needs.") from None
+    return loader(meta, arrays, path)
 
 
 # ---------------------------------------------------------------------------------------------- field checks
@@ -383,9 +389,6 @@ def field_error(path: str | os.PathLike, field: str, constraint: str, value: Any
 def _describe(a: np.ndarray) -> str:
     if a.size and a.dtype.kind in "iuf" and a.size <= 8:
         return f"{a.tolist()!r} ({a.dtype}, shape {a.shape})"
-    if a.size and a.dtype.kind in "iuf":
-        bad = a.min() if a.dtype.kind != "f" or np.isfinite(a).all() else a[~np.isfinite(a)].ravel()[0]
-        return f"{a.dtype} array of shape {a.shape}, min {bad!r}"
     return f"{a.dtype} array of shape {a.shape}"
 
 
@@ -417,15 +420,31 @@ def check_array(arrays: dict, path: str | os.PathLike, name: str, *, ndim: int, 
                            f"{a.shape} instead.")
     if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must be finite. Got "
-                           f"{a[~np.isfinite(a)].ravel()[0]!r} at index "
+                           f"{a[~np.isfinite(a)].ravel()[0].item()!r} at index "
                            f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])} instead.")
     if a.size and low is not None and a.min() < low:
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must hold values >= {low}. Got "
-                           f"{a.min()!r} instead.")
+                           f"{a.min().item()!r} instead.")
     if a.size and high is not None and a.max() > high:
         raise LearnerError(f"load_model: {str(path)!r}: the {name!r} field must hold values <= {high}. Got "
-                           f"{a.max()!r} instead.")
+                           f"{a.max().item()!r} instead.")
     return np.ascontiguousarray(a)
+
+
+def meta_vocabulary(meta: dict, path: str | os.PathLike, vocab_size: int) -> Vocabulary | None:
+    """``meta["vocabulary"]`` read back (None when the model has none), with ``vocab_size`` tokens."""
+    data = meta.get("vocabulary")
+    if data is None:
+        return None
+    try:
+        voc = Vocabulary.from_json(data)
+    except (ValueError, TypeError, KeyError) as e:
+        raise field_error(path, "meta.vocabulary", f"a tmsim vocabulary document ({_first_line(e)})",
+                          data) from None
+    if len(voc) != vocab_size:
+        raise field_error(path, "meta.vocabulary", f"a vocabulary of vocab_size={vocab_size} tokens",
+                          f"{len(voc)} tokens")
+    return voc
 
 
 def meta_int(meta: dict, path: str | os.PathLike, name: str, low: int, high: int,
@@ -438,6 +457,10 @@ def meta_int(meta: dict, path: str | os.PathLike, name: str, low: int, high: int
         raise field_error(path, f"meta.{name}", f"an int in [{low}, {high}]" + (" or null" if allow_none else ""),
                           v)
     return int(v)
+
+
+def _first_line(e: BaseException) -> str:
+    return _short(str(e) or type(e).__name__, 160)
 
 
 def _short(value: Any, n: int = 80) -> str:

@@ -1,4 +1,6 @@
-"""CLI: ``learners fit | eval | generate | compile``, a thin argparse layer over the learners.
+"""CLI: ``learners fit | eval | generate | compile``, a thin argparse layer over the learners: ``fit`` trains a
+linear model (perceptron, least squares) or an MLP and saves it; ``eval`` and ``generate`` read any saved
+kind (:func:`learners.load_model`: linear, MLP, compiled) by the format tag in its file.
 
 Bad input (a missing or malformed dataset or model file, a bad parameter, mismatched vocabularies, an
 unknown encoding) exits with status 2 and one line ``learners: error: <message>`` on stderr, never a
@@ -30,6 +32,17 @@ from typing import Sequence
 
 import numpy as np
 
+from tmsim import zoo
+from tmsim.datasets import load_dataset
+from tmsim.resolve import load_machine, resolve_encoding
+
+from .base import load_model
+from .compile import compile_linear
+from .evaluate import evaluate
+from .linear import LeastSquaresAR, PerceptronAR
+from .linear.features import period_layout
+from .mlp import MLPAR
+
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
@@ -40,8 +53,6 @@ class _Error(Exception):
 
 
 def _load_data(path: str):
-    from tmsim.datasets import load_dataset
-
     if not Path(path).is_file():
         raise _Error(f"no dataset file at {path!r}.")
     return load_dataset(path)
@@ -72,20 +83,50 @@ def _parse_period(text: str) -> int | None:
     return p
 
 
-def _cmd_fit(args: argparse.Namespace) -> int:
-    from .linear import LeastSquaresAR, PerceptronAR
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(x) for x in text.replace(" ", "").split(",") if x)
+    except ValueError:
+        sizes = (0,)
+    if any(h < 1 for h in sizes):
+        raise _Error(f"--hidden must be comma-separated layer sizes >= 1 (e.g. 256 or 128,128; '' for none). "
+                     f"Got {text!r}.")
+    return sizes
 
-    data = _load_data(args.dataset)
-    offsets = _parse_offsets(args.offsets)
-    period = _parse_period(args.period)
-    if args.model == "perceptron":
-        model = PerceptronAR(window=args.window, offsets=offsets, averaged=not args.last_weights,
-                             max_iter=args.max_iter, random_state=args.seed, period=period)
-    else:
-        model = LeastSquaresAR(window=args.window, offsets=offsets, alpha=args.alpha, period=period)
-    out = Path(args.out)
+
+def _check_out(out: Path) -> None:
     if not out.parent.is_dir():
         raise _Error(f"--out: directory {str(out.parent)!r} does not exist.")
+    if out.is_dir():
+        raise _Error(f"--out {str(out)!r} is a directory; give a file name, e.g. {str(out / 'model.npz')!r}.")
+
+
+def _make_model(args: argparse.Namespace):
+    offsets = _parse_offsets(args.offsets)
+    period = _parse_period(args.period)
+    if args.model == "mlp":
+        if period != 1:
+            raise _Error(f"--period applies to the linear models (perceptron, least-squares), not --model mlp. "
+                         f"Got {args.period!r}.")
+        return MLPAR(embedding_dim=args.embedding_dim, window=args.window, offsets=offsets, context=args.context,
+                     context_length=args.context_length, hidden_layer_sizes=_parse_hidden(args.hidden),
+                     learning_rate=args.learning_rate, weight_decay=args.weight_decay, batch_size=args.batch_size,
+                     max_epochs=args.max_epochs, lr_schedule=args.lr_schedule, max_time=args.max_time,
+                     validation_fraction=args.validation_fraction, sampling=args.sampling,
+                     activation=args.activation, n_threads=args.threads, random_state=args.seed,
+                     verbose=0 if args.quiet or args.json else 1)
+    layout = period_layout(period)
+    if args.model == "perceptron":
+        return PerceptronAR(window=args.window, offsets=offsets, averaged=not args.last_weights,
+                            max_iter=args.max_iter, random_state=args.seed, layout=layout)
+    return LeastSquaresAR(window=args.window, offsets=offsets, alpha=args.alpha, layout=layout)
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    data = _load_data(args.dataset)
+    model = _make_model(args)
+    out = Path(args.out)
+    _check_out(out)
     t = time.perf_counter()
     model.fit(data)
     seconds = time.perf_counter() - t
@@ -94,6 +135,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         np.asarray(data.kinds))), "train_token_accuracy": model.score(data)}
     if args.model == "perceptron":
         summary.update(converged=bool(model.converged_), epochs=int(model.n_iter_))
+    elif args.model == "mlp":
+        summary.update(epochs=int(model.n_epochs_), stop_reason=model.stop_reason_,
+                       parameters=int(model.n_parameters_))
     if args.json:
         print(json.dumps(summary))
     elif not args.quiet:
@@ -102,9 +146,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .base import load_model
-    from .evaluate import evaluate
-
     model = load_model(args.model)
     data = _load_data(args.dataset)
     ev = evaluate(model, data, rollout=not args.no_rollout)
@@ -118,7 +159,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .base import load_model
 
     model = load_model(args.model)
     vocab = model.vocabulary_
@@ -148,15 +188,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from tmsim import zoo
-    from tmsim.resolve import load_machine, resolve_encoding
-
-    from .compile import compile_linear
-
     machine = load_machine(args.machine, args.format)
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise _Error(f"--out: directory {str(out.parent)!r} does not exist.")
+    _check_out(out)
     # The same encoding defaults as `tmsim dataset` (a zoo accept-task answers with its final state), so the
     # compiled model shares the vocabulary of the datasets made for the same machine.
     entry = zoo.get(args.machine) if args.machine.startswith("zoo:") else None
@@ -184,33 +218,60 @@ def _distribution_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="learners", description="Linear auto-regressive next-token learners.")
+    ap = argparse.ArgumentParser(prog="learners", description="Auto-regressive next-token learners: linear "
+                                 "(perceptron, least squares), an MLP, and machines compiled into linear weights.")
     ap.add_argument("--version", action="version", version=f"learners {_distribution_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    f = sub.add_parser("fit", help="train a linear AR model on a dataset (npz/jsonl/parquet from tmsim dataset)")
+    f = sub.add_parser("fit", help="train a model on a dataset (npz/jsonl/parquet from tmsim dataset) and save it",
+                       description="Train a perceptron, least-squares or MLP next-token model on the training "
+                       "positions (kinds != 0) of a dataset and save it to --out (.npz, any kind loads with "
+                       "learners.load_model and 'learners eval').")
     f.add_argument("dataset")
-    f.add_argument("--model", choices=("perceptron", "least-squares"), required=True)
+    f.add_argument("--model", choices=("perceptron", "least-squares", "mlp"), required=True)
     f.add_argument("--window", type=int, default=8, help="offsets 1..K (default 8)")
     f.add_argument("--offsets", help="explicit offsets, comma-separated (overrides --window)")
-    f.add_argument("--period", default="1", help="weight blocks by position: 1, P, or 'none' (time-dependent)")
-    f.add_argument("--alpha", type=float, default=1.0, help="ridge penalty (least-squares)")
-    f.add_argument("--max-iter", type=int, default=100, help="epochs at most (perceptron)")
-    f.add_argument("--last-weights", action="store_true", help="perceptron: no averaging")
+    f.add_argument("--period", default="1", help="linear models: weight blocks by position: 1, P, or 'none' "
+                   "(time-dependent)")
     f.add_argument("--seed", type=int, default=None)
+    lin = f.add_argument_group("linear models")
+    lin.add_argument("--alpha", type=float, default=1.0, help="ridge penalty (least-squares)")
+    lin.add_argument("--max-iter", type=int, default=100, help="epochs at most (perceptron)")
+    lin.add_argument("--last-weights", action="store_true", help="perceptron: no averaging")
+    mlp = f.add_argument_group("--model mlp (see learners.MLPAR)")
+    mlp.add_argument("--embedding-dim", type=int, default=16, help="token embedding size d (default 16)")
+    mlp.add_argument("--hidden", default="256", help="hidden ReLU layer sizes, comma-separated (default 256; "
+                     "'' for a linear read-out)")
+    mlp.add_argument("--context", choices=("window", "causal"), default="window",
+                     help="the window of --window/--offsets, or the block-causal layer over the whole context")
+    mlp.add_argument("--context-length", type=int, default=None, help="T of the block-causal layer (default: "
+                     "the longest training sequence)")
+    mlp.add_argument("--learning-rate", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
+    mlp.add_argument("--weight-decay", type=float, default=0.01, help="decoupled weight decay (default 0.01)")
+    mlp.add_argument("--batch-size", type=int, default=512, help="positions (or sequences, causal) per step")
+    mlp.add_argument("--max-epochs", type=int, default=10, help="epochs at most (default 10)")
+    mlp.add_argument("--max-time", type=float, default=None, help="stop training after this many seconds")
+    mlp.add_argument("--lr-schedule", choices=("cosine", "linear", "constant"), default="cosine")
+    mlp.add_argument("--validation-fraction", type=float, default=0.1,
+                     help="training sequences held out for early stopping (default 0.1; 0: none)")
+    mlp.add_argument("--sampling", choices=("uniform", "loss"), default="uniform",
+                     help="training positions uniformly, or half in proportion to the running loss")
+    mlp.add_argument("--activation", choices=("relu", "identity"), default="relu")
+    mlp.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     f.add_argument("--out", required=True)
     f.add_argument("--json", action="store_true")
     f.add_argument("--quiet", action="store_true")
     f.set_defaults(func=_cmd_fit)
 
-    e = sub.add_parser("eval", help="teacher-forced and free-rollout metrics of a model on a dataset")
+    e = sub.add_parser("eval", help="teacher-forced and free-rollout metrics of a saved model (any kind) on a "
+                       "dataset")
     e.add_argument("model")
     e.add_argument("dataset")
     e.add_argument("--no-rollout", action="store_true", help="teacher-forced metrics only")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=_cmd_eval)
 
-    g = sub.add_parser("generate", help="greedy rollout from a prompt")
+    g = sub.add_parser("generate", help="greedy rollout of a saved model (any kind) from a prompt")
     g.add_argument("model")
     g.add_argument("--prompt", required=True, help="token names (or ids with --ids), separated by spaces")
     g.add_argument("--ids", action="store_true")

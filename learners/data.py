@@ -8,7 +8,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import LearnerError
+from tmsim.encodings import PositionLayout
+
+from .errors import LearnerError, VocabularyMismatchError
 
 __all__ = ["Sequences", "as_sequences"]
 
@@ -156,8 +158,6 @@ def for_model(seqs: "Sequences", vocabulary: Any, vocab_size: int, owner: str) -
     ------
     VocabularyMismatchError
     """
-    from .errors import VocabularyMismatchError
-
     if seqs.vocabulary is not None and vocabulary is not None and seqs.vocabulary != vocabulary:
         raise VocabularyMismatchError(
             f"{owner}: the dataset's vocabulary ({len(seqs.vocabulary)} tokens) is not the one the model was "
@@ -170,11 +170,13 @@ def for_model(seqs: "Sequences", vocabulary: Any, vocab_size: int, owner: str) -
 
 def params_json(params: dict) -> dict:
     """Estimator parameters as JSON for a saved model: tuples and arrays (nested) become lists, numpy scalars
-    Python numbers, and a ``numpy.random.Generator`` ``random_state`` None (a fitted model does not need it)."""
+    Python numbers, a ``PositionLayout`` its ``to_json()`` dict, and a ``numpy.random.Generator`` ``random_state`` None (a fitted model does not need it)."""
 
     def conv(v: Any) -> Any:
         if isinstance(v, np.random.Generator):
             return None
+        if isinstance(v, PositionLayout):
+            return v.to_json()
         if isinstance(v, (tuple, list, np.ndarray)):
             return [conv(x) for x in v]
         if isinstance(v, np.integer):

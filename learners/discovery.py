@@ -245,7 +245,7 @@ def learner_features(report: "DiscoveryReport | PositionLayout") -> dict[str, An
 
     >>> lay = PositionLayout(period=4, classes=(0, 1, 1, 1), names=("h", "c"), offsets=((4,), (1, 4)))
     >>> learner_features(lay)
-    {'period': 4, 'classes': (0, 1, 1, 1), 'class_offsets': ((4,), (1, 4))}
+    {'layout': PositionLayout(period=4, classes=(0, 1, 1, 1), names=('h', 'c'), offsets=((4,), (1, 4)))}
     """
     layout = report.layout if isinstance(report, DiscoveryReport) else report
     if not isinstance(layout, PositionLayout) or layout.period is None or layout.offsets is None:
@@ -253,7 +253,7 @@ def learner_features(report: "DiscoveryReport | PositionLayout") -> dict[str, An
                            f"offsets. Got {layout!r}.")
     # An empty class (a constant token) still needs one input for the kernels: read offset 1.
     offs = tuple(o if o else (1,) for o in layout.offsets)
-    return {"period": int(layout.period), "classes": tuple(layout.classes), "class_offsets": offs}
+    return {"layout": layout.with_offsets(offs)}
 
 
 # ---------------------------------------------------------------------- the search

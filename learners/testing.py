@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+
+from tmsim.encodings import get_encoding
+from tmsim.testing import inputs as input_strategy
 
 __all__ = ["NextTokenModel", "Divergence", "EmulationFailure", "rollout_divergence", "check_emulates"]
 
@@ -71,8 +75,6 @@ def rollout_divergence(model: Any, machine: Any, encoding: Any, input: Any, *, m
 
     ``encoding`` is an encoding object or spec string of :mod:`tmsim.encodings`.
     """
-    from tmsim.encodings import get_encoding
-
     enc = get_encoding(encoding) if isinstance(encoding, str) else encoding
     trace = enc.encode(machine, input, max_steps=max_steps)
     tokens = np.asarray(trace.tokens)
@@ -114,10 +116,6 @@ def check_emulates(model: Any, machine: Any, encoding: Any, *, inputs: Any = Non
     >>> compiled = compile_linear(parity, "tableau-triples", width=12)
     >>> check_emulates(compiled, parity, compiled.encoding, max_size=8, max_examples=20)  # passes silently
     """
-    from hypothesis import HealthCheck, given, settings
-
-    from tmsim.testing import inputs as input_strategy
-
     strategy = inputs if inputs is not None else input_strategy(machine, min_size=min_size, max_size=max_size)
     if well_formed is not None:
         strategy = strategy.filter(well_formed)

@@ -61,7 +61,7 @@ rows = []
 for n in NS:
     for fmt in ("count", "nocot"):
         t = ParityTask(n=n, fmt=fmt, random_state=0)
-        model = PerceptronAR(random_state=0, max_iter=200, shrinking=True, **t.learner_layout())
+        model = PerceptronAR(random_state=0, max_iter=200, shrinking=True, layout=t.layout())
         model.fit(t.sample(N_TRAIN, random_state=1))
         ev = evaluate(model, t.sample(1000, random_state=2))
         rows.append((n, fmt, t.cot_length, ev.exact_match))

@@ -395,19 +395,17 @@ def test_gate_circuit_of_bb4():
 # ---------------------------------------------------------------------------------------------- layouts
 @pytest.mark.parametrize("spec", LOCAL)
 @pytest.mark.parametrize("machine_std, width", [(BB2, 6), (BB4, 9), ("1RB---_0LB1RZ", 3)])
-def test_local_layout_equals_local_features_and_the_rule(spec, machine_std, width):
-    """The new PositionLayout says what proofs_checks.experiments.learned_emulation.local_features says (period, classes in rule
-    order, per-class offsets as sets) and what the local rule checks a real trace with."""
-    from proofs_checks.experiments.learned_emulation import local_features
-
+def test_local_layout_values_and_the_rule(spec, machine_std, width):
+    """The PositionLayout holds what the former dict producer local_features derived from the local rule
+    (period, classes in rule order, per-class offsets as sets) and what the rule checks a real trace with."""
     m = parse_standard(machine_std)
     enc = get_encoding(spec)
     lay = enc.layout(m, width=width)
-    old = local_features(enc, m, width=width)
-    assert lay.period == old["period"]
-    assert lay.classes == old["classes"]
-    assert lay.offsets == tuple(tuple(sorted(o)) for o in old["class_offsets"])
     rule = enc.local_rule(m, width=width)
+    names = list(rule.offsets)  # the values local_features gave, from the rule itself
+    assert lay.period == int(rule.period)
+    assert lay.classes == tuple(names.index(rule.position_class(p)) for p in range(rule.period))
+    assert lay.offsets == tuple(tuple(sorted(int(o) for o in rule.offsets[c])) for c in names)
     assert lay == rule.layout() and lay.names == rule.classes
     assert get_encoding(spec, width=width).layout(m) == lay  # the encoding's own width is the default
     # Position t of a trace (counted from its start, the prompt included) is of the rule's class there.

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from learners import LearnerError, PerceptronAR
-from proofs_checks.experiments.learned_emulation import learned_emulation, local_features, random_halting_machine
+from proofs_checks.experiments.learned_emulation import learned_emulation, random_halting_machine
 from tmsim import zoo
+from tmsim.encodings import get_encoding
 
 # (machine, train lengths, test lengths, traces needed) — measured as the module docstring says.
 QUICK = [
@@ -85,13 +86,13 @@ def test_smaller_training_sets_are_not_yet_exact_and_say_where():
     assert r.row()["traces_needed"] == 50 and "traces needed 50" in str(r)
 
 
-def test_local_features_follow_the_encodings_local_rule():
-    f = local_features("tableau-triples", zoo.get("parity").machine, width=5)
+def test_local_layout_follows_the_encodings_local_rule():
+    f = get_encoding("tableau-triples").layout(zoo.get("parity").machine, width=5)
     L = 12
-    assert f["period"] == L and len(f["classes"]) == L
-    assert f["classes"][:4] == (0, 1, 2, 3) and set(f["classes"][2:]) == {2, 3}
-    assert f["class_offsets"] == ((2, L), (1,), (2, 4, 6, L - 3, L - 1, L + 1), (1, L))
-    PerceptronAR(**f)  # valid learner parameters
+    assert f.period == L and len(f.classes) == L
+    assert f.classes[:4] == (0, 1, 2, 3) and set(f.classes[2:]) == {2, 3}
+    assert f.offsets == ((2, L), (1,), (2, 4, 6, L - 3, L - 1, L + 1), (1, L))
+    PerceptronAR(layout=f)._validate_params()  # valid learner parameters
 
 
 def test_bad_parameters_and_too_few_inputs():

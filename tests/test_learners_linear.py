@@ -7,6 +7,8 @@ from hypothesis import given, settings, strategies as st
 from sklearn.base import clone
 
 from learners import LeastSquaresAR, LearnerError, NotFittedError, PerceptronAR, as_sequences, load_model
+from tmsim.encodings import PositionLayout
+from tmsim.encodings.layout import LayoutError
 from learners import _kernels, _reference
 
 
@@ -229,7 +231,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
 @given(token_data(), window_offsets, st.data())
 def test_gram_shift_kernel_equals_dense_reference(data, offs, draw):
     """The shift-structured Gram kernel equals the dense reference on suffix masks."""
-    from learners.linear import _lag_groups
+    from learners.linear.least_squares import _lag_groups
 
     tokens, offsets, _, V = data
     lens = np.diff(offsets)
@@ -276,8 +278,8 @@ def test_position_classes_learn_what_one_shared_block_cannot(model):
     with one shared block cannot know it; one block per position modulo 4, or per absolute position, can."""
     seqs = [np.array([1, 2, 1, 3] * 4, dtype=np.int32)] * 3
     shared = clone(model).fit(seqs)
-    periodic = clone(model).set_params(period=4).fit(seqs)
-    timed = clone(model).set_params(period=None).fit(seqs)
+    periodic = clone(model).set_params(layout=PositionLayout(period=4, classes=(0, 1, 2, 3))).fit(seqs)
+    timed = clone(model).set_params(layout=PositionLayout.time_dependent()).fit(seqs)
     assert shared.score(seqs) < 1.0
     assert periodic.score(seqs) == 1.0 and periodic.coef_.shape[0] == 4
     assert timed.score(seqs) == 1.0 and timed.coef_.shape[0] == 16
@@ -344,7 +346,7 @@ def test_class_offsets_restrict_each_block_to_its_offsets(model):
     rng = np.random.default_rng(0)
     train = _class_sequences(30, rng)
     classes, class_offsets = (0, 1, 2, 2), ((4,), (1,), (2, 3))
-    m = clone(model).set_params(period=4, classes=classes, class_offsets=class_offsets).fit(train)
+    m = clone(model).set_params(layout=PositionLayout(period=4, classes=classes, offsets=class_offsets)).fit(train)
     assert m.coef_.shape[0] == 3 and m.offsets_.tolist() == [1, 2, 3, 4]
     np.testing.assert_array_equal(m.use_, [[0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 1, 0]])
     V = m.vocab_size_
@@ -354,26 +356,29 @@ def test_class_offsets_restrict_each_block_to_its_offsets(model):
                 assert not m.coef_[c, i * V:(i + 1) * V].any()
     test = _class_sequences(10, rng)
     assert m.score(train) == 1.0 and m.score(test) == 1.0
-    assert clone(m).get_params()["class_offsets"] == class_offsets
+    assert clone(m).get_params()["layout"].offsets == class_offsets
 
 
 def test_class_offsets_save_load_and_bad_values(tmp_path):
     train = _class_sequences(20, np.random.default_rng(1))
-    m = PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((4,), (1,), (2, 3)), compact=True,
-                     margin=2.0, random_state=0).fit(train)
+    m = PerceptronAR(layout=PositionLayout(period=4, classes=(0, 1, 2, 2), offsets=((4,), (1,), (2, 3))),
+                     compact=True, margin=2.0, random_state=0).fit(train)
     m2 = load_model(m.save(tmp_path / "m.npz"))
     assert m2.get_params() == m.get_params()
     np.testing.assert_array_equal(m2.predict(train), m.predict(train))
     np.testing.assert_array_equal(m2.use_, m.use_)
     np.testing.assert_array_equal(m2.token_ids_, m.token_ids_)
-    with pytest.raises(LearnerError, match="'classes' parameter of PerceptronAR must be a sequence of period=4"):
-        PerceptronAR(period=4, classes=(0, 1)).fit(train)
-    with pytest.raises(LearnerError, match="'period' parameter of PerceptronAR must be an int when 'classes'"):
-        PerceptronAR(period=None, classes=(0, 1)).fit(train)
-    with pytest.raises(LearnerError, match="'class_offsets' parameter of PerceptronAR must be a sequence of 3"):
-        PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((1,), (2,))).fit(train)
-    with pytest.raises(LearnerError, match="'class_offsets'"):
-        PerceptronAR(period=4, classes=(0, 1, 2, 2), class_offsets=((1,), (0,), (2,))).fit(train)
+    # The layout's fields are checked when it is built (LayoutError is a ValueError, as LearnerError).
+    with pytest.raises(LayoutError, match="'classes' field of PositionLayout must be a sequence of period=4"):
+        PerceptronAR(layout=PositionLayout(period=4, classes=(0, 1))).fit(train)
+    with pytest.raises(LayoutError, match="'classes' field of PositionLayout must be empty .* when period is None"):
+        PerceptronAR(layout=PositionLayout(period=None, classes=(0, 1))).fit(train)
+    with pytest.raises(LayoutError, match="'offsets' field of PositionLayout must be None or a sequence of 3"):
+        PerceptronAR(layout=PositionLayout(period=4, classes=(0, 1, 2, 2), offsets=((1,), (2,)))).fit(train)
+    with pytest.raises(LayoutError, match="'offsets'"):
+        PerceptronAR(layout=PositionLayout(period=4, classes=(0, 1, 2, 2), offsets=((1,), (0,), (2,)))).fit(train)
+    with pytest.raises(LearnerError, match="'layout' parameter of PerceptronAR must be a tmsim.encodings.Position"):
+        PerceptronAR(layout={"period": 4}).fit(train)
     with pytest.raises(LearnerError, match="'margin' parameter of PerceptronAR must be a float in \\[0, inf\\)"):
         PerceptronAR(margin=-1).fit(train)
 

@@ -2,6 +2,8 @@
 the format tag in its file, and `learners eval` / `generate` work on each."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -73,6 +75,88 @@ def test_a_later_kind_registers_by_tag_and_unknown_tags_are_refused(tmp_path):
             PerceptronAR.load(tmp_path / "e.npz")
     finally:
         _FORMATS.pop("test-echo")
+    register_model_format("test-lazy", "learners_no_such_module:load")  # a kind whose dependency is missing
+    try:
+        np.savez(tmp_path / "z.npz", meta=np.frombuffer(json.dumps({"format": "test-lazy"}).encode(), np.uint8))
+        with pytest.raises(LearnerError, match="'test-lazy' model, whose loader cannot be imported"):
+            load_model(tmp_path / "z.npz")
+    finally:
+        _FORMATS.pop("test-lazy")
     np.savez(tmp_path / "u.npz", meta=np.frombuffer(json.dumps({"format": "nope"}).encode(), np.uint8))
     with pytest.raises(LearnerError, match="known format: its format is 'nope'"):
         load_model(tmp_path / "u.npz")
+
+
+# ---------------------------------------------------------------------------------------------- the CLI, every kind
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fit_args", [
+    ("--model", "mlp", "--window", "4", "--embedding-dim", "4", "--hidden", "8", "--max-epochs", "2",
+     "--validation-fraction", "0"),
+    ("--model", "mlp", "--context", "causal", "--embedding-dim", "4", "--hidden", "", "--max-epochs", "1",
+     "--activation", "identity"),
+    ("--model", "perceptron", "--window", "3", "--max-iter", "2"),
+    ("--model", "least-squares", "--window", "3", "--period", "none"),
+])
+def test_fit_save_eval_generate_through_the_cli(data, capsys, fit_args):
+    d, ds, path = data
+    out = d / f"fit-{fit_args[1]}-{fit_args[3]}.npz"
+    code, text, err = run_cli(capsys, "fit", path, *fit_args, "--seed", "0", "--out", out, "--json")
+    assert code == 0, err
+    summary = json.loads(text)
+    model = load_model(out)
+    assert summary["model"] == fit_args[1] and summary["train_token_accuracy"] == model.score(ds)
+    assert isinstance(model, MLPAR) == (fit_args[1] == "mlp")
+    code, text, err = run_cli(capsys, "eval", out, path, "--json")
+    assert code == 0, err
+    assert json.loads(text) == json.loads(json.dumps(model.evaluate(ds).to_dict()))
+    prompt = ds[0].tokens[ds[0].kinds == 0]
+    code, text, err = run_cli(capsys, "generate", out, "--prompt", " ".join(map(str, prompt)), "--ids",
+                              "--max-new-tokens", "7", "--json")
+    assert code == 0, err
+    assert json.loads(text)["generated"] == model.generate([prompt], max_new_tokens=7)[0][len(prompt):].tolist()
+
+
+def test_compiled_model_through_the_cli_is_exact(data, capsys):
+    d, ds, path = data
+    out = d / "compiled.npz"
+    code, _, err = run_cli(capsys, "compile", "zoo:parity", "--encoding", "tableau-triples", "--width", WIDTH,
+                           "--out", out)
+    assert code == 0, err
+    assert isinstance(load_model(out), CompiledModel)
+    code, text, err = run_cli(capsys, "eval", out, path, "--json")
+    assert code == 0 and json.loads(text)["exact_match"] == 1.0, err
+    vocab = ds.vocabulary
+    prompt = vocab.names(ds[1].tokens[ds[1].kinds == 0])
+    code, text, err = run_cli(capsys, "generate", out, "--prompt", " ".join(prompt), "--max-new-tokens", "5000")
+    assert code == 0 and text.split() == vocab.names(ds[1].tokens[ds[1].kinds != 0]), err
+
+
+def test_python_m_learners_evaluates_a_saved_mlp(data):
+    d, ds, path = data
+    out = MLPAR(window=2, embedding_dim=2, hidden_layer_sizes=(), max_epochs=1, verbose=0, random_state=0).fit(
+        ds).save(d / "sub-mlp.npz")
+    r = subprocess.run([sys.executable, "-m", "learners", "eval", str(out), str(path), "--json", "--no-rollout"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["token_accuracy"] == load_model(out).score(ds)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["fit", "{path}", "--model", "mlp", "--hidden", "8,x", "--out", "{d}/m.npz"], "--hidden"),
+    (["fit", "{path}", "--model", "mlp", "--period", "4", "--out", "{d}/m.npz"], "--period applies to the linear"),
+    (["fit", "{path}", "--model", "mlp", "--learning-rate", "-1", "--out", "{d}/m.npz"], "'learning_rate'"),
+    (["fit", "{path}", "--model", "mlp", "--out", "{d}"], "is a directory"),
+    (["generate", "{d}/mlp.npz", "--prompt", "1", "--ids", "--max-new-tokens", "-1"], "'max_new_tokens'"),
+    (["generate", "{d}/mlp.npz", "--prompt", "1", "--ids", "--max-new-tokens", str(10 ** 12)], "rollout buffer"),
+])
+def test_cli_bad_input_is_one_line(data, capsys, argv, fragment):
+    d, ds, path = data
+    MLPAR(window=2, embedding_dim=2, hidden_layer_sizes=(), max_epochs=1, verbose=0).fit(ds).save(d / "mlp.npz")
+    code, out, err = run_cli(capsys, *[a.format(d=d, path=path) for a in argv])
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("learners: error:") and fragment in lines[0], err

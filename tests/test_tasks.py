@@ -4,6 +4,8 @@ against integer arithmetic, their locality, and a linear learner that emulates t
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from tmsim.datasets import TaskError
 from tmsim.datasets.tasks import (PRIME, TASKS, ParityTask, get_task, in_train_split, make_task_dataset,
                                   operand_range, sample_pairs, task_from_spec)
 from tmsim.encodings import PositionLayout
+
+GOLDEN_LAYOUTS = json.loads((Path(__file__).parent / "data" / "task_layouts.json").read_text())["layouts"]
 
 # ---------------------------------------------------------------------------------------------- mul-paper
 DESIGN_EXAMPLE = (  # DESIGN.md section 4, 1234 x 5678, with the parts the document elides
@@ -176,7 +180,7 @@ def test_local_formats_are_local(name, params):
     """Every CoT and answer token is a function of the tokens at its class's declared offsets: across many
     sequences and operand lengths, the same inputs never lead to two different tokens."""
     t = get_task(name, **params)
-    pc = t.position_classes()
+    lay = t.layout()
     seen: dict = {}
     for digits in (2, 3):
         ds = get_task(name, **{**params, "digits": digits}).make_dataset(300, split=None, random_state=digits)
@@ -184,23 +188,16 @@ def test_local_formats_are_local(name, params):
             toks = ds.tokens[ds.offsets[s]:ds.offsets[s + 1]]
             kinds = ds.kinds[ds.offsets[s]:ds.offsets[s + 1]]
             for p in np.flatnonzero(kinds):
-                c = pc["classes"][p % pc["period"]]
-                key = (c,) + tuple(int(toks[p - o]) if p >= o else 0 for o in pc["class_offsets"][c])
+                c = lay.classes[p % lay.period]
+                key = (c,) + tuple(int(toks[p - o]) if p >= o else 0 for o in lay.offsets[c])
                 assert seen.setdefault(key, int(toks[p])) == int(toks[p]), (name, s, p)
-    assert set(itertools.chain(*pc["class_offsets"])) == set(t.offsets)
+    assert set(itertools.chain(*lay.offsets)) == set(t.offsets)
 
 
 # ---------------------------------------------------------------------------------------------- linear emulation
-def _layout(task):
-    """Per-class offsets when the linear learners take them, else the union of the task's offsets."""
-    if "class_offsets" in PerceptronAR().get_params():
-        return task.position_classes()
-    return {"offsets": task.offsets}
-
-
 def test_perceptron_emulates_add_local_on_held_out_and_longer_operands():
     t = get_task("add-local", digits=3, width=7)
-    model = PerceptronAR(random_state=0, **_layout(t)).fit(t.make_dataset(2000, split="train", random_state=0))
+    model = PerceptronAR(random_state=0, layout=t.layout()).fit(t.make_dataset(2000, split="train", random_state=0))
     for d in (3, 4, 5):
         test = get_task("add-local", digits=d, width=7).make_dataset(100, split="test", random_state=1)
         assert evaluate(model, test).exact_match == 1.0, d
@@ -208,7 +205,7 @@ def test_perceptron_emulates_add_local_on_held_out_and_longer_operands():
 
 def test_perceptron_emulates_mul_local_on_held_out_and_longer_operands():
     t = get_task("mul-local", digits=3, width=9)
-    model = PerceptronAR(random_state=0, **_layout(t)).fit(t.make_dataset(3000, split="train", random_state=0))
+    model = PerceptronAR(random_state=0, layout=t.layout()).fit(t.make_dataset(3000, split="train", random_state=0))
     assert model.converged_
     for d in (3, 4):
         test = get_task("mul-local", digits=d, width=9).make_dataset(100, split="test", random_state=1)
@@ -249,13 +246,16 @@ def test_every_task_decodes_what_it_encodes():
 @pytest.mark.parametrize("name, params", [("mul-local", dict(digits=2, width=5)), ("mul-local", dict(digits=4)),
                                           ("add-local", dict(digits=3, width=6)), ("add-local", dict(digits=2)),
                                           ("mul-paper", dict(digits=3)), ("mul-nocot", dict(digits=2))])
-def test_task_layout_equals_position_classes(name, params):
+def test_task_layout_values(name, params):
     t = get_task(name, **params)
-    lay, pc = t.layout(), t.position_classes()
-    if pc is None:  # a non-local format: one class per absolute position, nothing declared
+    lay = t.layout()
+    if name in ("mul-paper", "mul-nocot"):  # a non-local format: one class per absolute position, nothing declared
         assert t.offsets is None and lay == PositionLayout.time_dependent()
         return
-    assert (lay.period, lay.classes, lay.offsets) == (pc["period"], pc["classes"], pc["class_offsets"])
+    # The values the former dict producer Task.position_classes() gave (tests/data/task_layouts.json).
+    pc = next(g for g in GOLDEN_LAYOUTS if g["task"] == name and g["params"] == params)
+    assert (lay.period, lay.classes, lay.offsets) == (pc["period"], tuple(pc["classes"]),
+                                                      tuple(tuple(o) for o in pc["offsets"]))
     assert len(lay.names) == len(set(lay.names)) == lay.n_classes
     assert set(lay.union_offsets()) == set(t.offsets)
     ds = t.make_dataset(4, random_state=0)
@@ -263,11 +263,14 @@ def test_task_layout_equals_position_classes(name, params):
 
 
 @pytest.mark.parametrize("fmt, n, k", [("count", 8, 2), ("nocot", 5, 2), ("chain", 16, 3), ("count", 2, 2)])
-def test_parity_layout_equals_learner_layout(fmt, n, k):
+def test_parity_layout_values(fmt, n, k):
     t = ParityTask(n=n, fmt=fmt, k=k, random_state=1)
-    lay, old = t.layout(), t.learner_layout()
-    assert lay.period == old["period"] and lay.classes == old["classes"]
-    assert lay.offsets == (old["offsets"],) * lay.n_classes  # every block reads the whole context before it
+    lay = t.layout()
+    # The values of the former ParityTask.learner_layout(): period = length, block 0 for the prompt and
+    # block j + 1 for CoT position j, offsets 1 .. length - 1.
+    L = t.length
+    assert lay.period == L and lay.classes == tuple([0] * t.prompt_length + list(range(1, t.cot_length + 1)))
+    assert lay.offsets == (tuple(range(1, L)),) * lay.n_classes  # every block reads the whole context before it
     ds = t.sample(3, random_state=0)
     assert ds.layout == lay and task_from_spec(ds.generator) == t
     assert ds.inputs[0] == "".join(str(int(b) - 1) for b in ds[0].tokens[:n])

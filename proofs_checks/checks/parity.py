@@ -44,7 +44,7 @@ def parity_task(n: int, fmt: str, n_train: int, n_test: int, max_iter: int, seed
     task = ParityTask(n=n, fmt=fmt, random_state=seed, shuffle_cot=shuffle_cot)
     train = task.sample(n_train, random_state=seed + 1)
     test = task.sample(n_test, random_state=seed + 2)
-    model = PerceptronAR(random_state=seed, max_iter=max_iter, shrinking=True, **task.learner_layout())
+    model = PerceptronAR(random_state=seed, max_iter=max_iter, shrinking=True, layout=task.layout())
     t0 = time.perf_counter()
     model.fit(train)
     fit = time.perf_counter() - t0

@@ -10,6 +10,7 @@ import numpy as np
 from learners import LeastSquaresAR, PerceptronAR, as_sequences, evaluate
 from tmsim.datasets import Split, make_splits
 from tmsim.datasets.tasks import ParityTask
+from tmsim.encodings import PositionLayout
 
 from ..plots import new_figure
 from ..registry import Outcome, register
@@ -54,13 +55,14 @@ def _data(task: str, n: int, seed: int):
     """(train/test data source) for a task name: ``zoo:NAME/ENCODING`` traces, or ``parity:N`` (count CoT)."""
     if task.startswith("parity:"):
         pt = ParityTask(n=int(task.split(":")[1]), fmt="count", random_state=seed)
-        return pt.sample(n, random_state=seed + 1), pt.sample(200, random_state=seed + 2), pt.learner_layout()
+        return pt.sample(n, random_state=seed + 1), pt.sample(200, random_state=seed + 2), {"layout": pt.layout()}
     machine, enc = task.split("/")
     parts = make_splits(machine, enc, Split("rollout", train=(1, 8), test=(1, 8), n_train=n, n_test=100),
                         random_state=seed, width="auto")
     W = int(parts["train"].width[0])
     # The cells above (W, W+1, W+2 back for tableau rows) and the last two tokens; seen tokens only.
-    return parts["train"], parts["test"], {"offsets": (1, 2, W, W + 1, W + 2), "period": W + 1, "compact": True}
+    return parts["train"], parts["test"], {"offsets": (1, 2, W, W + 1, W + 2), "compact": True,
+                                           "layout": PositionLayout(period=W + 1, classes=tuple(range(W + 1)))}
 
 
 def rollout_task(task: str, learner: str, n_train: int, seed: int, decoder_noise: float) -> dict:
@@ -69,8 +71,8 @@ def rollout_task(task: str, learner: str, n_train: int, seed: int, decoder_noise
     if learner == "perceptron":
         model = PerceptronAR(random_state=seed, max_iter=20, **layout)
     else:
-        if "classes" not in layout:  # traces: one Gram matrix, the shared window
-            layout = {**layout, "period": 1}
+        if not task.startswith("parity:"):  # traces: one Gram matrix, the shared window
+            layout = {**layout, "layout": None}
         model = LeastSquaresAR(alpha=1.0, **layout)
     model.fit(train)
     m = SamplingDecoder(model, decoder_noise, seed) if decoder_noise > 0 else model

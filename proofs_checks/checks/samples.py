@@ -12,10 +12,10 @@ import numpy as np
 
 from learners import PerceptronAR, Sequences, as_sequences, evaluate
 from tmsim.datasets import Split, make_splits
+from tmsim.encodings import PositionLayout, get_encoding
 from tmsim.resolve import resolve_machine
-from tmsim.encodings import get_encoding
 
-from ..experiments.learned_emulation import default_learner, local_features
+from ..experiments.learned_emulation import default_learner
 from ..bounds import PAC_TO_AR, encoding_length_formulas, evaluate_bound
 from ..plots import new_figure
 from ..registry import Outcome, register
@@ -53,14 +53,14 @@ def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: 
     train, test = parts["train"], parts["test"]
     W = int(train.width[0]) if enc.name != "transitions" else 0
     if enc.name in LOCAL:
-        model = default_learner(seed).set_params(**local_features(enc, m, width=W), max_iter=max_iter)
+        model = default_learner(seed).set_params(layout=enc.layout(m, width=W), max_iter=max_iter)
     elif enc.name == "transitions":
         # A record's read symbol sits at a distance that depends on the run: no fixed window holds it.
-        model = PerceptronAR(window=16, period=5, margin=10.0, compact=True, shrinking=True, max_iter=max_iter,
-                             random_state=seed)
+        model = PerceptronAR(window=16, layout=PositionLayout(period=5, classes=tuple(range(5))), margin=10.0,
+                             compact=True, shrinking=True, max_iter=max_iter, random_state=seed)
     else:  # tableau rows: the cells above are W, W+1, W+2 back; one weight block per column
-        model = PerceptronAR(window=W + 3, period=W + 1, margin=10.0, compact=True, shrinking=True,
-                             max_iter=max_iter, random_state=seed)
+        model = PerceptronAR(window=W + 3, layout=PositionLayout(period=W + 1, classes=tuple(range(W + 1))),
+                             margin=10.0, compact=True, shrinking=True, max_iter=max_iter, random_state=seed)
     if shuffle_cot:
         rng = np.random.default_rng(seed + 99)
         train, test = _shuffle_cot(train, rng), _shuffle_cot(test, rng)

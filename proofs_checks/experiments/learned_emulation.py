@@ -17,7 +17,7 @@ traces each machine needed):
   exact on longer inputs whatever the number of traces (25 of 100 need a token never seen);
 - **declared offsets only**: the whole window (offsets 1..L+1) learns the training lengths and fails on
   longer inputs (parity 5%, palindrome 11% exact with 400 traces): it leans on offsets whose tokens only
-  look constant in short runs. ``features="local"`` (:func:`local_features`) gives each position class
+  look constant in short runs. ``features="local"`` (the encoding's ``layout(machine, width=W)``) gives each position class
   (header, filler, intermediate, cell) its own block reading only that class's declared offsets;
   ``features="declared"`` one shared block over their union — both generalise, neither wins everywhere
   (traces needed, local vs shared: parity 50 vs 100, unary-addition 25 vs 50, binary-increment 50 vs 25,
@@ -63,7 +63,7 @@ from tmsim.errors import TmsimError
 
 from ._cli import length_pair, size_list, width_or_auto
 
-__all__ = ["local_features", "default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
+__all__ = ["default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
            "FirstError", "LearnedEmulationConfig", "main", "random_halting_machine"]
 
 #: Cells added on each side of the widest run's span when ``width="auto"``: 2 keeps every head of every
@@ -91,39 +91,6 @@ class LearnedEmulationConfig:
     max_steps: int | None = None  # the dataset's default budget
     on_timeout: str = "error"  # zoo machines halt on every input; a timeout is a bug to report
     max_errors: int = 3  # first errors shown per test set: enough to see a pattern, short enough to read
-
-
-def local_features(encoding: Any, machine: Any, *, width: int | None = None) -> dict[str, Any]:
-    """Learner parameters that read, per position class, only the offsets the encoding's local rule declares.
-
-    Parameters
-    ----------
-    encoding : Encoding or str
-        An encoding with a local rule (``tableau-triples``, ``gates``).
-    machine : Machine
-    width : int, optional
-        Row width (default: the encoding's).
-
-    Returns
-    -------
-    dict
-        ``period`` (the row period L), ``classes`` (the block of each position modulo L, in the order of the
-        rule's classes) and ``class_offsets`` (per block, the declared offsets): pass them to
-        :class:`~learners.PerceptronAR` or :class:`~learners.LeastSquaresAR` (``set_params(**...)``).
-
-    Examples
-    --------
-    >>> from tmsim import zoo
-    >>> f = local_features("tableau-triples", zoo.get("parity").machine, width=4)
-    >>> f["period"], f["classes"][:6], f["class_offsets"]
-    (10, (0, 1, 2, 3, 2, 3), ((2, 10), (1,), (2, 4, 6, 7, 9, 11), (1, 10)))
-    """
-    enc = get_encoding(encoding) if isinstance(encoding, str) else encoding
-    rule = enc.local_rule(machine, width=width)
-    names = list(rule.offsets)
-    classes = tuple(names.index(rule.position_class(p)) for p in range(rule.period))
-    return {"period": int(rule.period), "classes": classes,
-            "class_offsets": tuple(tuple(int(o) for o in rule.offsets[c]) for c in names)}
 
 
 def default_learner(random_state: Any = 0) -> PerceptronAR:
@@ -406,9 +373,10 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, lef
         An unfitted :class:`~learners.PerceptronAR` or :class:`~learners.LeastSquaresAR` (cloned for every
         size). Default: :func:`default_learner`.
     features : {"local", "declared", None}, default "local"
-        ``"local"``: set the learner's ``period``/``classes``/``class_offsets`` from the encoding's local
-        rule (:func:`local_features`); ``"declared"``: one shared block over the union of the declared
-        offsets (``offsets=...``, ``period=1``); None: the learner as given.
+        ``"local"``: set the learner's ``layout`` to the encoding's (``encoding.layout(machine,
+        width=W)``: per position class, the offsets its local rule declares); ``"declared"``: one shared
+        block over the union of the declared offsets (``offsets=...``, ``layout=None``); None: the learner
+        as given.
     slack : int, default 2
         Spare cells on each side with ``width="auto"``.
     stop_when_exact : bool, default True
@@ -481,13 +449,9 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, lef
         lefts = {int(x) for d in parts.values() for x in d.left}
         model = clone(template)
         if features == "local":
-            model.set_params(**local_features(enc, machine, width=W))
+            model.set_params(layout=enc.layout(machine, width=W))
         elif features == "declared":
-            offs = sorted({o for v in enc.offsets(width=W).values() for o in v})
-            params = {"offsets": tuple(offs), "period": 1}
-            if "classes" in model.get_params():
-                params.update(classes=None, class_offsets=None)
-            model.set_params(**params)
+            model.set_params(offsets=enc.layout(machine, width=W).union_offsets(), layout=None)
         t0 = time.perf_counter()
         model.fit(data)
         t1 = time.perf_counter()
@@ -506,7 +470,7 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, lef
             print(f"{machine.name}: {runs[-1].line()}", file=sys.stderr, flush=True)
         if stop_when_exact and runs[-1].exact:
             break
-    shown = {k: v for k, v in template.get_params().items() if k not in ("classes", "class_offsets")}
+    shown = {k: v for k, v in template.get_params().items() if k != "layout"}
     return EmulationResult(
         machine=machine.name, width=runs[-1].width, left=runs[-1].left, train_lengths=train,
         test_lengths=test, n_test_in=runs[-1].n_test_in, n_test_long=runs[-1].n_test_long,

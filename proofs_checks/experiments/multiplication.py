@@ -19,7 +19,7 @@ in the full run) that no model saw.
 Models: :class:`learners.MLPAR` (a window MLP; on the paper's CoT with ``sampling="loss"``, which spends half
 its draws on the positions still hard, the answer digits, since 289 of the 297 positions are learnt early),
 :class:`learners.PerceptronAR` and :class:`learners.LeastSquaresAR` -- on the local formats reading the
-offsets the task declares (per position class when the learners take ``class_offsets``; least squares
+offsets the task declares (per position class: ``layout=task.layout()``; least squares
 always reads their union, as one Gram matrix per class would not fit in memory), on the paper's formats a
 window of offsets 1..k. The sizes of each run are in :func:`default_config`.
 
@@ -46,6 +46,7 @@ from tmsim.io import atomic_write
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from tmsim.datasets.tasks import Task, get_task
 from tmsim.datasets import controls
+from tmsim.encodings import PositionLayout
 
 from ..plots import new_figure
 from .digit_probe import curve_lines, digit_probe
@@ -74,8 +75,9 @@ class FormatPlan:
     mlp : dict
         :class:`learners.MLPAR` parameters (``offsets="task"`` takes the task's declared offsets).
     linear : dict
-        Linear learner parameters: ``window`` (non-local formats), ``period``, perceptron ``max_iter`` and
-        ``margin``; local formats read the offsets the task declares.
+        Linear learner parameters: ``window`` and ``layout`` (non-local formats; default one shared block),
+        perceptron ``max_iter`` and ``margin``; local formats take the task's layout (the offsets it declares
+        per position class).
     lengths : tuple of int
         Longer operand lengths to roll out on (local formats: length generalisation).
     """
@@ -86,7 +88,7 @@ class FormatPlan:
     sizes: tuple[int, ...] = ()  # no curve: one training size, the main row's
     models: tuple[str, ...] = ("mlp", "perceptron")  # the paper's model and the linear learner it is compared to
     mlp: dict = field(default_factory=dict)  # MLPAR's own defaults
-    linear: dict = field(default_factory=dict)  # window 8, period 1, 100 perceptron epochs (see _make_model)
+    linear: dict = field(default_factory=dict)  # window 8, one shared block, 100 perceptron epochs (_make_model)
     lengths: tuple[int, ...] = ()  # no length-generalisation rows (only local formats have them)
 
 
@@ -123,7 +125,7 @@ def default_config(quick: bool, *, mlp_time: float | None = None, seed: int = 0)
                        lengths=(4,)),
             FormatPlan("mul-nocot", dict(digits=d), 3000, sizes=(3000,), models=("perceptron", "mlp"),
                        mlp=dict(small, window=9, embedding_dim=16, hidden_layer_sizes=(128,), max_epochs=6,
-                                batch_size=256), linear=dict(window=9, period=None)),
+                                batch_size=256), linear=dict(window=9, layout=PositionLayout.time_dependent())),
             FormatPlan("mul-paper", dict(digits=d), 1000, sizes=(1000,), models=("perceptron", "mlp"),
                        mlp=dict(small, window=96, max_epochs=2, max_time=10), linear=dict(window=96, max_iter=3)),
         )
@@ -140,7 +142,7 @@ def default_config(quick: bool, *, mlp_time: float | None = None, seed: int = 0)
         FormatPlan("mul-nocot", dict(digits=4), 100000, sizes=(10000, 100000), models=("perceptron", "mlp"),
                    mlp=dict(window=19, embedding_dim=32, hidden_layer_sizes=(512, 512), batch_size=256,
                             learning_rate=1e-3, max_epochs=20, validation_fraction=0.02, max_time=600),
-                   linear=dict(window=19, period=None, max_iter=20)),
+                   linear=dict(window=19, layout=PositionLayout.time_dependent(), max_iter=20)),
         FormatPlan("mul-paper", dict(digits=4), 10000, sizes=(2000, 10000), models=("perceptron",),
                    linear=dict(window=160, max_iter=10)),
         FormatPlan("mul-paper", dict(digits=4), 300000, models=("mlp",),
@@ -223,26 +225,23 @@ def _make_model(kind: str, task: Task, plan: FormatPlan, seed: int, threads: int
     lin = dict(plan.linear)
     if kind == "mlp":
         params = dict(plan.mlp)
-        if params.get("offsets") == "task":
-            params["offsets"] = task.offsets
+        if params.get("offsets") == "task":  # the offsets the task declares: its layout's union
+            del params["offsets"]
+            params["layout"] = task.layout()
         params.pop("callback_every", None)
         return MLPAR(random_state=seed, verbose=0, n_threads=threads, **params), ""
-    note = ""
-    if task.offsets is not None:
-        pc = task.position_classes()
-        if pc is not None:
-            layout, note = dict(pc), "per-class offsets"
-        else:
-            layout, note = dict(offsets=task.offsets), "union of the task's offsets"
+    local = task.offsets is not None  # a local format declares per-class offsets (its layout)
+    if local:
+        features, note = dict(layout=task.layout()), "per-class offsets"
     else:
-        layout = dict(window=lin.get("window", 8), period=lin.get("period", 1))
+        features, note = dict(window=lin.get("window", 8), layout=lin.get("layout")), ""
     if kind == "perceptron":
         extra = {"margin": lin["margin"]} if "margin" in lin else {}
-        return PerceptronAR(random_state=seed, max_iter=lin.get("max_iter", 100), **layout, **extra), note
+        return PerceptronAR(random_state=seed, max_iter=lin.get("max_iter", 100), **features, **extra), note
     if kind == "least-squares":
-        if "classes" in layout:  # one D x D Gram matrix per class would not fit: the union, one block
-            layout, note = dict(offsets=task.offsets), "union of the task's offsets"
-        return LeastSquaresAR(alpha=lin.get("alpha", 1e-3), **layout), note
+        if local:  # one D x D Gram matrix per class would not fit: the union, one block
+            features, note = dict(offsets=task.offsets), "union of the task's offsets"
+        return LeastSquaresAR(alpha=lin.get("alpha", 1e-3), **features), note
     raise ValueError(f"Unknown model {kind!r}; the models are 'mlp', 'perceptron', 'least-squares'.")
 
 
@@ -251,12 +250,9 @@ def _n_params(model) -> int:
     the offsets each class reads (the others stay zero)."""
     if isinstance(model, MLPAR):
         return int(model.n_parameters_)
-    use = getattr(model, "use_", None)
     C, D, V = model.coef_.shape
     k = len(model.offsets_)
-    if use is None:
-        return int(model.coef_.size + model.intercept_.size)
-    return int(use.sum() * (D // k) * V + model.intercept_.size)
+    return int(model.use_.sum() * (D // k) * V + model.intercept_.size)
 
 
 def _operands(ds) -> tuple[np.ndarray, np.ndarray]:

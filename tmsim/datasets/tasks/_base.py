@@ -166,25 +166,19 @@ class Task:
         """The offsets every CoT and answer token depends on (a local format), or None (a non-local one)."""
         return None
 
-    def position_classes(self) -> dict | None:
-        """For a local format, what each position reads, as the linear learners' ``period``, ``classes`` and
-        ``class_offsets`` parameters: position ``t`` (counted from its sequence start) is of class
-        ``classes[t % period]`` and its token is a function of the tokens at ``class_offsets[class]`` back.
-        None for a non-local format. (:meth:`layout` gives the same as a :class:`PositionLayout`.)"""
-        return None
-
     #: Names of the position classes of a local format, in class order (see :meth:`layout`).
     class_names: ClassVar[tuple[str, ...]] = ()
 
     def layout(self) -> PositionLayout:
-        """The task's :class:`~tmsim.encodings.PositionLayout`.
+        """The task's :class:`~tmsim.encodings.PositionLayout`, what every learner takes as ``layout=``.
 
-        A local format (``mul-local``, ``add-local``): :meth:`position_classes` as a layout — the same
-        period, classes and per-class offsets, the classes named by :attr:`class_names`. A non-local format
-        (``mul-paper``, ``mul-nocot``): every sequence of the task has the same length and every absolute
-        position one role, and nothing is declared to be read at fixed offsets, so the honest layout is
-        the time-dependent one (:meth:`PositionLayout.time_dependent`, one class per position: the paper's
-        learner for its own format).
+        A local format (``mul-local``, ``add-local``) overrides it: position ``t`` (counted from its sequence
+        start) is of class ``classes[t % period]`` (named by :attr:`class_names`) and its token is a function
+        of the tokens at that class's ``offsets`` back. A non-local format (``mul-paper``, ``mul-nocot``):
+        every sequence of the task has the same length and every absolute position one role, and nothing is
+        declared to be read at fixed offsets, so the honest layout is the time-dependent one
+        (:meth:`PositionLayout.time_dependent`, one class per position: the paper's learner for its own
+        format).
 
         >>> from tmsim.datasets.tasks import get_task
         >>> get_task("mul-paper").layout()
@@ -193,11 +187,7 @@ class Task:
         >>> lay.period, lay.names[:2], lay.offsets[1]
         (27, ('<k>', 'k'), (1, 5, 10))
         """
-        pc = self.position_classes()
-        if pc is None:
-            return PositionLayout.time_dependent()
-        return PositionLayout(period=pc["period"], classes=pc["classes"], names=self.class_names,
-                              offsets=pc["class_offsets"])
+        return PositionLayout.time_dependent()
 
     @property
     def n_answer_digits(self) -> int:

@@ -36,8 +36,9 @@ tableau-triples trick of DESIGN.md section 2), a *lookup* of a digit off a tuple
 threshold of digits. Every input of a tuple is a token that stands for one digit, so what a linear
 learner must learn is small and fully covered by short operands. The top column is a guard, zero for every
 operand length the width allows, so that nothing a learner sees near the row ends is constant in short
-operands only. :meth:`Task.layout` says which offsets each position reads (:meth:`Task.position_classes` as the linear
-learners' ``period``, ``classes``, ``class_offsets``); :attr:`Task.offsets` is their union.
+operands only. :meth:`Task.layout` says which offsets each position reads (a
+:class:`~tmsim.encodings.PositionLayout`, what every learner takes as ``layout=``); :attr:`Task.offsets` is
+their union.
 
 Examples
 --------
@@ -65,6 +66,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...encodings import PositionLayout
 from ...encodings.vocab import ANS, BOS, EOS, SPECIAL_TOKENS
 from ..dataset import Dataset
 from ..errors import TaskError
@@ -299,7 +301,7 @@ class MulLocal(_LocalTask):
     width: int = 17
     #: Rows of a block, in order.
     ROWS: ClassVar[tuple[str, ...]] = ("M", "X", "L", "H", "C", "V", "P", "K", "Z", "A", "B", "S")
-    #: The classes of :meth:`position_classes`: per row of a block, its header and its columns.
+    #: The classes of :meth:`layout`: per row of a block, its header and its columns.
     class_names: ClassVar[tuple[str, ...]] = tuple(f"{r}:{part}" for r in ROWS for part in ("header", "column"))
 
     def __post_init__(self) -> None:
@@ -311,11 +313,11 @@ class MulLocal(_LocalTask):
         R = self.row
         return (1, R, R + 1, 2 * R - 1, 2 * R, 2 * R + 1, 3 * R, 4 * R, 8 * R, 9 * R, 12 * R - 1, 12 * R + 1)
 
-    def position_classes(self) -> dict:
-        """Per row of a block, header and columns: the offsets its tokens read (see :meth:`Task.position_classes`).
+    def layout(self) -> PositionLayout:
+        """Per row of a block, header and columns: the offsets its tokens read (see :meth:`Task.layout`).
 
-        >>> pc = get_task("mul-local", digits=2, width=5).position_classes()
-        >>> pc["period"], len(pc["class_offsets"]), pc["class_offsets"][pc["classes"][1 + 3 * 6 + 6 + 1]]
+        >>> lay = get_task("mul-local", digits=2, width=5).layout()
+        >>> lay.period, len(lay.offsets), lay.offsets[lay.classes[1 + 3 * 6 + 6 + 1]]
         (72, 24, (6, 24))
         """
         R = self.row
@@ -333,7 +335,8 @@ class MulLocal(_LocalTask):
         for t in range(period):
             r, col = divmod((t - 1 - 3 * R) % period, R)
             classes.append(2 * r + (col > 0))
-        return {"period": period, "classes": tuple(classes), "class_offsets": tuple(class_offsets)}
+        return PositionLayout(period=period, classes=tuple(classes), names=self.class_names,
+                              offsets=tuple(class_offsets))
 
     def _vocab_tokens(self):
         return (SPECIAL_TOKENS + ("<a>", "<b>", "<s>", "<x>", "<lo>", "<hi>", "<c>", "<v>", "<p>", "<k>", "<z>")
@@ -422,7 +425,7 @@ class AddLocal(_LocalTask):
     name: ClassVar[str] = "add-local"
     op: ClassVar[str] = "+"
     width: int = 10
-    #: The classes of :meth:`position_classes`: the prompt shares ``<k>`` (the carry row's header), ``<eos>``
+    #: The classes of :meth:`layout`: the prompt shares ``<k>`` (the carry row's header), ``<eos>``
     #: shares ``<ans>``.
     class_names: ClassVar[tuple[str, ...]] = ("<k>", "k", "<z>", "z", "<ans>", "answer")
 
@@ -439,7 +442,7 @@ class AddLocal(_LocalTask):
     def n_answer_digits(self) -> int:
         return self.digits + 1
 
-    def position_classes(self) -> dict:
+    def layout(self) -> PositionLayout:
         """Classes: the carry row, the tuple row, the answer row (headers read the header above)."""
         R = self.row
         reads = [(R,), (1, R, 2 * R), (R,), (R + 1, 2 * R, 3 * R), (R,), (R,)]  # <k>, k:, <z>, z, <ans>, digits
@@ -449,7 +452,7 @@ class AddLocal(_LocalTask):
             classes[start] = 2 * row
             classes[start + 1:start + R] = [2 * row + 1] * (R - 1)
         classes[1 + 5 * R] = 4  # <eos>: reads the <ans> one row up
-        return {"period": 5 * R + 2, "classes": tuple(classes), "class_offsets": tuple(reads)}
+        return PositionLayout(period=5 * R + 2, classes=tuple(classes), names=self.class_names, offsets=tuple(reads))
 
     def result(self, a, b):
         return a + b

@@ -233,24 +233,11 @@ class ParityTask:
         return self.encode(self.sample_bits(m, rng), random_state=rng, seed=seed,
                            sampler=f"{int(m)} uniform {self.n}-bit inputs")
 
-    def learner_layout(self) -> dict:
-        """Linear-learner parameters: one weight block per CoT position (the paper's time-dependent form,
-        restricted to the positions that are trained), each reading the whole context before it.
-
-        Returns
-        -------
-        dict
-            ``offsets`` (1 .. length - 1), ``period`` (the sequence length) and ``classes`` (block 0 for the
-            prompt positions, block j + 1 for CoT position j).
-        """
-        L = self.length
-        classes = [0] * self.prompt_length + list(range(1, self.cot_length + 1))
-        return {"offsets": tuple(range(1, L)), "period": L, "classes": tuple(classes)}
-
     def layout(self) -> PositionLayout:
-        """:meth:`learner_layout` as a :class:`~tmsim.encodings.PositionLayout`: period ``length``, class
-        ``"prompt"`` for the prompt positions and ``"cot:j"`` for CoT position j (the last one is the answer),
-        every class reading offsets ``1 .. length - 1`` (the whole context before it).
+        """What every learner takes as ``layout=``: one weight block per CoT position (the paper's
+        time-dependent form, restricted to the positions that are trained), each reading the whole context
+        before it: period ``length``, class ``"prompt"`` for the prompt positions and ``"cot:j"`` for CoT
+        position j (the last one is the answer), every class reading offsets ``1 .. length - 1``.
 
         >>> lay = ParityTask(n=4, fmt="count").layout()
         >>> lay.period, lay.classes, lay.names, lay.offsets[0]
