@@ -3,6 +3,7 @@ and evaluation. (The arithmetic and parity CoT tasks they learn are dataset make
 
 from .compile import CompiledModel, compile_linear
 from .data import Sequences, as_sequences
+from .discovery import DiscoveryReport, discover_layout
 from .evaluate import Evaluation, evaluate
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 from .linear import LeastSquaresAR, LinearAR, PerceptronAR, load_model
@@ -10,4 +11,4 @@ from .mlp import MLPAR
 
 __all__ = ["evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
            "NotFittedError", "VocabularyMismatchError", "compile_linear", "CompiledModel",
-           "MLPAR"]
+           "MLPAR", "discover_layout", "DiscoveryReport"]

@@ -30,9 +30,11 @@ Examples
 >>> from tmsim.datasets import make_dataset
 >>> from learners.discovery import discover_layout
 >>> data = make_dataset("zoo:parity", "tableau-triples", n=60, lengths=(1, 6), width=10, random_state=0)
->>> report = discover_layout(data, data.layout, random_state=0)
->>> report.decides, report.offsets
-(True, ((2, 22), (1,), (2, 19, 21, 23), (1, 22)))
+>>> report = discover_layout(data, data.layout, random_state=0)     # the layout's offsets are ignored
+>>> report.decides, report.layout.names, report.offsets
+(True, ('header', 'filler', 'intermediate', 'cell'), ((2,), (1,), (1, 2, 19, 21), (1, 22)))
+>>> data.layout.offsets                                              # what the encoding declares
+((2, 22), (1,), (2, 4, 6, 19, 21, 23), (1, 22))
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ class ClassDiscovery:
         The equally small sets that decide the search traces, simplest first (``offsets`` among them).
     scores : tuple of float
         The validation score of each alternative (empty when there was nothing to choose).
+    coverage : float
+        The fraction of held-out positions whose context some search position has (NaN without held-out
+        traces). Near 1 on traces of a local rule; near 0 when the offsets only memorise (every context
+        unique, so vacuously "decided").
     """
 
     name: str
@@ -99,6 +105,7 @@ class ClassDiscovery:
     candidates_tried: int
     alternatives: tuple[tuple[int, ...], ...] = ()
     scores: tuple[float, ...] = ()
+    coverage: float = float("nan")
 
     @property
     def decides(self) -> bool:
@@ -150,7 +157,7 @@ class DiscoveryReport:
         for c in self.classes:
             alt = f", {len(c.alternatives)} equally small" if len(c.alternatives) > 1 else ""
             lines.append(f"  {c.name:>14}: {c.offsets} conflicts {c.conflicts}/{c.positions}, contexts "
-                         f"{c.contexts}, sets tried {c.candidates_tried}{alt}")
+                         f"{c.contexts}, held-out coverage {c.coverage:.3f}, sets tried {c.candidates_tried}{alt}")
         return "\n".join(lines)
 
 
@@ -316,13 +323,12 @@ def _joined(a: _Class, b: _Class) -> _Class:
                   np.concatenate([a.starts, b.starts + shift]), "numba" if a.fn is extend_contexts else "python")
 
 
-def _coverage_score(both: _Class, n_train: int, offsets: Sequence[int]) -> float:
-    """The fraction of held-out positions whose context the training positions hold, minus 1 when the set
-    does not decide training and held-out positions together."""
+def _coverage(both: _Class, n_train: int, offsets: Sequence[int]) -> tuple[int, float]:
+    """(conflicts of training and held-out positions together, the fraction of held-out positions whose
+    context some training position has)."""
     ids, _, conf = both.ids_of(offsets)
     seen = int(ids[:n_train].max(initial=-1)) + 1
-    cov = float(np.mean(ids[n_train:] < seen)) if len(ids) > n_train else 1.0
-    return cov - (conf > 0)
+    return conf, (float(np.mean(ids[n_train:] < seen)) if len(ids) > n_train else 1.0)
 
 
 def offset_conflicts(data: Any, layout: PositionLayout, offsets: Sequence[Sequence[int]] | None = None, *,
@@ -431,7 +437,7 @@ def _tie_break(tie, chosen, alts, scores, cls_search, cls_valid, bare, search, v
                     sc = [_linear_score(cl, cls_valid[c], a, random_state) for a in alts[c]]
                 else:
                     both = _joined(cl, cls_valid[c])
-                    sc = [_coverage_score(both, len(cl.positions), a) for a in alts[c]]
+                    sc = [cov - (conf > 0) for conf, cov in (_coverage(both, len(cl.positions), a) for a in alts[c])]
                 scores[c] = tuple(sc)
                 chosen[c] = alts[c][int(np.argmax(sc))]
         return
@@ -528,6 +534,8 @@ def discover_layout(data: Any, layout: PositionLayout, *, window: int | None = N
         _tie_break(tie, chosen, alts, scores, cls_search, cls_valid, bare, search, valid, learner, random_state)
     final = bare.with_offsets(chosen)
     counts = offset_conflicts(seqs, final, backend=backend)
+    cover = [float("nan") if valid is None else _coverage(_joined(cl, cls_valid[c]), len(cl.positions), chosen[c])[1]
+             for c, cl in enumerate(cls_search)]
     classes = tuple(ClassDiscovery(bare.names[c], chosen[c], counts[c][0], counts[c][1], counts[c][2],
-                                   cls_search[c].tried, alts[c], scores[c]) for c in range(len(chosen)))
+                                   cls_search[c].tried, alts[c], scores[c], cover[c]) for c in range(len(chosen)))
     return DiscoveryReport(final, classes, window, tie, len(search), 0 if valid is None else len(valid))
