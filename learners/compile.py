@@ -67,11 +67,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from tmsim.datasets.provenance import machine_text, parse_machine_text
+from tmsim.encodings import get_encoding
+from tmsim.encodings.layout import MAX_OFFSET, MAX_PERIOD
+from tmsim.machine import Machine
+
+from .base import ARModel, check_array, field_error, meta_int, register_model_format
 from .data import Sequences, as_sequences
 from .errors import LearnerError
 from .linear import PAD, LinearAR
@@ -149,7 +155,7 @@ class _Weights:
 
 # ------------------------------------------------------------------------------------------------ result
 @dataclass(frozen=True, eq=False)
-class CompiledModel:
+class CompiledModel(ARModel):
     """A linear AR model compiled from a machine (see :func:`compile_linear`), with its size report.
 
     It follows the learners' model protocol (``predict``, ``targets``, ``score``, ``generate``,
@@ -197,6 +203,8 @@ class CompiledModel:
     intercept: np.ndarray
     tiers: dict
 
+    format_tag: ClassVar[str] = "learners-compiled"
+
     # ------------------------------------------------------------------ sizes
     @property
     def vocabulary(self):
@@ -205,6 +213,15 @@ class CompiledModel:
     @property
     def vocab_size(self) -> int:
         return int(self.coef.shape[1])
+
+    @property
+    def vocabulary_(self):
+        """:attr:`vocabulary` (the name every model of the protocol has)."""
+        return self.vocabulary
+
+    @property
+    def vocab_size_(self) -> int:
+        return self.vocab_size
 
     @property
     def width(self) -> int:
@@ -297,6 +314,19 @@ class CompiledModel:
         """:meth:`to_linear` with the default size limit, built once."""
         return self.to_linear()
 
+    # ------------------------------------------------------------------ persistence
+    def _save_payload(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The sparse integer weights, the machine as text and the encoding's spec: :func:`learners.load_model`
+        rebuilds this :class:`CompiledModel` (any size: the dense weights are never written)."""
+        fmt, text = machine_text(self.machine)
+        meta = {"machine": {"format": fmt, "text": text, "name": self.machine.name},
+                "encoding": self.encoding.spec, "period": int(self.period), "tiers": dict(self.tiers),
+                "vocab_size": self.vocab_size}
+        coef = self.coef.tocsr()
+        return meta, {"coef_data": coef.data.astype(np.int64), "coef_indices": coef.indices.astype(np.int64),
+                      "coef_indptr": coef.indptr.astype(np.int64), "intercept": self.intercept.astype(np.int64),
+                      "offsets": np.asarray(self.offsets, dtype=np.int64)}
+
     def _backend(self, backend: str | None) -> str:
         if backend is None:
             return "dense" if self.dense_bytes <= DENSE_LIMIT_BYTES else "sparse"
@@ -370,59 +400,45 @@ class CompiledModel:
         out = [self._scores(seqs, p, s).argmax(axis=1) for p, s in self._chunks(seqs)]
         return np.concatenate(out).astype(np.int32) if out else np.zeros(0, dtype=np.int32)
 
-    def targets(self, X: Any) -> np.ndarray:
-        """The true tokens at the positions :meth:`predict` predicts."""
-        seqs = self._data(X)
-        return seqs.tokens[seqs.kinds != 0]
+    def _sequences(self, X: Any) -> Sequences:
+        return self._data(X)
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Teacher-forced token accuracy."""
-        pred = self.predict(X)
-        return float(np.mean(pred == self.targets(X))) if len(pred) else 1.0
+    def _check_fitted(self) -> None:
+        """A compiled model is built fitted."""
 
-    def _eos_id(self) -> int:
-        return int(self.vocabulary.id("<eos>"))
-
-    def _next_sparse(self, seq: list[int]) -> int:
-        t, k, V = len(seq), len(self.offsets), self.vocab_size
+    def _next_sparse(self, row: np.ndarray, t: int) -> int:
+        """The argmax after ``row[:t]`` from the sparse integer weights (exact)."""
+        k, V = len(self.offsets), self.vocab_size
         c = t % self.period
         s = self.intercept[c].copy()
         ptr, idx, dat = self.coef.indptr, self.coef.indices, self.coef.data
         for i, o in enumerate(self.offsets):
-            r = (c * k + i) * V + (seq[t - o] if t - o >= 0 else PAD)
+            r = (c * k + i) * V + (int(row[t - o]) if t - o >= 0 else PAD)
             s[idx[ptr[r]:ptr[r + 1]]] += dat[ptr[r]:ptr[r + 1]]
         return int(np.argmax(s))
 
-    def predict_next(self, context: Sequence[int]) -> int:
-        """The argmax next token id after ``context`` (the :mod:`learners.testing` protocol)."""
+    def _next_tokens(self, buf: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         if self._backend(None) == "dense":
-            return self.model.predict_next(context)
-        return self._next_sparse([int(x) for x in context])
+            return self.model._next_tokens(buf, rows, lengths)
+        return np.array([self._next_sparse(buf[r], int(t)) for r, t in zip(rows, lengths)], dtype=np.int64)
 
-    def generate(self, prompts: Any, *, max_new_tokens: int, eos: int | None = None,
-                 backend: str | None = None) -> list[np.ndarray]:
-        """Greedy rollouts from ``prompts`` until ``<eos>`` or ``max_new_tokens`` (as
-        :meth:`LinearAR.generate`; ``backend="sparse"`` runs a plain-Python loop over the sparse weights).
-
-        Returns
-        -------
-        list of ndarray of int32
-        """
+    def _rollout(self, prompts: list[np.ndarray], max_new: int, eos: int, *, backend: str | None = None
+                 ) -> list[np.ndarray]:
+        """Greedy rollouts (as :meth:`LinearAR.generate`; ``backend="sparse"`` runs a plain-Python loop over the
+        sparse weights)."""
         if self._backend(backend) == "dense":
-            return self.model.generate(prompts, max_new_tokens=max_new_tokens, eos=eos)
-        if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
-            seqs = as_sequences(prompts, owner="CompiledModel")
-            plens = seqs.prompt_lengths()
-            prompts = [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
-        eos = self._eos_id() if eos is None else eos
+            return self.model._rollout(prompts, max_new, eos)
         out = []
         for p in prompts:
-            seq = [int(x) for x in p]
-            for _ in range(int(max_new_tokens)):
-                seq.append(self._next_sparse(seq))
-                if seq[-1] == eos:
+            row = np.zeros(len(p) + max_new, dtype=np.int32)
+            row[:len(p)] = p
+            t = len(p)
+            for _ in range(max_new):
+                row[t] = self._next_sparse(row, t)
+                t += 1
+                if row[t - 1] == eos:
                     break
-            out.append(np.array(seq, dtype=np.int32))
+            out.append(row[:t].copy())
         return out
 
     def verify(self, inputs: Sequence, *, max_steps: int = 10_000, rollout: bool = True,
@@ -521,9 +537,6 @@ def compile_linear(machine: Any, encoding: Any, *, width: int | None = None, lef
     >>> g.report()["blocks"], g.verify(["", "10", "0111"])["mismatched_tokens"]
     (31, 0)
     """
-    from tmsim.encodings import get_encoding
-    from tmsim.machine import Machine
-
     if not isinstance(machine, Machine):
         raise LearnerError(f"The 'machine' parameter of compile_linear must be a tmsim.Machine. "
                            f"Got {type(machine).__name__}.")
@@ -741,3 +754,46 @@ def _compile_gates(machine, enc, period: str) -> CompiledModel:
         bias = np.tile(bias, (W + 1, 1))
     return CompiledModel(machine, enc, offsets, coef.shape[0] // (len(offsets) * V), coef, bias,
                          {"rule": rule_max, "row": E, "header": B})
+
+
+def _load_compiled(meta: dict, arrays: dict, path) -> CompiledModel:
+    """The loader of format ``learners-compiled`` (see :func:`learners.load_model`)."""
+    m = meta.get("machine")
+    if not isinstance(m, dict) or not all(isinstance(m.get(k), str) for k in ("format", "text", "name")):
+        raise field_error(path, "meta.machine", "an object with string format, text and name", m)
+    try:
+        machine = parse_machine_text(m["format"], m["text"], m["name"])
+    except (ValueError, TypeError, KeyError) as e:
+        raise field_error(path, "meta.machine", "a machine in its format", str(e)) from None
+    spec = meta.get("encoding")
+    try:
+        enc = get_encoding(spec) if isinstance(spec, str) else None
+    except ValueError as e:
+        raise field_error(path, "meta.encoding", "an encoding spec", f"{spec} ({e})") from None
+    if getattr(enc, "name", None) not in _ENCODINGS or enc.width is None:
+        raise field_error(path, "meta.encoding", f"the spec of one of {_ENCODINGS} with a width", spec)
+    voc = enc.vocabulary(machine)
+    V = len(voc)
+    period = meta_int(meta, path, "period", 1, MAX_PERIOD)
+    offsets = check_array(arrays, path, "offsets", ndim=1, kind="iu", low=1, high=MAX_OFFSET)
+    if len(offsets) == 0 or len(np.unique(offsets)) != len(offsets):
+        raise field_error(path, "offsets", "non-empty and distinct", offsets.tolist())
+    k = len(offsets)
+    rows = period * k * V
+    indptr = check_array(arrays, path, "coef_indptr", ndim=1, kind="iu", shape=(rows + 1,), low=0)
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise field_error(path, "coef_indptr", "non-decreasing from 0", indptr[:8].tolist())
+    nnz = int(indptr[-1])
+    indices = check_array(arrays, path, "coef_indices", ndim=1, kind="iu", shape=(nnz,), low=0, high=V - 1)
+    data = check_array(arrays, path, "coef_data", ndim=1, kind="iu", shape=(nnz,))
+    intercept = check_array(arrays, path, "intercept", ndim=2, kind="iu", shape=(period, V))
+    tiers = meta.get("tiers")
+    if not isinstance(tiers, dict) or not all(isinstance(v, int) for v in tiers.values()):
+        raise field_error(path, "meta.tiers", "an object of ints", tiers)
+    coef = sp.csr_matrix((data.astype(np.int64), indices.astype(np.int64), indptr.astype(np.int64)),
+                         shape=(rows, V))
+    return CompiledModel(machine, enc, tuple(int(o) for o in offsets), period, coef, intercept.astype(np.int64),
+                         dict(tiers))
+
+
+register_model_format(CompiledModel.format_tag, _load_compiled)

@@ -3,20 +3,19 @@ and the multiclass perceptron), scikit-learn compatible, with greedy rollouts.""
 
 from __future__ import annotations
 
-import json
 import numbers
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from tmsim.atomic import atomic_write
+from tmsim.encodings import Vocabulary
 
 from . import _kernels, _reference
-from .data import Sequences, as_sequences, eos_id, for_model, params_json
-from .errors import LearnerError, NotFittedError, VocabularyMismatchError
+from .base import ARModel, load_model, register_model_format
+from .data import Sequences, as_sequences, for_model, params_json
+from .errors import LearnerError, VocabularyMismatchError
 
 __all__ = ["LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model"]
 
@@ -50,11 +49,11 @@ def _impl(backend: str, owner: str):
     raise _param_error(owner, "backend", "one of ('numba', 'python')", backend)
 
 
-class _LinearAR(BaseEstimator):
-    """Shared machinery: window offsets, teacher-forced prediction, rollouts, save/load."""
+class _LinearAR(ARModel, BaseEstimator):
+    """Shared machinery: window offsets, teacher-forced prediction and the kernel rollout; the rest of the
+    model protocol (:class:`learners.base.ARModel`) is inherited."""
 
-    def _owner(self) -> str:
-        return type(self).__name__
+    format_tag = "learners-linear-ar"
 
     def _window_offsets(self) -> np.ndarray:
         owner = self._owner()
@@ -173,11 +172,6 @@ class _LinearAR(BaseEstimator):
             classes = np.zeros(0, dtype=np.int64)
         return self.offsets_, self._n_inputs, PAD, self.kernel_period_, classes, use
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "coef_"):
-            raise NotFittedError(f"This {self._owner()} instance is not fitted yet. Call 'fit' with a dataset "
-                                 f"first.")
-
     def _data(self, X: Any, *, fitting: bool) -> Sequences:
         owner = self._owner()
         if fitting and not hasattr(self, "coef_"):
@@ -192,7 +186,7 @@ class _LinearAR(BaseEstimator):
         impl.list_windows(seqs.offsets, seqs.kinds, positions)
         return positions
 
-    # ------------------------------------------------------------------ prediction
+    # ------------------------------------------------------------------ the model protocol's primitives
     def predict(self, X: Any, *, backend: str = "numba") -> np.ndarray:
         """Teacher-forced next-token predictions at every training position (``kinds != 0``).
 
@@ -210,59 +204,23 @@ class _LinearAR(BaseEstimator):
                              out)
         return self._to_vocabulary(out)
 
-    def targets(self, X: Any) -> np.ndarray:
-        """The true next tokens at the positions :meth:`predict` predicts."""
-        seqs = as_sequences(X, owner=self._owner())
-        return seqs.tokens[seqs.kinds != 0]
-
-    def score(self, X: Any, y: Any = None) -> float:
-        """Teacher-forced token accuracy on the training positions of ``X``."""
-        pred = self.predict(X)
-        return float(np.mean(pred == self.targets(X))) if len(pred) else 1.0
-
-    def predict_next(self, context: Sequence[int]) -> int:
-        """The protocol of :mod:`learners.testing`: the argmax next token after ``context``."""
-        self._check_fitted()
-        ctx = np.asarray(context, dtype=np.int32)
-        pos = np.array([len(ctx)], dtype=np.int64)
-        out = np.empty(1, dtype=np.int32)
-        tokens = self._to_internal(np.concatenate([ctx, np.zeros(1, dtype=np.int32)]))
-        _kernels.predict_windows(tokens, np.array([0, len(tokens)], dtype=np.int64), pos, *self._kernel_args(),
+    def _next_tokens(self, buf: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The argmax after each ``buf[rows[i], :lengths[i]]``: one window per context, in one kernel call."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        seq_off = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths + 1, out=seq_off[1:])
+        tokens = np.zeros(int(seq_off[-1]), dtype=np.int32)
+        for i, (r, n) in enumerate(zip(rows, lengths)):
+            tokens[seq_off[i]:seq_off[i] + n] = buf[r, :n]
+        out = np.empty(len(rows), dtype=np.int32)
+        _kernels.predict_windows(self._to_internal(tokens), seq_off, seq_off[:-1] + lengths, *self._kernel_args(),
                                  self.coef_, self.intercept_, out)
-        return int(self._to_vocabulary(out)[0])
+        return self._to_vocabulary(out).astype(np.int64)
 
-    def generate(self, prompts: Sequence[Sequence[int]] | Sequences, *, max_new_tokens: int,
-                 eos: int | None = None, backend: str = "numba") -> list[np.ndarray]:
-        """Greedy batched rollouts: from each prompt, append the argmax token until ``eos`` or
-        ``max_new_tokens``.
-
-        Parameters
-        ----------
-        prompts : list of int sequences, or Sequences (their prompt parts are used)
-        max_new_tokens : int
-        eos : int, optional
-            End token (kept in the output). Defaults to ``<eos>`` of the fitted vocabulary, if any.
-
-        Returns
-        -------
-        list of ndarray of int32
-            Each prompt followed by its generated tokens.
-        """
-        self._check_fitted()
-        owner = self._owner()
-        impl = _impl(backend, owner)
-        max_new = _check_int_param(owner, "max_new_tokens", max_new_tokens, 0)
-        if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
-            seqs = as_sequences(prompts, owner=owner)
-            plens = seqs.prompt_lengths()
-            plist = [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
-        else:
-            plist = [np.asarray(p, dtype=np.int32) for p in prompts]
-        for i, p in enumerate(plist):
-            if p.ndim != 1 or (p.size and (p.min() < 0 or p.max() >= self.vocab_size_)):
-                raise LearnerError(f"{owner}: prompt {i} must be 1-D token ids in [0, {self.vocab_size_}).")
-        if eos is None:
-            eos = self._eos_id()
+    def _rollout(self, plist: list[np.ndarray], max_new: int, eos: int, *, backend: str = "numba"
+                 ) -> list[np.ndarray]:
+        """All prompts in one kernel call (``backend="python"``: the reference loop)."""
+        impl = _impl(backend, self._owner())
         lens = np.array([len(p) for p in plist], dtype=np.int64)
         poff = np.zeros(len(plist) + 1, dtype=np.int64)
         np.cumsum(lens, out=poff[1:])
@@ -279,51 +237,32 @@ class _LinearAR(BaseEstimator):
         return [np.concatenate([plist[s].astype(np.int32), self._to_vocabulary(out[s, lens[s]:out_len[s]])])
                 for s in range(len(plist))]
 
-    def _eos_id(self) -> int:
-        return eos_id(getattr(self, "vocabulary_", None))
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save the fitted model to ``.npz`` (weights, offsets, vocabulary, parameters), atomically."""
-        self._check_fitted()
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise LearnerError(f"{self._owner()}.save: directory {str(path.parent)!r} does not exist.")
+    def _save_payload(self) -> tuple[dict, dict[str, np.ndarray]]:
         meta = {
-            "format": "learners-linear-ar", "version": 1, "class": type(self).__name__,
             "params": params_json(self.get_params()),
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_,
         }
         offs, _, _, _, classes, use = self._kernel_args()
-        extra = {} if getattr(self, "token_ids_", None) is None else {"token_ids": self.token_ids_}
-        return atomic_write(path, lambda f: np.savez(
-            f, coef=self.coef_, intercept=self.intercept_, offsets=offs, use=use, kernel_classes=classes,
-            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **extra))
+        arrays = {"coef": self.coef_, "intercept": self.intercept_, "offsets": offs, "use": use,
+                  "kernel_classes": classes}
+        if getattr(self, "token_ids_", None) is not None:
+            arrays["token_ids"] = self.token_ids_
+        return meta, arrays
 
 
-def load_model(path: str | os.PathLike) -> "_LinearAR":
-    """Load a model written by ``save``.
-
-    Raises
-    ------
-    LearnerError
-        A missing file, or a file that is not a saved learner.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise LearnerError(f"load_model: no model file at {str(path)!r}.")
-    try:
-        with np.load(path) as z:
-            meta = json.loads(bytes(z["meta"]).decode())
-            coef, intercept, offsets = z["coef"], z["intercept"], z["offsets"]
-            use = z["use"] if "use" in z.files else np.ones((coef.shape[0], len(offsets)), dtype=np.uint8)
-            kernel_classes = z["kernel_classes"] if "kernel_classes" in z.files else np.zeros(0, dtype=np.int64)
-            token_ids = z["token_ids"] if "token_ids" in z.files else None
-    except (KeyError, ValueError, OSError) as e:
-        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({e}).") from None
+def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
+    """The loader of format ``learners-linear-ar`` (see :func:`learners.load_model`)."""
+    coef, intercept, offsets = arrays.get("coef"), arrays.get("intercept"), arrays.get("offsets")
+    if coef is None or intercept is None or offsets is None:
+        missing = [k for k in ("coef", "intercept", "offsets") if k not in arrays]
+        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({missing[0]!r} is not a file in the "
+                           f"archive).")
+    use = arrays["use"] if "use" in arrays else np.ones((coef.shape[0], len(offsets)), dtype=np.uint8)
+    kernel_classes = arrays.get("kernel_classes", np.zeros(0, dtype=np.int64))
+    token_ids = arrays.get("token_ids")
     classes = {"LeastSquaresAR": LeastSquaresAR, "PerceptronAR": PerceptronAR, "LinearAR": LinearAR}
-    if meta.get("format") != "learners-linear-ar" or meta.get("class") not in classes:
+    if meta.get("class") not in classes:
         raise LearnerError(f"load_model: {str(path)!r} is not a saved linear AR learner.")
     params = meta["params"]
     if params.get("offsets") is not None:
@@ -339,8 +278,6 @@ def load_model(path: str | os.PathLike) -> "_LinearAR":
     model.vocab_size_ = int(meta["vocab_size"])
     model.vocabulary_ = None
     if meta["vocabulary"] is not None:
-        from tmsim.encodings import Vocabulary
-
         model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
     return model
 
@@ -829,3 +766,6 @@ class LinearAR(_LinearAR):
     def fit(self, X: Any = None, y: Any = None) -> "LinearAR":
         raise LearnerError("LinearAR is built from weights (LinearAR.from_weights or learners.compile_linear); "
                            "use LeastSquaresAR or PerceptronAR to learn from data.")
+
+
+register_model_format(_LinearAR.format_tag, _load_linear)

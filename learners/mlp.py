@@ -16,10 +16,8 @@ the newest position per step.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import numbers
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,15 +27,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from tmsim.atomic import atomic_write
+from tmsim.encodings import Vocabulary
 
-from .data import Sequences, as_sequences, eos_id, for_model, params_json
-from .errors import LearnerError, NotFittedError
+from .base import ARModel, load_model, register_model_format
+from .data import Sequences, as_sequences, for_model, params_json
+from .errors import LearnerError
 
 __all__ = ["MLPAR", "load_model"]
 
 PAD = 0
-_FORMAT = "learners-mlp-ar"
 _CONTEXTS = ("window", "causal")
 _SCHEDULES = ("cosine", "linear", "constant")
 _ACTIVATIONS = ("relu", "identity")
@@ -195,7 +193,7 @@ def _block(p: int, d: int) -> slice:
 
 
 # ---------------------------------------------------------------------------------------------- the model
-class MLPAR(BaseEstimator):
+class MLPAR(ARModel, BaseEstimator):
     """Auto-regressive MLP next-token predictor, pure numpy.
 
     ``context="window"`` (default): the embeddings of the tokens at offsets 1..k before a position
@@ -321,6 +319,9 @@ class MLPAR(BaseEstimator):
     [1, 2, 3, 1, 2, 3]
     """
 
+    format_tag = "learners-mlp-ar"
+    _fitted_attr = "params_"
+
     def __init__(self, embedding_dim: int = 16, window: int = 8, offsets: Sequence[int] | None = None,
                  context: str = "window", context_length: int | None = None,
                  hidden_layer_sizes: Sequence[int] = (256,), learning_rate: float = 1e-3,
@@ -432,10 +433,6 @@ class MLPAR(BaseEstimator):
         return threadpool_limits(limits=int(n), user_api="blas")
 
     # ------------------------------------------------------------------ state
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("This MLPAR instance is not fitted yet. Call 'fit' with a dataset first.")
-
     def _init_model(self, seqs: Sequences, cfg: dict, rng: np.random.Generator) -> None:
         V, d = seqs.vocab_size, cfg["d"]
         self.vocab_size_ = V
@@ -944,95 +941,36 @@ class MLPAR(BaseEstimator):
         with self._threads():
             return self._evaluate_loss(self._data(X, fitting=False))[0]
 
-    def targets(self, X: Any) -> np.ndarray:
-        """The true next tokens at the positions :meth:`predict` predicts."""
-        seqs = as_sequences(X, owner="MLPAR")
-        return seqs.tokens[seqs.kinds != 0]
-
-    def score(self, X: Any, y: Any = None) -> float:
-        """Teacher-forced token accuracy on the training positions of ``X``."""
-        pred = self.predict(X)
-        return float(np.mean(pred == self.targets(X))) if len(pred) else 1.0
-
-    def predict_next(self, context: Sequence[int]) -> int:
-        """The argmax next token after the token ids ``context`` (the protocol of :mod:`learners.testing`)."""
-        ctx = np.asarray(context, dtype=np.int64)
-        return int(self.generate([ctx], max_new_tokens=1, eos=-1)[0][-1])
-
-    def generate(self, prompts: Sequence[Sequence[int]] | Sequences, *, max_new_tokens: int,
-                 eos: int | None = None) -> list[np.ndarray]:
-        """Greedy batched rollouts: from each prompt, append the argmax token until ``eos`` or
-        ``max_new_tokens``; every step computes only the newest position of each unfinished sequence.
-
-        Parameters
-        ----------
-        prompts : list of int sequences, or Sequences / dataset (their prompt parts are used)
-        max_new_tokens : int
-        eos : int, optional
-            End token (kept in the output). Defaults to ``<eos>`` of the fitted vocabulary, if any; -1: none.
-
-        Returns
-        -------
-        list of ndarray of int32
-            Each prompt followed by its generated tokens.
-        """
-        self._check_fitted()
-        max_new = _int_param("max_new_tokens", max_new_tokens, 0)
-        if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
-            seqs = as_sequences(prompts, owner="MLPAR")
-            plens = seqs.prompt_lengths()
-            plist = [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
-        else:
-            plist = [np.asarray(p) for p in prompts]
-        for i, p in enumerate(plist):
-            if p.ndim != 1 or (p.size and (p.dtype.kind not in "iu" or p.min() < 0 or p.max() >= self.vocab_size_)):
-                raise LearnerError(f"MLPAR: prompt {i} must be 1-D token ids in [0, {self.vocab_size_}).")
-        if eos is None:
-            eos = self._eos_id()
-        n = len(plist)
-        lens = np.array([len(p) for p in plist], dtype=np.int64)
-        out = np.zeros((n, int(lens.max(initial=0)) + max_new + 1), dtype=np.int32)
-        for s, p in enumerate(plist):
-            out[s, :len(p)] = p
-        cur = lens.copy()
-        active = np.ones(n, dtype=bool)
+    def _next_tokens(self, buf: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The argmax after each ``buf[rows[i], :lengths[i]]``: only the newest position of each context is
+        computed (the window before it, or the block-causal layer's last block)."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        rows = np.asarray(rows)
+        nxt = np.empty(len(rows), dtype=np.int64)
         T = self.context_length_
-        with self._threads():
-            for _ in range(max_new):
-                act = np.flatnonzero(active)
-                if act.size == 0:
-                    break
-                nxt = np.empty(act.size, dtype=np.int64)
-                if T:
-                    q = np.minimum(cur[act], T - 1)
-                    for qq in np.unique(q):
-                        sel = np.flatnonzero(q == qq)
-                        rows = act[sel]
-                        cols = cur[rows][:, None] - qq + np.arange(qq)[None, :]
-                        ctx = out[rows[:, None], cols].astype(np.int64)
-                        nxt[sel] = self._causal_logits_last(ctx).argmax(axis=1)
-                else:
-                    src = cur[act][:, None] - self.offsets_[None, :]
-                    win = out[act[:, None], np.maximum(src, 0)].astype(np.int64)
-                    win[src < 0] = PAD
-                    nxt = self._forward_window(win)[0].argmax(axis=1)
-                out[act, cur[act]] = nxt
-                cur[act] += 1
-                active[act[nxt == eos]] = False
-        return [out[s, :cur[s]].copy() for s in range(n)]
+        if T:
+            q = np.minimum(lengths, T - 1)
+            for qq in np.unique(q):
+                sel = np.flatnonzero(q == qq)
+                cols = lengths[sel][:, None] - qq + np.arange(qq)[None, :]
+                ctx = buf[rows[sel][:, None], cols].astype(np.int64)
+                nxt[sel] = self._causal_logits_last(ctx).argmax(axis=1)
+        else:
+            src = lengths[:, None] - self.offsets_[None, :]
+            win = buf[rows[:, None], np.maximum(src, 0)].astype(np.int64)
+            win[src < 0] = PAD
+            nxt[:] = self._forward_window(win)[0].argmax(axis=1)
+        return nxt
 
-    def _eos_id(self) -> int:
-        return eos_id(getattr(self, "vocabulary_", None))
+    def _rollout(self, prompts: list[np.ndarray], max_new: int, eos: int, **kwargs: Any) -> list[np.ndarray]:
+        """The protocol's greedy loop, under the model's BLAS thread limit."""
+        with self._threads():
+            return super()._rollout(prompts, max_new, eos, **kwargs)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save the fitted model (weights, parameters, vocabulary, training record) to ``.npz``, atomically."""
-        self._check_fitted()
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise LearnerError(f"MLPAR.save: directory {str(path.parent)!r} does not exist.")
+    def _save_payload(self) -> tuple[dict, dict[str, np.ndarray]]:
         meta = {
-            "format": _FORMAT, "version": 1, "class": "MLPAR", "params": params_json(self.get_params()),
+            "params": params_json(self.get_params()),
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_, "context_length": self.context_length_,
             "embedding_dim": self.embedding_dim_, "hidden": list(self.hidden_),
@@ -1040,73 +978,45 @@ class MLPAR(BaseEstimator):
                        "validation_loss": self.validation_loss_, "validation_accuracy": self.validation_accuracy_,
                        "best_epoch": self.best_epoch_},
         }
-        return atomic_write(path, lambda f: np.savez(f, theta=self._P.theta, offsets=self.offsets_,
-                                                     meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)))
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "MLPAR":
-        """Load a model written by :meth:`save` (ready to predict, generate and ``partial_fit``).
-
-        Raises
-        ------
-        LearnerError
-            A missing file, or one that is not a saved MLPAR.
-        """
-        path = Path(path)
-        if not path.is_file():
-            raise LearnerError(f"MLPAR.load: no model file at {str(path)!r}.")
-        try:
-            with np.load(path) as z:
-                meta = json.loads(bytes(z["meta"]).decode())
-                theta, offsets = z["theta"], z["offsets"]
-        except (KeyError, ValueError, OSError) as e:
-            raise LearnerError(f"MLPAR.load: {str(path)!r} is not a saved learner ({e}).") from None
-        if meta.get("format") != _FORMAT:
-            raise LearnerError(f"MLPAR.load: {str(path)!r} is not a saved MLPAR.")
-        params = dict(meta["params"])
-        for k in ("betas", "hidden_layer_sizes", "offsets"):
-            if params.get(k) is not None:
-                params[k] = tuple(params[k])
-        model = cls(**params)
-        model.vocab_size_ = int(meta["vocab_size"])
-        model.vocabulary_ = None
-        if meta["vocabulary"] is not None:
-            from tmsim.encodings import Vocabulary
-
-            model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
-        model.offsets_ = offsets.astype(np.int64)
-        model.context_length_ = int(meta["context_length"])
-        model.embedding_dim_ = int(meta["embedding_dim"])
-        model.hidden_ = tuple(meta["hidden"])
-        layout = _layout(model.context, model.vocab_size_, model.embedding_dim_, len(model.offsets_),
-                         model.context_length_, model.hidden_)
-        model._P = _Params(layout, theta.dtype, theta=np.ascontiguousarray(theta))
-        if model._P.size != theta.size:
-            raise LearnerError(f"MLPAR.load: {str(path)!r} holds {theta.size} weights, its parameters need "
-                               f"{model._P.size}.")
-        model.params_ = model._P.p
-        model.n_parameters_ = model._P.size
-        rec = meta["record"]
-        model.n_epochs_, model.n_steps_ = rec["n_epochs"], rec["n_steps"]
-        model.loss_curve_ = rec["loss_curve"]
-        model.validation_loss_ = rec["validation_loss"]
-        model.validation_accuracy_ = rec["validation_accuracy"]
-        model.best_epoch_ = rec["best_epoch"]
-        return model
+        return meta, {"theta": self._P.theta, "offsets": self.offsets_}
 
 
-def load_model(path: str | os.PathLike):
-    """Load any saved learner: an :class:`MLPAR`, or a linear one (delegating to
-    :func:`learners.linear.load_model`)."""
-    path = Path(path)
-    if path.is_file():
-        try:
-            with np.load(path) as z:
-                fmt = json.loads(bytes(z["meta"]).decode()).get("format")
-        except (KeyError, ValueError, OSError):
-            fmt = None
-        if fmt == _FORMAT:
-            return MLPAR.load(path)
-    from .linear import load_model as load_linear
+def _load_mlp(meta: dict, arrays: dict, path: Path) -> MLPAR:
+    """The loader of format ``learners-mlp-ar`` (see :func:`learners.load_model`): the model is ready to
+    predict, generate and ``partial_fit``."""
+    if "theta" not in arrays or "offsets" not in arrays:
+        missing = "theta" if "theta" not in arrays else "offsets"
+        raise LearnerError(f"load_model: {str(path)!r} is not a saved learner ({missing!r} is not a file in the "
+                           f"archive).")
+    theta, offsets = arrays["theta"], arrays["offsets"]
+    params = dict(meta["params"])
+    for k in ("betas", "hidden_layer_sizes", "offsets"):
+        if params.get(k) is not None:
+            params[k] = tuple(params[k])
+    model = MLPAR(**params)
+    model.vocab_size_ = int(meta["vocab_size"])
+    model.vocabulary_ = None
+    if meta["vocabulary"] is not None:
+        model.vocabulary_ = Vocabulary.from_json(meta["vocabulary"])
+    model.offsets_ = offsets.astype(np.int64)
+    model.context_length_ = int(meta["context_length"])
+    model.embedding_dim_ = int(meta["embedding_dim"])
+    model.hidden_ = tuple(meta["hidden"])
+    layout = _layout(model.context, model.vocab_size_, model.embedding_dim_, len(model.offsets_),
+                     model.context_length_, model.hidden_)
+    model._P = _Params(layout, theta.dtype, theta=np.ascontiguousarray(theta))
+    if model._P.size != theta.size:
+        raise LearnerError(f"load_model: {str(path)!r} holds {theta.size} weights, its parameters need "
+                           f"{model._P.size}.")
+    model.params_ = model._P.p
+    model.n_parameters_ = model._P.size
+    rec = meta["record"]
+    model.n_epochs_, model.n_steps_ = rec["n_epochs"], rec["n_steps"]
+    model.loss_curve_ = rec["loss_curve"]
+    model.validation_loss_ = rec["validation_loss"]
+    model.validation_accuracy_ = rec["validation_accuracy"]
+    model.best_epoch_ = rec["best_epoch"]
+    return model
 
-    return load_linear(path)
+
+register_model_format(MLPAR.format_tag, _load_mlp)
