@@ -40,7 +40,7 @@ Examples
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -135,7 +135,6 @@ class DiscoveryReport:
     tie_break: str
     n_search: int
     n_valid: int = 0
-    notes: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def offsets(self) -> tuple[tuple[int, ...], ...]:
@@ -192,7 +191,6 @@ class _Class:
         self.fn = extend_contexts if backend == "numba" else extend_contexts_reference
         self.tried = 0
         self.cache: dict = {}
-        self.n_ids: dict = {}
 
     def extend(self, ids: np.ndarray, offset: int, n_ids: int | None = None) -> tuple[np.ndarray, int, int]:
         """``ids`` (with ``n_ids`` distinct values) extended by ``offset``: (new ids, contexts, conflicts)."""

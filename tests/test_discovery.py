@@ -93,6 +93,12 @@ def test_backends_agree_and_seeds_are_reproducible():
     a = discover_layout(data, data.layout, random_state=3)
     assert a == discover_layout(data, data.layout, random_state=3)
     assert a == discover_layout(data, data.layout, random_state=3, backend="python")
+    # explicit held-out traces instead of a fraction carved from the data
+    held = make_dataset("zoo:parity", "tableau-triples", n=10, lengths=(1, 5), width=9, random_state=1)
+    b = discover_layout(data, data.layout, validation=held, random_state=3)
+    assert (b.n_search, b.n_valid) == (30, 10) and b.decides
+    none = discover_layout(data, data.layout, validation=None)
+    assert (none.n_valid, none.tie_break) == (0, "simplest") and all(np.isnan(c.coverage) for c in none.classes)
 
 
 # ---------------------------------------------------------------------- from tokens + layout alone
