@@ -11,8 +11,8 @@ __all__ = ["extend_contexts", "extend_contexts_reference"]
 
 
 @njit(cache=True, nogil=True)
-def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, keys, vals, pair_keys, pair_vals,
-                    best):
+def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, max_conflicts, keys, vals, pair_keys,
+                    pair_vals, best):
     """Context ids after adding one offset, and the conflicts of the new contexts (numba).
 
     Parameters
@@ -30,6 +30,9 @@ def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, keys, 
         Current context ids (dense, ``>= 0``).
     out_ids : ndarray of int64, shape (n,)
         Written: the new context ids, numbered ``0, 1, ...`` in order of first appearance.
+    max_conflicts : int
+        Stop as soon as the conflicts exceed this (they never fall as the pass goes on): a caller that only
+        asks "does this set decide?" passes 0. Negative: no bound.
     keys, vals, pair_keys, pair_vals : ndarray of int64, shape (capacity,)
         Scratch hash tables, ``capacity`` a power of two (overwritten). A table small enough to stay in
         cache is much faster; ``capacity >= 2n`` never overflows.
@@ -41,7 +44,8 @@ def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, keys, 
     (int, int)
         Distinct new contexts, and conflicts (positions whose next token is not their context's most
         frequent one); ``(-1, -1)`` when the distinct contexts or (context, next token) pairs exceed
-        ``capacity // 2`` (the caller retries with larger tables).
+        ``capacity // 2`` (the caller retries with larger tables); ``(-2, c)`` when the pass stopped at
+        ``c > max_conflicts`` conflicts (a lower bound; ``out_ids`` is then incomplete).
     """
     n = positions.shape[0]
     mask = keys.shape[0] - 1
@@ -85,17 +89,20 @@ def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, keys, 
         if pair_vals[h] > best[c]:
             kept += 1  # the context's top count rose by one: this position is (so far) no conflict
             best[c] = pair_vals[h]
+        elif max_conflicts >= 0 and i + 1 - kept > max_conflicts:
+            return -2, i + 1 - kept
     return n_ctx, n - kept
 
 
-def extend_contexts_reference(tokens, positions, starts, offset, pad, ids, out_ids, keys=None, vals=None,
-                              pair_keys=None, pair_vals=None, best=None):
+def extend_contexts_reference(tokens, positions, starts, offset, pad, ids, out_ids, max_conflicts=-1, keys=None,
+                              vals=None, pair_keys=None, pair_vals=None, best=None):
     """The plain-Python twin of :func:`extend_contexts` (the scratch arrays are ignored but for the capacity
     of ``keys``, which sets the same overflow status)."""
     limit = len(keys) // 2 if keys is not None else len(positions) + 1
     seen: dict = {}
     pairs: dict = {}
     top: list = []
+    kept = 0
     for i in range(len(positions)):
         p = int(positions[i])
         col = 0
@@ -111,5 +118,9 @@ def extend_contexts_reference(tokens, positions, starts, offset, pad, ids, out_i
         if k not in pairs and len(pairs) >= limit:
             return -1, -1
         pairs[k] = pairs.get(k, 0) + 1
-        top[c] = max(top[c], pairs[k])
+        if pairs[k] > top[c]:
+            top[c] = pairs[k]
+            kept += 1  # == sum(top): the positions their context's most frequent token accounts for
+        elif max_conflicts >= 0 and i + 1 - kept > max_conflicts:
+            return -2, i + 1 - kept
     return len(seen), len(positions) - sum(top)

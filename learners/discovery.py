@@ -192,33 +192,43 @@ class _Class:
         self.tried = 0
         self.cache: dict = {}
 
-    def extend(self, ids: np.ndarray, offset: int, n_ids: int | None = None) -> tuple[np.ndarray, int, int]:
-        """``ids`` (with ``n_ids`` distinct values) extended by ``offset``: (new ids, contexts, conflicts)."""
+    def extend(self, ids: np.ndarray, offset: int, n_ids: int | None = None,
+               bound: int = -1) -> tuple[np.ndarray, int, int]:
+        """``ids`` (with ``n_ids`` distinct values) extended by ``offset``: (new ids, contexts, conflicts).
+        With ``bound >= 0`` the pass may stop once the conflicts exceed it: contexts are then -1 and the
+        conflicts a lower bound (> ``bound``)."""
         out = np.empty(len(self.positions), dtype=np.int64)
         if n_ids is None:
             n_ids = int(ids.max(initial=0)) + 1
         # Tables sized to the contexts expected (a few per current one) stay in cache; grow on overflow.
-        cap = min(self.full, 1 << max(10, int(8 * n_ids).bit_length()))
+        cap = min(self.full, 1 << max(10, int(32 * n_ids).bit_length()))
         while True:
             n_ctx, conf = self.fn(self.tokens, self.positions, self.starts, int(offset), self.pad, ids, out,
-                                  *(t[:cap] for t in self.tables), self.best)
-            if n_ctx >= 0:
-                return out, int(n_ctx), int(conf)
+                                  int(bound), *(t[:cap] for t in self.tables), self.best)
+            if n_ctx != -1:
+                return out, max(int(n_ctx), -1), int(conf)
             cap = min(self.full, cap * 4)
 
-    def ids_of(self, offsets: Sequence[int]) -> tuple[np.ndarray, int, int]:
+    def ids_of(self, offsets: Sequence[int], bound: int = -1) -> tuple[np.ndarray, int, int]:
+        """Context ids of ``offsets`` (the bound applies to the last pass only: conflicts only fall as
+        offsets are added)."""
         ids = np.zeros(len(self.positions), dtype=np.int64)
         n_ctx, conf = 1, 0
-        for o in (offsets or (0,)):
-            ids, n_ctx, conf = self.extend(ids, o, n_ctx)
+        offsets = tuple(offsets) or (0,)
+        for i, o in enumerate(offsets):
+            ids, n_ctx, conf = self.extend(ids, o, n_ctx, bound if i == len(offsets) - 1 else -1)
         return ids, n_ctx, conf
 
-    def conflicts(self, offsets: Sequence[int]) -> int:
+    def conflicts(self, offsets: Sequence[int], bound: int = -1) -> int:
+        """The conflicts of ``offsets``, or (with ``bound >= 0``) some number above ``bound`` when they are."""
         key = tuple(sorted(offsets))
-        if key not in self.cache:
-            self.tried += 1
-            self.cache[key] = self.ids_of(key)[2]
-        return self.cache[key]
+        conf, exact = self.cache.get(key, (-1, False))
+        if exact or (bound >= 0 and conf > bound):
+            return conf
+        self.tried += 1
+        _, n_ctx, conf = self.ids_of(key, bound)
+        self.cache[key] = (conf, n_ctx >= 0)
+        return conf
 
 
 def _simplicity(s: Sequence[int]) -> tuple:
@@ -231,17 +241,20 @@ def _forward(cls: _Class, window: int, max_offsets: int) -> list[int]:
     while conf > 0 and len(chosen) < max_offsets:
         best = None
         for o in range(1, window + 1):
+            if best is not None and best[0] == 0:
+                break  # nothing beats a deciding set; ties go to the smaller offset
             if o in chosen:
                 continue
-            out, k, c = cls.extend(ids, o, n_ids)
+            # only a candidate with fewer conflicts than the best so far (and than now) matters
+            out, k, c = cls.extend(ids, o, n_ids, min(conf, conf if best is None else best[0]) - 1)
             cls.tried += 1
-            if best is None or c < best[0]:
+            if k >= 0 and (best is None or c < best[0]):
                 best = (c, o, out, k)
-        if best is None or best[0] >= conf:
+        if best is None:
             break
         conf, o, ids, n_ids = best
         chosen.append(o)
-        cls.cache[tuple(sorted(chosen))] = conf
+        cls.cache[tuple(sorted(chosen))] = (conf, True)
     return sorted(chosen)
 
 
@@ -253,7 +266,7 @@ def _backward(cls: _Class, chosen: Sequence[int]) -> list[int]:
         changed = False
         for o in sorted(s, reverse=True):
             rest = [x for x in s if x != o]
-            if cls.conflicts(rest) <= target:
+            if cls.conflicts(rest, target) <= target:
                 s, changed = rest, True
                 break
     return s
@@ -272,8 +285,9 @@ def _neighbours(cls: _Class, s: Sequence[int], window: int):
                 if base is None:
                     base, n_base, _ = cls.ids_of(rest)
                 cls.tried += 1
-                cls.cache[cand] = cls.extend(base, o2, n_base)[2]
-            if cls.cache[cand] == 0:
+                _, k, c = cls.extend(base, o2, n_base, 0)  # only "does it decide?" matters here
+                cls.cache[cand] = (c, k >= 0)
+            if cls.cache[cand][0] == 0:
                 yield cand
 
 
@@ -415,8 +429,12 @@ def _linear_score(cl: _Class, cl_valid: _Class, offsets: Sequence[int], random_s
     ids = cl.ids_of(offsets)[0]
     first = np.unique(ids, return_index=True)[1]
     model = _default_learner(random_state, len(offsets)).fit(_context_windows(cl, offsets, first))
-    held = _context_windows(cl_valid, offsets)
-    return float(np.mean(model.predict(held) == model.targets(held)))
+    # held-out positions with one context and one next token are scored alike: one each, weighed by count
+    vid = cl_valid.ids_of(offsets)[0] * (cl_valid.pad + 1) + cl_valid.tokens[cl_valid.positions]
+    vfirst, vcount = np.unique(vid, return_index=True, return_counts=True)[1:]
+    held = _context_windows(cl_valid, offsets, vfirst)
+    right = model.predict(held) == model.targets(held)
+    return float(np.dot(right, vcount) / vcount.sum())
 
 
 def _perceptron_score(learner: Any, layout: PositionLayout, train: Sequences, valid: Sequences) -> float:

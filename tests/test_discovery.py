@@ -30,27 +30,34 @@ def passes(draw):
                    np.int64)
     offset = draw(st.integers(0, 14))
     cap = 1 << draw(st.integers(1, 6))  # small tables exercise the overflow status
-    return tokens, pos[keep], starts[keep], offset, V, ids, cap
+    bound = draw(st.integers(-1, 3))  # and a bound the early stop
+    return tokens, pos[keep], starts[keep], offset, V, ids, cap, bound
 
 
 @given(passes())
 def test_extend_contexts_kernel_equals_reference(case):
-    tokens, pos, starts, offset, V, ids, cap = case
+    tokens, pos, starts, offset, V, ids, cap, bound = case
     outs = []
     for fn in (extend_contexts, extend_contexts_reference):
         out = np.full(len(pos), -7, np.int64)
         tables = [np.empty(cap, np.int64) for _ in range(4)]
-        res = fn(tokens, pos, starts, offset, V, ids, out, *tables, np.empty(max(len(pos), 1), np.int64))
+        res = fn(tokens, pos, starts, offset, V, ids, out, bound, *tables, np.empty(max(len(pos), 1), np.int64))
         outs.append((tuple(int(r) for r in res), out))
     assert outs[0][0] == outs[1][0]
-    if outs[0][0][0] >= 0:
+    # the definition: conflicts = positions not predicted by their context's majority next token
+    ctx = {}
+    for i, p in enumerate(pos):
+        c = (int(ids[i]), 0 if offset <= 0 else (int(tokens[p - offset]) if p - offset >= starts[i] else V))
+        ctx.setdefault(c, []).append(int(tokens[p]))
+    truth = (len(ctx), sum(len(v) - max(v.count(t) for t in v) for v in ctx.values()))
+    status, conf = outs[0][0]
+    if status >= 0:
         np.testing.assert_array_equal(outs[0][1], outs[1][1])
-        # the definition: conflicts = positions not predicted by their context's majority next token
-        ctx = {}
-        for i, p in enumerate(pos):
-            c = (int(ids[i]), 0 if offset <= 0 else (int(tokens[p - offset]) if p - offset >= starts[i] else V))
-            ctx.setdefault(c, []).append(int(tokens[p]))
-        assert outs[0][0] == (len(ctx), sum(len(v) - max(v.count(t) for t in v) for v in ctx.values()))
+        assert (status, conf) == truth and (bound < 0 or conf <= bound)
+    elif status == -2:  # stopped early: a lower bound above the bound
+        assert bound < conf <= truth[1]
+    else:  # overflow: more contexts or (context, token) pairs than half the table
+        assert status == -1 and cap // 2 < max(len(ctx), sum(len(set(v)) for v in ctx.values()))
 
 
 # ---------------------------------------------------------------------- the search on known rules
