@@ -10,6 +10,14 @@ from numba import njit
 __all__ = ["extend_contexts", "extend_contexts_reference"]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _slot(key, mask):
+    """Hash slot of a key >= 0: its bits folded to 31, times an odd 31-bit constant, the middle bits. No
+    product leaves int64, so the same arithmetic runs as plain Python (``NUMBA_DISABLE_JIT=1``)."""
+    k = (key ^ (key >> 31)) & 0x7FFFFFFF
+    return ((k * 0x5BD1E995) >> 16) & mask
+
+
 @njit(cache=True, nogil=True)
 def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, max_conflicts, keys, vals, pair_keys,
                     pair_vals, best):
@@ -63,7 +71,7 @@ def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, max_co
         if offset > 0:
             col = tokens[p - offset] if p - offset >= starts[i] else pad
         key = ids[i] * width + col
-        h = (key * 0x9E3779B97F4A7C15) & mask
+        h = _slot(key, mask)
         while keys[h] != -1 and keys[h] != key:
             h = (h + 1) & mask
         if keys[h] == -1:
@@ -76,7 +84,7 @@ def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, max_co
         c = vals[h]
         out_ids[i] = c
         pkey = c * width + tokens[p]
-        h = (pkey * 0x9E3779B97F4A7C15) & mask
+        h = _slot(pkey, mask)
         while pair_keys[h] != -1 and pair_keys[h] != pkey:
             h = (h + 1) & mask
         if pair_keys[h] == -1:
