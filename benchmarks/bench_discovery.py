@@ -2,7 +2,7 @@
 against a naive pure-Python baseline on the same dataset and the same search, side by side.
 
 - the dataset: ``zoo:parity`` in ``tableau-triples``, inputs of lengths 1-6 at row width 12 (``--n``
-  traces, 60 by default: the baseline is slow);
+  traces, 300 by default);
 - ``numba``: ``discover_layout(..., backend="numba")``;
 - ``python``: ``discover_layout(..., backend="python")``, every counting pass in the plain-Python twin
   (dicts of ``(context id, token)`` keys), the executable specification; both must return the same report;
@@ -42,7 +42,7 @@ def _times(fn, repeat: int) -> tuple[list[float], object]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="30 traces, 1 repeat, no 300-trace run")
-    ap.add_argument("--n", type=int, default=60, help="traces of the side-by-side dataset (default 60)")
+    ap.add_argument("--n", type=int, default=300, help="traces of the side-by-side dataset (default 300)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per backend (default 3)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
