@@ -4,6 +4,7 @@ and evaluation. (The arithmetic and parity CoT tasks they learn are dataset make
 from .base import ARModel, load_model, register_model_format
 from .compile import CompiledModel, compile_linear
 from .data import Sequences, as_sequences
+from .discovery import DiscoveryReport, discover_layout
 from .evaluate import Evaluation, evaluate
 from .errors import LearnerError, NotFittedError, VocabularyMismatchError
 from .linear import LeastSquaresAR, LinearAR, PerceptronAR
@@ -12,4 +13,4 @@ from .transformer import TransformerAR
 
 __all__ = ["ARModel", "register_model_format", "evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
            "NotFittedError", "VocabularyMismatchError", "compile_linear", "CompiledModel",
-           "MLPAR", "TransformerAR"]
+           "MLPAR", "TransformerAR", "discover_layout", "DiscoveryReport"]

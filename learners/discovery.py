@@ -13,10 +13,13 @@ positions not predicted by the majority token of their context) are 0. The searc
    size, and one after which an offset can be dropped again gives a smaller set (the search restarts
    from it);
 4. **validation** among the equally small deciding sets (``tie_break``): held-out traces of the training
-   lengths, carved from the data (``validation``), score each alternative — ``"coverage"``: does it still
-   decide training + held-out traces, and how many held-out contexts were seen in training;
-   ``"perceptron"``: the held-out exact match of a margin perceptron trained on it; ``"simplest"``: none
-   (fewer offsets, then the smaller sum, then the smaller offsets).
+   lengths, carved from the data (``validation``), score each alternative — ``"linear"`` (the default):
+   the held-out accuracy of a margin perceptron trained on the class's distinct training contexts alone
+   (a function of the tokens is not enough, the learner must find it *linearly*, also on contexts it never
+   saw); ``"coverage"``: does the set still decide training + held-out traces, and how many held-out
+   contexts were seen in training; ``"perceptron"``: the held-out exact match of free rollouts of the
+   whole margin perceptron (one fit per alternative: slow); ``"simplest"``: none. Ties, and the order of
+   the alternatives, go to the simplest set (fewer offsets, then the smaller sum, then smaller offsets).
 
 Each conflict count is one hashing pass (:func:`extend_contexts`, a numba kernel with the plain-Python
 twin :func:`extend_contexts_reference`): context ids of S and the tokens at one more offset give the
@@ -27,127 +30,41 @@ Examples
 >>> from tmsim.datasets import make_dataset
 >>> from learners.discovery import discover_layout
 >>> data = make_dataset("zoo:parity", "tableau-triples", n=60, lengths=(1, 6), width=10, random_state=0)
->>> report = discover_layout(data, data.layout, random_state=0)
->>> report.decides, report.offsets
-(True, ((2,), (1,), (1, 2, 19, 21), (1, 22)))
+>>> report = discover_layout(data, data.layout, random_state=0)     # the layout's offsets are ignored
+>>> report.decides, report.layout.names, report.offsets
+(True, ('header', 'filler', 'intermediate', 'cell'), ((2,), (1,), (1, 2, 19, 21), (1, 22)))
+>>> data.layout.offsets                                              # what the encoding declares
+((2, 22), (1,), (2, 4, 6, 19, 21, 23), (1, 22))
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from numba import njit
+from sklearn.base import clone
 
 from tmsim.encodings import PositionLayout
 
+from ._discovery_kernels import extend_contexts, extend_contexts_reference
 from .data import Sequences, as_sequences
 from .errors import LearnerError
+from .evaluate import evaluate
+from .linear import PerceptronAR
 
 __all__ = ["discover_layout", "DiscoveryReport", "ClassDiscovery", "offset_conflicts", "learner_features",
            "extend_contexts", "extend_contexts_reference", "TIE_BREAKS"]
 
 OWNER = "discover_layout"
 #: How equally small deciding sets are told apart (see the module docstring).
-TIE_BREAKS = ("coverage", "perceptron", "simplest")
+TIE_BREAKS = ("linear", "coverage", "perceptron", "simplest")
 #: Equally small deciding sets kept per class for validation: enough to hold the few a short trace set
 #: cannot tell apart, few enough that the perceptron tie-break stays a handful of fits per class.
 DEFAULT_MAX_ALTERNATIVES = 8
 #: Rounds of swap search per class (each restarts from a strictly smaller set, so this bounds the work).
 MAX_SWAP_ROUNDS = 8
-
-
-# ---------------------------------------------------------------------- kernel and its twin
-@njit(cache=True, nogil=True)
-def extend_contexts(tokens, positions, starts, offset, pad, ids, out_ids, keys, vals, pair_keys, pair_vals,
-                    best):
-    """Context ids after adding one offset, and the conflicts of the new contexts (numba).
-
-    Parameters
-    ----------
-    tokens : ndarray of int32, shape (n_tokens,)
-        The flat token array.
-    positions, starts : ndarray of int64, shape (n,)
-        The predicted positions and the start of each one's sequence.
-    offset : int
-        The offset added (the token at ``position - offset``, ``pad`` before the sequence start); ``<= 0``
-        adds nothing (the conflicts of ``ids`` themselves).
-    pad : int
-        The pad token (the vocabulary size): ``ids * (pad + 1) + token`` is an exact key.
-    ids : ndarray of int64, shape (n,)
-        Current context ids (dense, ``>= 0``).
-    out_ids : ndarray of int64, shape (n,)
-        Written: the new context ids, numbered ``0, 1, ...`` in order of first appearance.
-    keys, vals, pair_keys, pair_vals : ndarray of int64, shape (capacity,)
-        Scratch hash tables, ``capacity`` a power of two >= 2n (overwritten).
-    best : ndarray of int64, shape (n,)
-        Scratch: per new context, the count of its most frequent next token.
-
-    Returns
-    -------
-    (int, int)
-        Distinct new contexts, and conflicts (positions whose next token is not their context's most
-        frequent one).
-    """
-    n = positions.shape[0]
-    mask = keys.shape[0] - 1
-    for i in range(keys.shape[0]):
-        keys[i] = -1
-        pair_keys[i] = -1
-    width = pad + 1
-    n_ctx = 0
-    kept = 0
-    for i in range(n):
-        p = positions[i]
-        col = 0
-        if offset > 0:
-            col = tokens[p - offset] if p - offset >= starts[i] else pad
-        key = ids[i] * width + col
-        h = (key * 0x9E3779B97F4A7C15) & mask
-        while keys[h] != -1 and keys[h] != key:
-            h = (h + 1) & mask
-        if keys[h] == -1:
-            keys[h] = key
-            vals[h] = n_ctx
-            best[n_ctx] = 0
-            n_ctx += 1
-        c = vals[h]
-        out_ids[i] = c
-        pkey = c * width + tokens[p]
-        h = (pkey * 0x9E3779B97F4A7C15) & mask
-        while pair_keys[h] != -1 and pair_keys[h] != pkey:
-            h = (h + 1) & mask
-        if pair_keys[h] == -1:
-            pair_keys[h] = pkey
-            pair_vals[h] = 0
-        pair_vals[h] += 1
-        if pair_vals[h] > best[c]:
-            kept += 1  # the context's top count rose by one: this position is (so far) no conflict
-            best[c] = pair_vals[h]
-    return n_ctx, n - kept
-
-
-def extend_contexts_reference(tokens, positions, starts, offset, pad, ids, out_ids, keys=None, vals=None,
-                              pair_keys=None, pair_vals=None, best=None):
-    """The plain-Python twin of :func:`extend_contexts` (the scratch arrays are accepted and ignored)."""
-    seen: dict = {}
-    pairs: dict = {}
-    top: list = []
-    for i in range(len(positions)):
-        p = int(positions[i])
-        col = 0
-        if offset > 0:
-            col = int(tokens[p - offset]) if p - offset >= int(starts[i]) else int(pad)
-        c = seen.setdefault((int(ids[i]), col), len(seen))
-        if c == len(top):
-            top.append(0)
-        out_ids[i] = c
-        k = (c, int(tokens[p]))
-        pairs[k] = pairs.get(k, 0) + 1
-        top[c] = max(top[c], pairs[k])
-    return len(seen), len(positions) - sum(top)
 
 
 # ---------------------------------------------------------------------- results
@@ -174,6 +91,10 @@ class ClassDiscovery:
         The equally small sets that decide the search traces, simplest first (``offsets`` among them).
     scores : tuple of float
         The validation score of each alternative (empty when there was nothing to choose).
+    coverage : float
+        The fraction of held-out positions whose context some search position has (NaN without held-out
+        traces). Near 1 on traces of a local rule; near 0 when the offsets only memorise (every context
+        unique, so vacuously "decided").
     """
 
     name: str
@@ -184,6 +105,7 @@ class ClassDiscovery:
     candidates_tried: int
     alternatives: tuple[tuple[int, ...], ...] = ()
     scores: tuple[float, ...] = ()
+    coverage: float = float("nan")
 
     @property
     def decides(self) -> bool:
@@ -213,7 +135,6 @@ class DiscoveryReport:
     tie_break: str
     n_search: int
     n_valid: int = 0
-    notes: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def offsets(self) -> tuple[tuple[int, ...], ...]:
@@ -235,7 +156,7 @@ class DiscoveryReport:
         for c in self.classes:
             alt = f", {len(c.alternatives)} equally small" if len(c.alternatives) > 1 else ""
             lines.append(f"  {c.name:>14}: {c.offsets} conflicts {c.conflicts}/{c.positions}, contexts "
-                         f"{c.contexts}, sets tried {c.candidates_tried}{alt}")
+                         f"{c.contexts}, held-out coverage {c.coverage:.3f}, sets tried {c.candidates_tried}{alt}")
         return "\n".join(lines)
 
 
@@ -264,31 +185,50 @@ class _Class:
         self.tokens, self.positions, self.starts = seqs.tokens, positions, starts
         self.pad = int(seqs.vocab_size)
         n = len(positions)
-        cap = 1 << max(4, int(2 * max(n, 1) - 1).bit_length())
-        self.scratch = [np.empty(cap, dtype=np.int64) for _ in range(4)] + [np.empty(max(n, 1), dtype=np.int64)]
+        self.full = 1 << max(4, int(2 * max(n, 1) - 1).bit_length())  # never overflows
+        self.tables = [np.empty(self.full, dtype=np.int64) for _ in range(4)]
+        self.best = np.empty(max(n, 1), dtype=np.int64)
         self.fn = extend_contexts if backend == "numba" else extend_contexts_reference
         self.tried = 0
         self.cache: dict = {}
 
-    def extend(self, ids: np.ndarray, offset: int) -> tuple[np.ndarray, int, int]:
+    def extend(self, ids: np.ndarray, offset: int, n_ids: int | None = None,
+               bound: int = -1) -> tuple[np.ndarray, int, int]:
+        """``ids`` (with ``n_ids`` distinct values) extended by ``offset``: (new ids, contexts, conflicts).
+        With ``bound >= 0`` the pass may stop once the conflicts exceed it: contexts are then -1 and the
+        conflicts a lower bound (> ``bound``)."""
         out = np.empty(len(self.positions), dtype=np.int64)
-        n_ctx, conf = self.fn(self.tokens, self.positions, self.starts, int(offset), self.pad, ids, out,
-                              *self.scratch)
-        return out, int(n_ctx), int(conf)
+        if n_ids is None:
+            n_ids = int(ids.max(initial=0)) + 1
+        # Tables sized to the contexts expected (a few per current one) stay in cache; grow on overflow.
+        cap = min(self.full, 1 << max(10, int(32 * n_ids).bit_length()))
+        while True:
+            n_ctx, conf = self.fn(self.tokens, self.positions, self.starts, int(offset), self.pad, ids, out,
+                                  int(bound), *(t[:cap] for t in self.tables), self.best)
+            if n_ctx != -1:
+                return out, max(int(n_ctx), -1), int(conf)
+            cap = min(self.full, cap * 4)
 
-    def ids_of(self, offsets: Sequence[int]) -> tuple[np.ndarray, int, int]:
+    def ids_of(self, offsets: Sequence[int], bound: int = -1) -> tuple[np.ndarray, int, int]:
+        """Context ids of ``offsets`` (the bound applies to the last pass only: conflicts only fall as
+        offsets are added)."""
         ids = np.zeros(len(self.positions), dtype=np.int64)
         n_ctx, conf = 1, 0
-        for o in (offsets or (0,)):
-            ids, n_ctx, conf = self.extend(ids, o)
+        offsets = tuple(offsets) or (0,)
+        for i, o in enumerate(offsets):
+            ids, n_ctx, conf = self.extend(ids, o, n_ctx, bound if i == len(offsets) - 1 else -1)
         return ids, n_ctx, conf
 
-    def conflicts(self, offsets: Sequence[int]) -> int:
+    def conflicts(self, offsets: Sequence[int], bound: int = -1) -> int:
+        """The conflicts of ``offsets``, or (with ``bound >= 0``) some number above ``bound`` when they are."""
         key = tuple(sorted(offsets))
-        if key not in self.cache:
-            self.tried += 1
-            self.cache[key] = self.ids_of(key)[2]
-        return self.cache[key]
+        conf, exact = self.cache.get(key, (-1, False))
+        if exact or (bound >= 0 and conf > bound):
+            return conf
+        self.tried += 1
+        _, n_ctx, conf = self.ids_of(key, bound)
+        self.cache[key] = (conf, n_ctx >= 0)
+        return conf
 
 
 def _simplicity(s: Sequence[int]) -> tuple:
@@ -297,21 +237,24 @@ def _simplicity(s: Sequence[int]) -> tuple:
 
 def _forward(cls: _Class, window: int, max_offsets: int) -> list[int]:
     chosen: list[int] = []
-    ids, _, conf = cls.ids_of(())
+    ids, n_ids, conf = cls.ids_of(())
     while conf > 0 and len(chosen) < max_offsets:
         best = None
         for o in range(1, window + 1):
+            if best is not None and best[0] == 0:
+                break  # nothing beats a deciding set; ties go to the smaller offset
             if o in chosen:
                 continue
-            out, _, c = cls.extend(ids, o)
+            # only a candidate with fewer conflicts than the best so far (and than now) matters
+            out, k, c = cls.extend(ids, o, n_ids, min(conf, conf if best is None else best[0]) - 1)
             cls.tried += 1
-            if best is None or c < best[0]:
-                best = (c, o, out)
-        if best is None or best[0] >= conf:
+            if k >= 0 and (best is None or c < best[0]):
+                best = (c, o, out, k)
+        if best is None:
             break
-        conf, o, ids = best
+        conf, o, ids, n_ids = best
         chosen.append(o)
-        cls.cache[tuple(sorted(chosen))] = conf
+        cls.cache[tuple(sorted(chosen))] = (conf, True)
     return sorted(chosen)
 
 
@@ -323,44 +266,55 @@ def _backward(cls: _Class, chosen: Sequence[int]) -> list[int]:
         changed = False
         for o in sorted(s, reverse=True):
             rest = [x for x in s if x != o]
-            if cls.conflicts(rest) <= target:
+            if cls.conflicts(rest, target) <= target:
                 s, changed = rest, True
                 break
     return s
 
 
+def _neighbours(cls: _Class, s: Sequence[int], window: int):
+    """The deciding sets one swap away from ``s`` (one offset replaced by another of the window)."""
+    for o in s:
+        rest = [x for x in s if x != o]
+        base = None
+        for o2 in range(1, window + 1):
+            if o2 in s:
+                continue
+            cand = tuple(sorted(rest + [o2]))
+            if cand not in cls.cache:
+                if base is None:
+                    base, n_base, _ = cls.ids_of(rest)
+                cls.tried += 1
+                _, k, c = cls.extend(base, o2, n_base, 0)  # only "does it decide?" matters here
+                cls.cache[cand] = (c, k >= 0)
+            if cls.cache[cand][0] == 0:
+                yield cand
+
+
 def _swaps(cls: _Class, chosen: list[int], window: int, max_alternatives: int) -> tuple[list[int], list[tuple]]:
-    """Swap search around a deciding set: (a smallest set found, the equally small deciding sets)."""
-    s = chosen
+    """Breadth-first swap search from a deciding set: (a smallest deciding set found, up to
+    ``max_alternatives`` deciding sets of its size, simplest first). A swap after which an offset can be
+    dropped restarts the search from the smaller set."""
+    s = tuple(chosen)
     for _ in range(MAX_SWAP_ROUNDS):
-        alts = {tuple(s)}
-        smaller = None
-        for o in s:
-            rest = [x for x in s if x != o]
-            base, _, _ = cls.ids_of(rest)
-            for o2 in range(1, window + 1):
-                if o2 in s:
+        found, queue, smaller = [s], [s], None
+        while queue and smaller is None and len(found) < max_alternatives:
+            for cand in _neighbours(cls, queue.pop(0), window):
+                if cand in found:
                     continue
-                cand = tuple(sorted(rest + [o2]))
-                if cand in cls.cache:
-                    c = cls.cache[cand]
-                else:
-                    _, _, c = cls.extend(base, o2)
-                    cls.tried += 1
-                    cls.cache[cand] = c
-                if c == 0:
-                    alts.add(cand)
-                    shrunk = _backward(cls, list(cand))
-                    if len(shrunk) < len(s):
-                        smaller = shrunk
-                        break
-            if smaller is not None:
-                break
+                shrunk = _backward(cls, list(cand))
+                if len(shrunk) < len(s):
+                    smaller = tuple(shrunk)
+                    break
+                found.append(cand)
+                queue.append(cand)
+                if len(found) >= max_alternatives:
+                    break
         if smaller is None:
-            ranked = sorted(alts, key=_simplicity)
-            return list(ranked[0]), ranked[:max_alternatives]
+            ranked = sorted(found, key=_simplicity)
+            return list(ranked[0]), ranked
         s = smaller
-    return s, [tuple(s)]
+    return list(s), [s]
 
 
 def _class_positions(seqs: Sequences, layout: PositionLayout) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -372,29 +326,21 @@ def _class_positions(seqs: Sequences, layout: PositionLayout) -> list[tuple[np.n
     return [(pos[mask & (cls == c)], starts[mask & (cls == c)]) for c in range(layout.n_classes)]
 
 
-def _coverage(cls_train: _Class, cls_valid: _Class, offsets: Sequence[int]) -> tuple[int, float]:
-    """(conflicts on training + held-out positions together, fraction of held-out contexts seen in training)."""
-    both = _joined(cls_train, cls_valid)
-    ids, _, conf = both.ids_of(offsets)
-    n_tr = len(cls_train.positions)
-    seen = int(ids[:n_tr].max(initial=-1)) + 1
-    cov = float(np.mean(ids[n_tr:] < seen)) if len(ids) > n_tr else 1.0
-    return conf, cov
-
-
 def _joined(a: _Class, b: _Class) -> _Class:
-    """One class over the training and the held-out positions (training first: their ids come first)."""
-    key = "_joined"
-    if getattr(a, key, None) is None or a._joined[0] is not b:
-        seqs = Sequences(np.concatenate([a.tokens, b.tokens]), np.array([0, len(a.tokens) + len(b.tokens)]),
-                         np.zeros(0, np.uint8), max(a.pad, b.pad))
-        shift = len(a.tokens)
-        j = _Class.__new__(_Class)
-        _Class.__init__(j, seqs, np.concatenate([a.positions, b.positions + shift]),
-                        np.concatenate([a.starts, b.starts + shift]),
-                        "numba" if a.fn is extend_contexts else "python")
-        a._joined = (b, j)
-    return a._joined[1]
+    """One class over training and held-out positions together (training first: their ids come first)."""
+    seqs = Sequences(np.concatenate([a.tokens, b.tokens]), np.array([0, len(a.tokens) + len(b.tokens)]),
+                     np.zeros(0, np.uint8), a.pad)
+    shift = len(a.tokens)
+    return _Class(seqs, np.concatenate([a.positions, b.positions + shift]),
+                  np.concatenate([a.starts, b.starts + shift]), "numba" if a.fn is extend_contexts else "python")
+
+
+def _coverage(both: _Class, n_train: int, offsets: Sequence[int]) -> tuple[int, float]:
+    """(conflicts of training and held-out positions together, the fraction of held-out positions whose
+    context some training position has)."""
+    ids, _, conf = both.ids_of(offsets)
+    seen = int(ids[:n_train].max(initial=-1)) + 1
+    return conf, (float(np.mean(ids[n_train:] < seen)) if len(ids) > n_train else 1.0)
 
 
 def offset_conflicts(data: Any, layout: PositionLayout, offsets: Sequence[Sequence[int]] | None = None, *,
@@ -452,31 +398,83 @@ def _split(seqs: Sequences, validation: Any, rng: np.random.Generator) -> tuple[
         perm = rng.permutation(len(seqs))
         return seqs.subset(np.sort(perm[n_valid:])), seqs.subset(np.sort(perm[:n_valid]))
     valid = as_sequences(validation, owner=f"{OWNER} (validation)")
-    if valid.vocab_size != seqs.vocab_size:
-        valid = Sequences(valid.tokens, valid.offsets, valid.kinds, max(valid.vocab_size, seqs.vocab_size),
-                          valid.vocabulary)
-    return seqs, valid
+    V = max(valid.vocab_size, seqs.vocab_size)  # one pad token for both
+    return (Sequences(seqs.tokens, seqs.offsets, seqs.kinds, V, seqs.vocabulary),
+            Sequences(valid.tokens, valid.offsets, valid.kinds, V, valid.vocabulary))
 
 
-def _default_learner(random_state: Any):
-    from .linear import PerceptronAR  # deferred: linear imports the kernels of the whole package
-
-    return PerceptronAR(averaged=True, margin=10.0, compact=True, shrinking=True, max_iter=1000,
+def _default_learner(random_state: Any, window: int = 8) -> PerceptronAR:
+    """The margin perceptron of the tie-breaks (the learner the discovered offsets are meant for)."""
+    return PerceptronAR(window=window, averaged=True, margin=10.0, compact=True, shrinking=True, max_iter=1000,
                         random_state=random_state)
 
 
+def _context_windows(cl: _Class, offsets: Sequence[int], index: np.ndarray | None = None) -> Sequences:
+    """The contexts of a class's positions (``index``: a subset) as windows of one target each: the tokens at
+    ``offsets`` (largest first; the pad before a sequence start), then the next token."""
+    pos, st = (cl.positions, cl.starts) if index is None else (cl.positions[index], cl.starts[index])
+    cols = [np.where(pos - o >= st, cl.tokens[np.maximum(pos - o, 0)], cl.pad) for o in sorted(offsets, reverse=True)]
+    M = np.stack(cols + [cl.tokens[pos]], axis=1).astype(np.int32)
+    k = M.shape[1]
+    kinds = np.zeros(M.shape, dtype=np.uint8)
+    kinds[:, -1] = 1
+    return Sequences(M.ravel(), np.arange(len(M) + 1, dtype=np.int64) * k, kinds.ravel(), cl.pad + 1)
+
+
+def _linear_score(cl: _Class, cl_valid: _Class, offsets: Sequence[int], random_state: Any) -> float:
+    """Held-out accuracy of a margin perceptron trained on the class's distinct training contexts alone: how
+    well the offsets' tokens decide the next token *linearly* on contexts the training traces lack."""
+    if not offsets or not len(cl_valid.positions) or not len(cl.positions):
+        return 1.0
+    ids = cl.ids_of(offsets)[0]
+    first = np.unique(ids, return_index=True)[1]
+    model = _default_learner(random_state, len(offsets)).fit(_context_windows(cl, offsets, first))
+    # held-out positions with one context and one next token are scored alike: one each, weighed by count
+    vid = cl_valid.ids_of(offsets)[0] * (cl_valid.pad + 1) + cl_valid.tokens[cl_valid.positions]
+    vfirst, vcount = np.unique(vid, return_index=True, return_counts=True)[1:]
+    held = _context_windows(cl_valid, offsets, vfirst)
+    right = model.predict(held) == model.targets(held)
+    return float(np.dot(right, vcount) / vcount.sum())
+
+
 def _perceptron_score(learner: Any, layout: PositionLayout, train: Sequences, valid: Sequences) -> float:
-    from sklearn.base import clone
-
-    from .evaluate import evaluate
-
+    """Held-out exact match of free rollouts of ``learner`` trained on ``train`` with ``layout``'s offsets."""
     model = clone(learner).set_params(**learner_features(layout)).fit(train)
     ev = evaluate(model, valid)
     return float(ev.exact_match) + 1e-6 * float(ev.token_accuracy)
 
 
+def _tie_break(tie, chosen, alts, scores, cls_search, cls_valid, bare, search, valid, learner, random_state):
+    """Choose, in place, per class among its equally small deciding sets (the first best: the simplest)."""
+    if tie in ("linear", "coverage"):
+        for c, cl in enumerate(cls_search):
+            if len(alts[c]) > 1:
+                if tie == "linear":
+                    sc = [_linear_score(cl, cls_valid[c], a, random_state) for a in alts[c]]
+                else:
+                    both = _joined(cl, cls_valid[c])
+                    sc = [cov - (conf > 0) for conf, cov in (_coverage(both, len(cl.positions), a) for a in alts[c])]
+                scores[c] = tuple(sc)
+                chosen[c] = alts[c][int(np.argmax(sc))]
+        return
+    # "perceptron": coordinate-wise over the classes, every trial one fit of the whole model
+    est = _default_learner(random_state) if learner is None else learner
+    current = _perceptron_score(est, bare.with_offsets(chosen), search, valid)
+    for c in range(len(chosen)):
+        if len(alts[c]) <= 1:
+            continue
+        sc = []
+        for a in alts[c]:
+            trial = list(chosen)
+            trial[c] = a
+            sc.append(current if a == chosen[c] else _perceptron_score(est, bare.with_offsets(trial), search, valid))
+        scores[c] = tuple(sc)
+        best = int(np.argmax(sc))
+        chosen[c], current = alts[c][best], sc[best]
+
+
 def discover_layout(data: Any, layout: PositionLayout, *, window: int | None = None, max_offsets: int = 8,
-                    validation: Any = 0.2, tie_break: str = "coverage",
+                    validation: Any = 0.2, tie_break: str = "linear",
                     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES, learner: Any = None,
                     random_state: int | np.random.Generator | None = None,
                     backend: str = "numba") -> DiscoveryReport:
@@ -498,7 +496,7 @@ def discover_layout(data: Any, layout: PositionLayout, *, window: int | None = N
     validation : float, held-out data or None, default 0.2
         A fraction of the traces held out (drawn with ``random_state``) to choose among equally small
         deciding sets, or explicit held-out traces of the training lengths; None or 0: no hold-out.
-    tie_break : {"coverage", "perceptron", "simplest"}, default "coverage"
+    tie_break : {"linear", "coverage", "perceptron", "simplest"}, default "linear"
         How the held-out traces choose (module docstring); without them, ``"simplest"``.
     max_alternatives : int, default 8
         Equally small deciding sets kept per class.
@@ -548,32 +546,12 @@ def discover_layout(data: Any, layout: PositionLayout, *, window: int | None = N
         chosen.append(tuple(s))
         alts.append(tuple(alt))
         scores.append(())
-    if tie == "coverage":
-        for c, cl in enumerate(cls_search):
-            if len(alts[c]) > 1:
-                sc = []
-                for a in alts[c]:
-                    conf, cov = _coverage(cl, cls_valid[c], a)
-                    sc.append(cov - (conf > 0))
-                scores[c] = tuple(sc)
-                chosen[c] = alts[c][int(np.argmax(sc))]
-    elif tie == "perceptron":
-        est = _default_learner(random_state) if learner is None else learner
-        current = _perceptron_score(est, bare.with_offsets(chosen), search, valid)
-        for c in range(len(chosen)):
-            if len(alts[c]) <= 1:
-                continue
-            sc = []
-            for a in alts[c]:
-                trial = list(chosen)
-                trial[c] = a
-                sc.append(current if a == chosen[c] else _perceptron_score(est, bare.with_offsets(trial), search,
-                                                                            valid))
-            scores[c] = tuple(sc)
-            best = int(np.argmax(sc))
-            chosen[c], current = alts[c][best], sc[best]
+    if tie != "simplest":
+        _tie_break(tie, chosen, alts, scores, cls_search, cls_valid, bare, search, valid, learner, random_state)
     final = bare.with_offsets(chosen)
     counts = offset_conflicts(seqs, final, backend=backend)
+    cover = [float("nan") if valid is None else _coverage(_joined(cl, cls_valid[c]), len(cl.positions), chosen[c])[1]
+             for c, cl in enumerate(cls_search)]
     classes = tuple(ClassDiscovery(bare.names[c], chosen[c], counts[c][0], counts[c][1], counts[c][2],
-                                   cls_search[c].tried, alts[c], scores[c]) for c in range(len(chosen)))
+                                   cls_search[c].tried, alts[c], scores[c], cover[c]) for c in range(len(chosen)))
     return DiscoveryReport(final, classes, window, tie, len(search), 0 if valid is None else len(valid))
