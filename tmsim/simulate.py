@@ -11,7 +11,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import _reference
-from .errors import InputError, ParameterError, check_int
+from ._validate import check_choice, check_int
+from .errors import InputError, ParameterError
 from .machine import Machine
 
 __all__ = [
@@ -257,13 +258,11 @@ def _result(machine: Machine, status: int, steps: int, state: int, head: int, bu
 
 
 def _backend(name: str, owner: str):
-    if name == "numba":
+    if check_choice("backend", name, _BACKENDS, owner) == "numba":
         from . import _kernels
 
         return _kernels
-    if name == "python":
-        return _reference
-    raise ParameterError(f"The 'backend' parameter of {owner} must be one of {_BACKENDS!r}. Got {name!r} instead.")
+    return _reference
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from .errors import InputError, ParameterError, check_int
+from ._validate import check_int, check_random_state
+from .errors import InputError, ParameterError
 from .formats.standard import parse_standard
 from .machine import Machine
 from .simulate import RunResult, Status
@@ -243,8 +244,7 @@ class ZooEntry:
         >>> len(x), get("binary-multiplication").well_formed(x)
         (7, True)
         """
-        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        return self.language.sample(length, rng)
+        return self.language.sample(length, check_random_state(random_state, f"{self.name}.sample")[1])
 
     def expected(self, input: str | None = None) -> object:
         """The answer on ``input``, from :attr:`reference` (not from running the machine).

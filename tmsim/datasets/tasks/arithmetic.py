@@ -59,12 +59,12 @@ Examples
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validate import check_int
 from ...encodings.vocab import ANS, BOS, EOS, SPECIAL_TOKENS
 from ..dataset import Dataset
 from ..errors import TaskError
@@ -188,10 +188,8 @@ class MulNoCoT(MulPaper):
 
 # ---------------------------------------------------------------------------------------------- local CoTs
 def _check_width(width: Any, need: int, owner: str) -> int:
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < need:
-        raise TaskError(f"The 'width' parameter of {owner} must be an int in [{need}, inf) for these "
-                           f"operands. Got {width!r} instead.")
-    return int(width)
+    return check_int("width", width, low=need, owner=owner, error=TaskError,
+                     constraint=f"an int in [{need}, inf) for these operands")
 
 
 class _LocalTask(Task):
