@@ -392,7 +392,7 @@ def test_max_tokens_also_caps_a_low_estimate(tmp_path, monkeypatch):
         import dataclasses
         return dataclasses.replace(real(plan, pilot), n_tokens=1)
 
-    monkeypatch.setattr(storage, "_estimate", low)
+    monkeypatch.setattr(storage, "estimate_plan", low)
     with pytest.raises(TokenBudgetError, match="passed max_tokens"):
         write_dataset(ADD, "tableau", tmp_path / "x.jsonl", n=300, lengths=(3, 10), chunk_size=30, max_tokens=5_000,
                       random_state=0, progress=False)

@@ -140,7 +140,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     machine = load_machine(args.machine, args.format)
     if args.out is not None:
         _check_out(args.out)
-        io.save(machine, args.out, args.to, what="--out")  # tmsim.io.atomic_write: never a partial or replaced special file
+        io.save(machine, args.out, args.to, what="--out")  # atomic; a device or FIFO is written through
         return 0
     text = io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -258,7 +258,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
                         on_timeout=args.on_timeout, unique=args.unique, alphabet=args.alphabet, width=args.width,
                         chunk_size=args.chunk_size, max_tokens=args.max_tokens,
                         progress=False if args.no_progress else None, token_names=args.token_names,
-                        on_estimate=announce)
+                        on_estimate=announce, what="--out")
     if args.json:
         print(json.dumps({"samples": out.n_samples, "tokens": out.n_tokens, "dropped": out.dropped,
                           "path": str(out.path), "format": out.format, "bytes": out.n_bytes,
