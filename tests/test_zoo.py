@@ -342,3 +342,24 @@ def test_random_halting_machine_is_reproducible_and_its_errors_are_tmsim_errors(
                      (dict(lengths=(5, 2)), "lengths"), (dict(random_state=-1), "random_state")):
         with pytest.raises(ParameterError, match=f"'{name}"):
             random_halting_machine(**{"random_state": 0, **kw})
+
+
+# ------------------------------------------------------------------------------------------------ counting
+@st.composite
+def languages(draw):
+    k = draw(st.integers(0, 3))
+    op = draw(st.sampled_from([None, "+"]))
+    return Language(tuple("abc"[:k]), operator=op, min_operand=draw(st.integers(0, 2)) if op else 0,
+                    max_length=draw(st.one_of(st.none(), st.integers(0, 7))))
+
+
+@given(languages(), st.integers(0, 12), st.integers(0, 12))
+def test_closed_form_counts_agree_with_counting_every_length(lang, a, b):
+    from tmsim.zoo.language import count_strings
+
+    brute = [L for L in range(a, b + 1) if lang.count(L) > 0]
+    assert list(lang.admitted_lengths(a, b)) == brute
+    assert lang.count_between(a, b) == sum(lang.count(L) for L in range(a, b + 1))
+    assert all(lang.count(L) == len(list(lang.strings(L))) for L in range(min(b, 6) + 1))
+    k = len(lang.alphabet)
+    assert count_strings(k, a, b) == sum(k ** L for L in range(a, b + 1))

@@ -300,7 +300,9 @@ def encode_chunk(plan: Plan, cells: np.ndarray, off: np.ndarray, start: int) -> 
                    f"after step {int(tb.steps[j])}; give a larger 'width'")
         else:
             why = f"it did not stop within max_steps={plan.max_steps:,} steps; raise 'max_steps'"
-        raise RunTimeoutError(f"{plan.owner}: machine {m.name!r} on input {ds.input(j)!r} (sample {start + j}) "
+        x = ds.input(j)
+        shown = repr(x) if len(x) <= 60 else f"{x[:40]!r}... ({len(x):,} symbols)"  # one readable line
+        raise RunTimeoutError(f"{plan.owner}: machine {m.name!r} on input {shown} (sample {start + j}) "
                               f"ended with status {status}: {why}, or pass on_timeout='drop' or 'label'.")
     keep = tb.status <= 1
     return dataclasses.replace(ds.select(keep), dropped=int(n - keep.sum()))
