@@ -1,5 +1,5 @@
-"""tmsim._table: the named decoder of a packed table entry; its numba twins agree with the plain-Python
-functions, and decoding undoes the encoder (pack_entry, Machine.arrays)."""
+"""tmsim._table: the named decoder of a packed table entry; its numba twins (tmsim._kernels, inlined in the
+kernels) agree with the plain-Python functions, and decoding undoes the encoder (pack_entry, Machine.arrays)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numba import njit
 
+from tmsim import _kernels as K
 from tmsim import _table as T
 from tmsim.machine import MAX_TABLE_CELLS
 from tmsim.testing import machines
@@ -16,15 +17,15 @@ from tmsim.testing import machines
 @njit
 def _decode_nb(e, S):
     """Every decoder, as a kernel sees it (the numba twins, inlined)."""
-    f = T.fast_entry(e)
-    return (T.entry_defined(e), T.entry_halts(e), T.entry_next_base(e), T.entry_next(e, S), T.entry_write(e),
-            T.entry_move_code(e), T.entry_move(e), f, np.int64(T.fast_next_base(f)), T.fast_write(f),
-            T.fast_move_code(f))
+    f = K.fast_entry(e)
+    return (K.entry_defined(e), K.entry_halts(e), K.entry_next_base(e), K.entry_next(e, S), K.entry_write(e),
+            K.entry_move_code(e), K.entry_move(e), f, np.int64(K.fast_next_base(f)), K.fast_write(f),
+            K.fast_move_code(f))
 
 
 @njit
 def _pack_nb(q, w, m, S):
-    return T.pack_entry(q, w, m, S)
+    return K.pack_entry(q, w, m, S)
 
 
 def _decode_py(e, S):

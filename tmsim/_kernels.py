@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import _table
 from ._alloc import zeros_u8
-from ._table import (MOVE_LEFT, MOVE_RIGHT, entry_defined, entry_halts, fast_entry, fast_move_code, fast_next_base,
-                     fast_write)
+from ._table import FAST_MOVE_SHIFT, FAST_WRITE_SHIFT, MOVE_LEFT, MOVE_RIGHT
 
 # Status codes shared with _reference.py and simulate.py.
 HALTED = 0
@@ -19,6 +19,37 @@ TAPE_LIMIT = 3
 
 #: Smallest tape buffer the kernel allocates.
 _MIN_BUFFER = 64
+
+
+# ---------------------------------------------------------------------------------------------- table entries
+# The numba twins of tmsim._table's decoders, inlined wherever a kernel calls them (here and in
+# tmsim.encodings._kernels). They compile the plain-Python source itself, except fast_next_base, whose
+# kernel form stays unsigned so the hot loop indexes without numba's wraparound check.
+_inline = njit(inline="always")
+pack_entry = _inline(_table.pack_entry)
+entry_defined = _inline(_table.entry_defined)
+entry_halts = _inline(_table.entry_halts)
+entry_next_base = _inline(_table.entry_next_base)
+entry_next = _inline(_table.entry_next)
+entry_write = _inline(_table.entry_write)
+entry_move_code = _inline(_table.entry_move_code)
+entry_move = _inline(_table.entry_move)
+fast_write = _inline(_table.fast_write)
+fast_move_code = _inline(_table.fast_move_code)
+
+
+@njit(inline="always")
+def fast_entry(e):
+    """Twin of :func:`tmsim._table.fast_entry`."""
+    if e < 0:
+        return e
+    return entry_next_base(e) | (entry_write(e) << FAST_WRITE_SHIFT) | (entry_move_code(e) << FAST_MOVE_SHIFT)
+
+
+@njit(inline="always")
+def fast_next_base(f):
+    """Twin of :func:`tmsim._table.fast_next_base` (unsigned, for the hot loop's indices)."""
+    return np.uint64(np.uint32(f))
 
 
 @njit(cache=True, nogil=True)

@@ -13,10 +13,11 @@ The next state is stored as its row base ``next_state * n_symbols``: the next in
 
     fast = next_base | write << 32 | (move + 1) << 40                     stop entries (< 0) unchanged
 
-Every function here is plain Python (the executable specification, used by the ``_reference`` modules) and
-has a numba twin of the same name, inlined into the kernels (``numba.extending.overload(inline="always")``):
-a kernel calls ``entry_write(e)`` and compiles to the same shift-and-mask it used to spell out by hand.
-``tests/test_table.py`` holds the twins to each other and to :func:`pack_entry`.
+Every function here is plain Python (the executable specification, used by the ``_reference`` modules and
+:attr:`tmsim.Machine.arrays`; importing it costs no numba). Its numba twin of the same name lives in
+:mod:`tmsim._kernels` (``njit(inline="always")``), where the kernels call it: ``entry_write(e)`` compiles to
+the shift-and-mask they used to spell out by hand. ``tests/test_table.py`` holds the twins to each other and
+to :func:`pack_entry`.
 
 Examples
 --------
@@ -30,16 +31,10 @@ Examples
 
 from __future__ import annotations
 
-import functools
-
-import numpy as np
-from numba import types
-from numba.extending import overload
-
 __all__ = ["UNDEFINED", "HALTING", "NEXT_SHIFT", "WRITE_SHIFT", "WRITE_MASK", "MOVE_MASK", "MAX_SYMBOLS",
            "pack_entry", "entry_defined", "entry_halts", "entry_next_base", "entry_next", "entry_write",
            "entry_move_code", "entry_move", "fast_entry", "fast_next_base", "fast_write", "fast_move_code",
-           "MOVE_LEFT", "MOVE_STAY", "MOVE_RIGHT"]
+           "MOVE_LEFT", "MOVE_STAY", "MOVE_RIGHT", "FAST_WRITE_SHIFT", "FAST_MOVE_SHIFT"]
 
 #: The entry of an undefined transition (the run stops there, status ``undefined``).
 UNDEFINED = -1
@@ -51,8 +46,9 @@ NEXT_SHIFT, WRITE_SHIFT, WRITE_MASK, MOVE_MASK = 10, 2, 0xFF, 3
 MAX_SYMBOLS = WRITE_MASK + 1
 #: Move codes (``move + 1``), as :func:`entry_move_code` and :func:`fast_move_code` return them.
 MOVE_LEFT, MOVE_STAY, MOVE_RIGHT = 0, 1, 2
-# The fast layout: the row base in the low 32 bits, the written symbol in bits 32-39, the move code in 40-41.
-_FAST_WRITE_SHIFT, _FAST_MOVE_SHIFT, _LOW32 = 32, 40, 0xFFFFFFFF
+#: The fast layout: the row base in the low 32 bits, the written symbol from bit 32, the move code from bit 40.
+FAST_WRITE_SHIFT, FAST_MOVE_SHIFT = 32, 40
+_LOW32 = 0xFFFFFFFF
 
 
 # ------------------------------------------------------------------------------ Machine.arrays.packed layout
@@ -111,7 +107,7 @@ def fast_entry(e):
     """An entry re-packed in the run kernel's layout (stop entries unchanged)."""
     if e < 0:
         return e
-    return entry_next_base(e) | (entry_write(e) << _FAST_WRITE_SHIFT) | (entry_move_code(e) << _FAST_MOVE_SHIFT)
+    return entry_next_base(e) | (entry_write(e) << FAST_WRITE_SHIFT) | (entry_move_code(e) << FAST_MOVE_SHIFT)
 
 
 def fast_next_base(f):
@@ -121,35 +117,9 @@ def fast_next_base(f):
 
 def fast_write(f):
     """The symbol written, of a defined fast entry."""
-    return (f >> _FAST_WRITE_SHIFT) & WRITE_MASK
+    return (f >> FAST_WRITE_SHIFT) & WRITE_MASK
 
 
 def fast_move_code(f):
     """The move code (0 left, 1 stay, 2 right) of a defined fast entry."""
-    return (f >> _FAST_MOVE_SHIFT) & MOVE_MASK
-
-
-# ------------------------------------------------------------------------------ numba twins (inlined)
-def _same(py_func):
-    """Register ``py_func``'s own source as its numba implementation (integer semantics agree on the range
-    of valid entries, which tests/test_table.py checks)."""
-    @functools.wraps(py_func)  # the typing function must show py_func's signature
-    def typer(*args):
-        return py_func
-
-    overload(py_func, inline="always")(typer)
-    return py_func
-
-
-for _f in (pack_entry, entry_defined, entry_halts, entry_next_base, entry_next, entry_write, entry_move_code,
-           entry_move, fast_entry, fast_write, fast_move_code):
-    _same(_f)
-
-
-@overload(fast_next_base, inline="always")
-def _fast_next_base_nb(f):
-    if isinstance(f, types.Integer):
-        def impl(f):
-            return np.uint64(np.uint32(f))  # unsigned, as the hot loop indexes with it (no wraparound check)
-        return impl
-    return None
+    return (f >> FAST_MOVE_SHIFT) & MOVE_MASK

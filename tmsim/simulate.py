@@ -259,6 +259,7 @@ def _result(machine: Machine, status: int, steps: int, state: int, head: int, bu
 
 def _backend(name: str, owner: str):
     if check_choice("backend", name, _BACKENDS, owner) == "numba":
+        # Deferred (start-up): numba loads with the kernels, so `import tmsim` (and `tmsim show`) stays light.
         from . import _kernels
 
         return _kernels
@@ -360,7 +361,7 @@ class BatchJobs:
         if impl is _reference or n == 0 or n_threads is None:
             impl.run_batch(*args)
         else:
-            import numba
+            import numba  # loaded already by the kernels (see _backend)
 
             n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
             old = numba.get_num_threads()

@@ -16,9 +16,9 @@ import numpy as np
 from numba import njit, prange
 
 from .._alloc import empty_i32, zeros_i32, zeros_u8
-from .._kernels import HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED
-from .._table import (MOVE_LEFT, MOVE_RIGHT, entry_defined, entry_halts, entry_move, entry_move_code, entry_next_base,
-                      entry_write)
+from .._kernels import (HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED, entry_defined, entry_halts, entry_move,
+                        entry_move_code, entry_next_base, entry_write)
+from .._table import MOVE_LEFT, MOVE_RIGHT
 
 # Special token ids, the same in every vocabulary (see vocab.SPECIAL_TOKENS).
 SEP = 2

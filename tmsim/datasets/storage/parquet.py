@@ -18,6 +18,8 @@ __all__ = ["ParquetWriter", "load_parquet", "arrow"]
 
 
 def arrow():
+    """``(pyarrow, pyarrow.parquet)``, imported on first use: pyarrow takes longer to import than the rest of
+    the dataset layer, and only Parquet files need it."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -103,7 +105,7 @@ def load_parquet(path: Path, owner: str) -> Dataset:
     if missing:
         raise DatasetFormatError(f"{owner}: {str(path)!r} lacks the columns {missing!r} of a tmsim dataset.")
 
-    import pyarrow.compute as pc
+    import pyarrow.compute as pc  # deferred with the rest of pyarrow (see arrow)
 
     def ragged(name, dtype):
         if not table.num_rows:
