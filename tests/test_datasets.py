@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tmsim import Status, parse_standard, run, zoo
 from tmsim.datasets import (FORMATS, SPLITS, DatasetError, RunTimeoutError, Split, TokenBudgetError,
                             concat, estimate_dataset, load_dataset, make_dataset, make_splits, save,
-                            vocabulary_path, write_dataset)
+                            get_sampler, vocabulary_path, write_dataset)
 from tmsim.datasets import _plan, storage
 from tmsim.datasets.storage import COLUMNS
 from tmsim.encodings import Vocabulary, get_encoding
@@ -50,6 +50,21 @@ def test_zoo_sampler_gives_well_formed_inputs_of_every_admissible_length():
     ds = make_dataset(ADD, "transitions", n=400, lengths=(1, 9), random_state=1)
     assert len(ds) == 400 and all(ADD.well_formed(x) for x in ds.inputs)
     assert {len(x) for x in ds.inputs} == set(range(3, 10))  # a+b needs 3 symbols; every length drawn
+
+
+def test_zoo_sampler_over_a_million_lengths_answers_without_counting_every_length():
+    # `tmsim dataset zoo:binary-addition --lengths 1-1000000`: the admissible lengths and the number of distinct
+    # inputs come from closed forms (no k**L per length), so this returns at once.
+    b = 10**6
+    s = get_sampler(ADD, "zoo", lengths=(1, b))
+    adm = s.admissible()
+    assert (adm[0], adm[-1], len(adm)) == (3, b, b - 2)
+    total = s.n_distinct()  # sum over L of (L - 2) * 2**(L - 1), dominated by its last term
+    assert (b - 2) << (b - 1) <= total < (b - 2) << b
+    assert get_sampler(ADD, "zoo", lengths=(1, 40)).n_distinct() == sum(ADD.language.count(L) for L in range(41))
+    assert get_sampler(parse_standard(PARITY_STD), "uniform", lengths=(3, b)).n_distinct() == 2 ** (b + 1) - 2 ** 3
+    with pytest.raises(DatasetError, match=r"would enumerate about 10\^301\d\d\d inputs"):
+        get_sampler(ADD, "exhaustive", lengths=(1, 10**6)).all()
 
 
 def test_uniform_sampler_respects_lengths_and_alphabet():
@@ -392,7 +407,7 @@ def test_max_tokens_also_caps_a_low_estimate(tmp_path, monkeypatch):
         import dataclasses
         return dataclasses.replace(real(plan, pilot), n_tokens=1)
 
-    monkeypatch.setattr(storage, "_estimate", low)
+    monkeypatch.setattr(storage, "estimate_plan", low)
     with pytest.raises(TokenBudgetError, match="passed max_tokens"):
         write_dataset(ADD, "tableau", tmp_path / "x.jsonl", n=300, lengths=(3, 10), chunk_size=30, max_tokens=5_000,
                       random_state=0, progress=False)

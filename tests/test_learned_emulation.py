@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from learners import LearnerError, PerceptronAR
-from proofs_checks.experiments.learned_emulation import learned_emulation, random_halting_machine
+from proofs_checks.experiments.learned_emulation import learned_emulation
+from tmsim.zoo.random import random_halting_machine
 from tmsim import zoo
 from tmsim.encodings import get_encoding
 
@@ -36,7 +37,7 @@ QUICK = [
 # context short runs reach too rarely: 1600 traces gave 100% held-out, 93% longer) and 3200 traces (1600 with
 # slack 4: 100% / 99%); its fit takes 15 minutes, so the test runs only with AR_SLOW_TESTS=1.
 MULTIPLICATION = ("binary-multiplication", (3, 10), (11, 12), 3200, 4)
-# Random machines (proofs_checks.experiments.learned_emulation.random_halting_machine(seed)), lengths 1-8 and 9-16.
+# Random machines (tmsim.zoo.random.random_halting_machine(seed)), lengths 1-8 and 9-16.
 RANDOM = [(0, 200), (1, 50), (2, 100), (3, 100), (4, 25)]
 
 

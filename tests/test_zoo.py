@@ -161,10 +161,40 @@ def test_design_parity_machine_is_the_standard_string():
     assert to_standard(zoo.get("parity-standard").machine) == "1RZ1RB2RA_2RZ1RA2RB"
 
 
+ACCEPTING = [e.name for e in zoo.entries() if e.task == "accept"]
+
+
+def _stops_elsewhere(machine: Machine, inputs: list[str], max_steps: int, max_len: int) -> list[tuple]:
+    """(input, status, state) of every run that does not end by halting in 'accept' or 'reject'."""
+    results = run_batch(machine, inputs, max_steps=max_steps, max_tape=_tape_budget(max_len))
+    return [(x, r.status.value, r.state) for x, r in zip(inputs, results)
+            if r.status is not Status.HALTED or r.state not in ("accept", "reject")]
+
+
 def test_accept_machines_stop_only_in_accept_or_reject():
     for name in ("parity", "palindrome"):
         m = zoo.get(name).machine
         assert m.halting == {"accept", "reject"}
+    assert {"parity", "palindrome"} <= set(ACCEPTING)
+    for name in ACCEPTING:
+        e = zoo.get(name)
+        assert e.machine.halting == {"accept", "reject"}
+        # Every input over the input symbols (for these entries all are well-formed) up to verify_up_to: the
+        # run halts, and in accept or reject (not an undefined transition, a step or tape limit, another state).
+        xs = ["".join(t) for n in range(e.verify_up_to + 1) for t in itertools.product(e.machine.input_symbols,
+                                                                                          repeat=n)]
+        assert len(xs) >= 2 ** e.verify_up_to
+        bad = _stops_elsewhere(e.machine, xs, e.max_steps, e.verify_up_to)
+        assert not bad, f"{name}: {len(bad)} runs stop elsewhere, first {bad[:5]}"
+    # The check catches what it is about: a parity machine that gets stuck (no rule for (odd, blank)), and one
+    # that halts in a third halting state.
+    parity = zoo.get("parity").machine
+    rules = {k: (r.next, r.write, r.move) for k, r in parity.transitions.items()}
+    stuck = parity.replace(transitions={k: v for k, v in rules.items() if k != ("odd", "_")})
+    assert _stops_elsewhere(stuck, ["0", "1", "11"], 64, 2) == [("1", "undefined", "odd")]
+    third = parity.replace(states=parity.states + ("done",), halting=("accept", "reject", "done"),
+                           transitions={**rules, ("odd", "_"): ("done", "_", "S")})
+    assert _stops_elsewhere(third, ["0", "1", "11"], 64, 2) == [("1", "halted", "done")]
 
 
 # ------------------------------------------------------------------------------------------------ busy beavers
@@ -296,3 +326,40 @@ def test_well_formed():
     assert LANGUAGES["binary-multiplication"].pattern == r"[01]+\*[01]+"
     assert LANGUAGES["unary-addition"].pattern == r"1*\+1*"
     assert LANGUAGES["palindrome"].pattern == "[ab]*"
+
+
+# ------------------------------------------------------------------------------------------------ random machines
+def test_random_halting_machine_is_reproducible_and_its_errors_are_tmsim_errors():
+    from tmsim.zoo.random import random_halting_machine
+
+    m = random_halting_machine(0)
+    assert m.name == "random:0RC2RB1RC_1RZ2LA1RB_2LB0RA0RB" == random_halting_machine(np.random.default_rng(0)).name
+    assert m == random_halting_machine(0) and m != random_halting_machine(1)
+    assert (m.n_states, m.n_symbols, m.halting) == (4, 3, frozenset({"halt"}))
+    with pytest.raises(ParameterError, match="no machine with 3 states and 3 symbols passed the probes in 1 tries"):
+        random_halting_machine(0, max_tries=1)
+    for kw, name in ((dict(n_states=0), "n_states"), (dict(n_symbols=1), "n_symbols"),
+                     (dict(lengths=(5, 2)), "lengths"), (dict(random_state=-1), "random_state")):
+        with pytest.raises(ParameterError, match=f"'{name}"):
+            random_halting_machine(**{"random_state": 0, **kw})
+
+
+# ------------------------------------------------------------------------------------------------ counting
+@st.composite
+def languages(draw):
+    k = draw(st.integers(0, 3))
+    op = draw(st.sampled_from([None, "+"]))
+    return Language(tuple("abc"[:k]), operator=op, min_operand=draw(st.integers(0, 2)) if op else 0,
+                    max_length=draw(st.one_of(st.none(), st.integers(0, 7))))
+
+
+@given(languages(), st.integers(0, 12), st.integers(0, 12))
+def test_closed_form_counts_agree_with_counting_every_length(lang, a, b):
+    from tmsim.zoo.language import count_strings
+
+    brute = [L for L in range(a, b + 1) if lang.count(L) > 0]
+    assert list(lang.admitted_lengths(a, b)) == brute
+    assert lang.count_between(a, b) == sum(lang.count(L) for L in range(a, b + 1))
+    assert all(lang.count(L) == len(list(lang.strings(L))) for L in range(min(b, 6) + 1))
+    k = len(lang.alphabet)
+    assert count_strings(k, a, b) == sum(k ** L for L in range(a, b + 1))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import _table
 from ._alloc import zeros_u8
+from ._table import FAST_MOVE_SHIFT, FAST_WRITE_SHIFT, MOVE_LEFT, MOVE_RIGHT
 
 # Status codes shared with _reference.py and simulate.py.
 HALTED = 0
@@ -17,6 +19,37 @@ TAPE_LIMIT = 3
 
 #: Smallest tape buffer the kernel allocates.
 _MIN_BUFFER = 64
+
+
+# ---------------------------------------------------------------------------------------------- table entries
+# The numba twins of tmsim._table's decoders, inlined wherever a kernel calls them (here and in
+# tmsim.encodings._kernels). They compile the plain-Python source itself, except fast_next_base, whose
+# kernel form stays unsigned so the hot loop indexes without numba's wraparound check.
+_inline = njit(inline="always")
+pack_entry = _inline(_table.pack_entry)
+entry_defined = _inline(_table.entry_defined)
+entry_halts = _inline(_table.entry_halts)
+entry_next_base = _inline(_table.entry_next_base)
+entry_next = _inline(_table.entry_next)
+entry_write = _inline(_table.entry_write)
+entry_move_code = _inline(_table.entry_move_code)
+entry_move = _inline(_table.entry_move)
+fast_write = _inline(_table.fast_write)
+fast_move_code = _inline(_table.fast_move_code)
+
+
+@njit(inline="always")
+def fast_entry(e):
+    """Twin of :func:`tmsim._table.fast_entry`."""
+    if e < 0:
+        return e
+    return entry_next_base(e) | (entry_write(e) << FAST_WRITE_SHIFT) | (entry_move_code(e) << FAST_MOVE_SHIFT)
+
+
+@njit(inline="always")
+def fast_next_base(f):
+    """Twin of :func:`tmsim._table.fast_next_base` (unsigned, for the hot loop's indices)."""
+    return np.uint64(np.uint32(f))
 
 
 @njit(cache=True, nogil=True)
@@ -68,11 +101,7 @@ def fast_table(packed, out):
     shift), the written symbol in bits 32-39 and the move (0 L, 1 S, 2 R) in bits 40-41; stop entries (-1
     undefined, -2 halting) are kept as they are."""
     for i in range(packed.shape[0]):
-        e = packed[i]
-        if e < 0:
-            out[i] = e
-        else:
-            out[i] = (e >> 10) | (((e >> 2) & 0xFF) << 32) | ((e & 3) << 40)
+        out[i] = fast_entry(packed[i])
 
 
 @njit(cache=True, nogil=True)
@@ -115,14 +144,14 @@ def _run_in_buffer(fast, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max
         while n > 0:
             idx = base + cur
             e = fast[idx]
-            if e < 0:
+            if not entry_defined(e):
                 break
-            m = (e >> 40) & 3
-            w = np.uint64((e >> 32) & 0xFF)
-            base = np.uint64(np.uint32(e))
+            m = fast_move_code(e)
+            w = np.uint64(fast_write(e))
+            base = fast_next_base(e)
             tape[np.uint64(p)] = w
             n -= 1
-            if m == 2:
+            if m == MOVE_RIGHT:
                 p += 1
                 if p > rhi:
                     rhi = p
@@ -131,7 +160,7 @@ def _run_in_buffer(fast, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max
                 left = w
                 cur = right
                 right = np.uint64(tape[np.uint64(p + 1)])
-            elif m == 0:
+            elif m == MOVE_LEFT:
                 p -= 1
                 if p < rlo:
                     rlo = p
@@ -143,8 +172,8 @@ def _run_in_buffer(fast, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max
             else:
                 cur = w
         steps += budget - n
-        if e < 0:
-            status = HALTED if e == -2 else UNDEFINED
+        if not entry_defined(e):
+            status = HALTED if entry_halts(e) else UNDEFINED
             break
         if rhi - rlo >= max_tape:
             # The step visited a cell that makes the span too long: undo it, so the configuration stays
@@ -175,9 +204,9 @@ def _run_in_buffer(fast, S, tape, buf_origin, p, rlo, rhi, state, max_steps, max
             continue
         # Budget exhausted: halting and undefined take precedence over the step limit.
         e = fast[base + np.uint64(tape[p])]
-        if e == -2:
+        if entry_halts(e):
             status = HALTED
-        elif e == -1:
+        elif not entry_defined(e):
             status = UNDEFINED
         else:
             status = STEP_LIMIT

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._table import HALTING, entry_defined, entry_move, entry_next, entry_write, fast_entry
+
 HALTED = 0
 UNDEFINED = 1
 STEP_LIMIT = 2
@@ -24,16 +26,16 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     while True:
         read = tape.get(head, 0)
         e = int(packed[state * S + read])
-        if e == -2:
+        if e == HALTING:
             status = HALTED
             break
-        if e == -1:
+        if not entry_defined(e):
             status = UNDEFINED
             break
         if steps >= max_steps:
             status = STEP_LIMIT
             break
-        nxt, write, move = (e >> 10) // S, (e >> 2) & 0xFF, (e & 3) - 1
+        nxt, write, move = entry_next(e, S), entry_write(e), entry_move(e)
         new_head = head + move
         if max(hi, new_head) - min(lo, new_head) + 1 > max_tape:
             status = TAPE_LIMIT
@@ -58,11 +60,7 @@ def fast_table(packed, out):
     """Reference of :func:`tmsim._kernels.fast_table`: the hot loop's layout of a packed table (next row base
     in the low 32 bits, the written symbol in bits 32-39, the move in bits 40-41; stop entries unchanged)."""
     for i, e in enumerate(int(v) for v in packed):
-        if e < 0:
-            out[i] = e
-        else:
-            nxt_base, write, move = e >> 10, (e >> 2) & 0xFF, e & 3
-            out[i] = nxt_base + (write << 32) + (move << 40)
+        out[i] = fast_entry(e)
 
 
 def nonblank_span(buf):

@@ -28,8 +28,10 @@ import stat
 import sys
 from typing import Callable, Sequence
 
-from . import __version__
+from . import __version__, zoo
+from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
+from .formats import io as formats_io
 from .io import check_writable
 from .machine import Machine
 from .resolve import check_format, load_machine, resolve_encoding, zoo_entry
@@ -162,22 +164,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .formats import io
-
     check_format(args.to, "--to")
     machine = load_machine(args.machine, args.format)
     if args.out is not None:
         _check_out(args.out)
-        io.save(machine, args.out, args.to, what="--out")  # tmsim.io.atomic_write: never a partial or replaced special file
+        formats_io.save(machine, args.out, args.to, what="--out")  # atomic; a device or FIFO is written through
         return 0
-    text = io.dumps(machine, args.to)
+    text = formats_io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
-    from .draw import MAX_DIAGRAM_STATES, draw_state_diagram
-
     machine = load_machine(args.machine, args.format)
     if machine.n_states > MAX_DIAGRAM_STATES:
         raise ParameterError(f"MACHINE {args.machine!r} has {machine.n_states:,} states; tmsim draw draws at most "
@@ -190,8 +188,6 @@ def _cmd_draw(args: argparse.Namespace) -> int:
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
-    from .draw import draw_spacetime
-
     machine = load_machine(args.machine, args.format)
     _check_out(args.out)
     fig = draw_spacetime(machine, args.input, max_steps=args.max_steps, out=args.out, max_width=args.max_width)
@@ -215,8 +211,6 @@ def _say_written(path: str, what: str) -> None:
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
-    from . import zoo
-
     entries = [zoo.get(n) for n in zoo.names()]
     if args.json:
         print(json.dumps([{"name": e.name, "task": e.task, "description": e.description,
@@ -247,6 +241,7 @@ def _parse_lengths(text: str | None) -> tuple[int, int] | None:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
+    # Deferred (CLI start-up): the encoding layer loads its kernels (~1.5 s); run/show/convert never need it.
     from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
 
     machine = load_machine(args.machine, args.format)
@@ -283,7 +278,7 @@ def _human_bytes(n: float) -> str:
 
 
 def _cmd_dataset(args: argparse.Namespace) -> int:
-    from .datasets.storage import format_for_path, vocabulary_path, write_dataset
+    from .datasets.storage import format_for_path, vocabulary_path, write_dataset  # deferred, as in _cmd_trace
 
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
     _check_out(args.out)
@@ -306,7 +301,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
                         on_timeout=args.on_timeout, unique=args.unique, alphabet=args.alphabet, width=args.width,
                         chunk_size=args.chunk_size, max_tokens=args.max_tokens,
                         progress=False if args.no_progress else None, token_names=args.token_names,
-                        on_estimate=announce)
+                        on_estimate=announce, what="--out")
     if args.json:
         print(json.dumps({"samples": out.n_samples, "tokens": out.n_tokens, "dropped": out.dropped,
                           "path": str(out.path), "format": out.format, "bytes": out.n_bytes,
@@ -322,8 +317,6 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The ``tmsim`` argument parser (one subparser per subcommand, ``func`` set to its handler)."""
-    from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS
-
     parser = argparse.ArgumentParser(
         prog="tmsim",
         description="Simulate, inspect, convert and draw Turing machines.",

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from .io import atomic_write
-from .errors import ParameterError, check_int
+from ._validate import check_int
+from .errors import ParameterError
 from .machine import Machine, Move
 from .simulate import configurations
 

@@ -63,33 +63,3 @@ class SpecError(DatasetError, FormatError, ParameterError):
     not parse) and a :class:`DatasetError` (what every dataset function raises on a bad argument), so each
     caller catches it as what it asked for. A file that exists but holds a malformed machine raises the
     parser's own :class:`FormatError` / :class:`MachineError`, naming the path."""
-
-
-def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None,
-              owner: str = "tmsim") -> int:
-    """Return ``value`` as an int, or raise :class:`ParameterError` naming ``name``.
-
-    ``bool`` is rejected on purpose: ``max_steps=True`` is almost certainly a mistake.
-    """
-    import numbers
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError(
-            f"The {name!r} parameter of {owner} must be an integer"
-            f"{_range_text(low, high)}. Got {value!r} instead."
-        )
-    v = int(value)
-    if (low is not None and v < low) or (high is not None and v > high):
-        raise ParameterError(
-            f"The {name!r} parameter of {owner} must be an integer{_range_text(low, high)}. "
-            f"Got {v!r} instead."
-        )
-    return v
-
-
-def _range_text(low: int | None, high: int | None) -> str:
-    if low is None and high is None:
-        return ""
-    lo = "-inf" if low is None else str(low)
-    hi = "inf" if high is None else str(high)
-    return f" in [{lo}, {hi}]"

@@ -11,6 +11,9 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from ._table import HALTING as HALTING_ENTRY
+from ._table import UNDEFINED as UNDEFINED_ENTRY
+from ._table import pack_entry
 from .errors import InputError, MachineError
 
 __all__ = ["Move", "Rule", "Machine", "TableArrays", "MAX_SYMBOLS", "MAX_TABLE_CELLS"]
@@ -81,7 +84,8 @@ class TableArrays:
     packed : ndarray of int64, shape (n_states * n_symbols,)
         One int64 per (state, symbol) (int64 saves a sign extension on the hot path): ``(next * n_symbols) << 10 | write << 2 | (move + 1)``,
         ``-1`` for an undefined transition and ``-2`` in every cell of a halting state, so the hot loop
-        does one load per step and stops on a negative entry.
+        does one load per step and stops on a negative entry. :mod:`tmsim._table` names every field
+        (``entry_next``, ``entry_write``, ``entry_move``, ...) and packs them (``pack_entry``).
     """
 
     next_state: np.ndarray
@@ -314,10 +318,10 @@ class Machine:
         halting = np.array([st in self.halting for st in self.states], dtype=bool)
         packed = np.where(
             nxt >= 0,
-            ((nxt.astype(np.int64) * s) << 10) | (wr.astype(np.int64) << 2) | (mv.astype(np.int64) + 1),
-            -1,
+            pack_entry(nxt.astype(np.int64), wr.astype(np.int64), mv.astype(np.int64), s),
+            UNDEFINED_ENTRY,
         ).astype(np.int64)
-        packed[halting, :] = -2
+        packed[halting, :] = HALTING_ENTRY
         for a in (nxt, wr, mv, halting, packed):
             a.setflags(write=False)
         return TableArrays(nxt, wr, mv, halting, packed.reshape(-1))

@@ -11,7 +11,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import _reference
-from .errors import InputError, ParameterError, check_int
+from ._validate import check_choice, check_int
+from .errors import InputError, ParameterError
 from .machine import Machine
 
 __all__ = [
@@ -257,13 +258,12 @@ def _result(machine: Machine, status: int, steps: int, state: int, head: int, bu
 
 
 def _backend(name: str, owner: str):
-    if name == "numba":
+    if check_choice("backend", name, _BACKENDS, owner) == "numba":
+        # Deferred (start-up): numba loads with the kernels, so `import tmsim` (and `tmsim show`) stays light.
         from . import _kernels
 
         return _kernels
-    if name == "python":
-        return _reference
-    raise ParameterError(f"The 'backend' parameter of {owner} must be one of {_BACKENDS!r}. Got {name!r} instead.")
+    return _reference
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ class BatchJobs:
         if impl is _reference or n == 0 or n_threads is None:
             impl.run_batch(*args)
         else:
-            import numba
+            import numba  # loaded already by the kernels (see _backend)
 
             n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
             old = numba.get_num_threads()

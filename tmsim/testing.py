@@ -16,6 +16,8 @@ Examples
 from __future__ import annotations
 
 import string
+
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from .machine import Machine, Move
@@ -138,8 +140,6 @@ def halting_machines(
     Built, not filtered: a random machine is run on the blank tape, and a (state, symbol) pair whose first
     use falls in the step range is redirected to a halting state, so the run halts exactly there.
     """
-    from hypothesis import assume
-
     m = draw(machines(n_states, n_symbols, allow_undefined=False, n_halting=1, halting_targets=False, **kwargs))
     first_use: dict[tuple[str, str], int] = {}
     prev = None

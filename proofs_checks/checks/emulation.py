@@ -12,8 +12,9 @@ import numpy as np
 from learners import PerceptronAR, compile_linear
 from tmsim import zoo
 from tmsim.encodings import get_encoding
+from tmsim.zoo.random import random_halting_machine
 
-from ..experiments.learned_emulation import learned_emulation, random_halting_machine
+from ..experiments.learned_emulation import learned_emulation
 from ..plots import new_figure
 from ..registry import Outcome, register
 from ..sweep import grid

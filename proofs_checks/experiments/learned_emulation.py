@@ -57,14 +57,15 @@ from learners.data import as_sequences
 from learners.errors import LearnerError
 from learners.linear import PerceptronAR
 from tmsim.datasets import Split, make_splits
-from tmsim.resolve import resolve_machine
 from tmsim.encodings import get_encoding
 from tmsim.errors import TmsimError
+from tmsim.resolve import resolve_machine
+from tmsim.zoo.random import random_halting_machine
 
 from ._cli import length_pair, size_list, width_or_auto
 
 __all__ = ["default_learner", "learned_emulation", "EmulationRun", "EmulationResult",
-           "FirstError", "LearnedEmulationConfig", "main", "random_halting_machine"]
+           "FirstError", "LearnedEmulationConfig", "main"]
 
 #: Cells added on each side of the widest run's span when ``width="auto"``: 2 keeps every head of every
 #: run at least two cells from a boundary column, so no intermediate triple of a long run holds ``#``.
@@ -547,68 +548,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(result)
     return 0 if result.traces_needed is not None else 1
-
-
-def random_halting_machine(random_state: Any = 0, *, n_states: int = 3, n_symbols: int = 3,
-                           lengths: tuple[int, int] = (1, 16), n_probe: int = 64, max_tries: int = 10_000):
-    """A random machine that halts on every probed input and does some work: drawn, then kept or redrawn.
-
-    Every (state, symbol) pair has a rule (random next state among the running ones or ``halt``, random
-    write, move L or R). A machine is kept when its rules move both ways and, on ``n_probe`` random inputs
-    with lengths in ``lengths`` (plus the longest all-ones input), it halts within ``4 n^2 + 64`` steps
-    and on most of them takes at least as many steps as the input has symbols (no machine that halts at
-    once whatever the input).
-
-    Parameters
-    ----------
-    random_state : int or Generator
-    n_states : int, default 3
-        Running states (plus the halting state ``halt``).
-    n_symbols : int, default 3
-        Tape symbols, blank ``_`` included; the input symbols are the others (``1``, ``2``, ...).
-    lengths : (int, int)
-    n_probe : int
-    max_tries : int
-
-    Returns
-    -------
-    Machine
-
-    Examples
-    --------
-    >>> m = random_halting_machine(0)
-    >>> m.name, m.n_states, m.n_symbols
-    ('random:0RC2RB1RC_1RZ2LA1RB_2LB0RA0RB', 4, 3)
-    """
-    from tmsim import Machine, run
-    from tmsim.formats.standard import to_standard
-
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-    states = [chr(ord("A") + i) for i in range(n_states)]
-    symbols = ["_"] + [str(i) for i in range(1, n_symbols)]
-    for _ in range(max_tries):
-        rules = {}
-        for q in states:
-            for x in symbols:
-                nxt = "halt" if rng.random() < 1 / (n_states * n_symbols) else states[int(rng.integers(n_states))]
-                rules[(q, x)] = (nxt, symbols[int(rng.integers(n_symbols))], "LR"[int(rng.integers(2))])
-        if not any(r[0] == "halt" for r in rules.values()):
-            continue
-        m = Machine(states + ["halt"], symbols, "_", symbols[1:], "A", ["halt"], rules, name="random")
-        m = m.replace(name=f"random:{to_standard(m)}")
-        probes = ["".join(rng.choice(symbols[1:], size=int(rng.integers(lengths[0], lengths[1] + 1))))
-                  for _ in range(n_probe)] + [symbols[1] * lengths[1]]
-        steps, ok = [], True
-        for x in probes:
-            r = run(m, x, max_steps=4 * len(x) ** 2 + 64)
-            if r.status.value != "halted":
-                ok = False
-                break
-            steps.append(r.steps / max(len(x), 1))
-        if ok and np.median(steps) >= 1.0 and {r[2] for r in rules.values()} == {"L", "R"}:
-            return m
-    raise LearnerError(f"random_halting_machine: no machine with {n_states} states and {n_symbols} symbols "
-                       f"passed the probes in {max_tries} tries.")
 
 
 if __name__ == "__main__":

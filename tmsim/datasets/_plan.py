@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import numbers
+import functools
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 import tmsim
 
+from .. import _validate
 from ..encodings import DEFAULT_MAX_STEPS, Encoding, input_cells
 from ..machine import Machine
 from ..resolve import resolve_encoding, resolve_machine
@@ -51,19 +52,11 @@ _PARQUET_BYTES_PER_TOKEN = 0.25
 
 
 # ---------------------------------------------------------------------------------------------- validation
-def check_choice(name: str, value: object, choices: tuple, owner: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise DatasetError(f"The {name!r} parameter of {owner} must be one of {choices!r}. Got {value!r} instead.")
-    return value
-
-
-def check_int(name: str, value: object, low: int, owner: str, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
-        raise DatasetError(f"The {name!r} parameter of {owner} must be an integer >= {low}"
-                           f"{' or None' if allow_none else ''}. Got {value!r} instead.")
-    return int(value)
+# The validators of tmsim._validate, raising the dataset layer's error.
+#: ``check_choice(name, value, choices, owner)``: one of ``choices``, else a DatasetError.
+check_choice = functools.partial(_validate.check_choice, error=DatasetError)
+#: ``check_int(name, value, low, owner, *, allow_none=False)``: an integer >= low, else a DatasetError.
+check_int = functools.partial(_validate.check_at_least, error=DatasetError)
 
 
 def seed_factory(random_state: object, owner: str) -> tuple[int | None, Callable[..., np.random.Generator]]:
@@ -81,13 +74,7 @@ def seed_factory(random_state: object, owner: str) -> tuple[int | None, Callable
             return g
 
         return None, factory
-    if random_state is None:
-        random_state = int(np.random.SeedSequence().entropy) % (1 << 63)
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
-            or not 0 <= int(random_state) < (1 << 63):
-        raise DatasetError(f"The 'random_state' parameter of {owner} must be an integer in [0, 2**63), a numpy "
-                           f"Generator or None. Got {random_state!r} instead.")
-    seed = int(random_state)
+    seed, _ = _validate.check_random_state(random_state, owner, error=DatasetError)
     return seed, lambda main=True: np.random.default_rng(seed)
 
 
@@ -126,8 +113,7 @@ def make_plan(machine: Any, encoding: Any, *, inputs: Any, n: Any, lengths: Any,
         max_steps = max(DEFAULT_MAX_STEPS, entry.max_steps if entry is not None else 0)
     max_steps = check_int("max_steps", max_steps, 0, owner)
     check_choice("on_timeout", on_timeout, ON_TIMEOUT, owner)
-    if not isinstance(unique, (bool, np.bool_)):
-        raise DatasetError(f"The 'unique' parameter of {owner} must be True or False. Got {unique!r} instead.")
+    _validate.check_bool("unique", unique, owner, error=DatasetError)
     if split is not None and (not isinstance(split, str) or not split):
         raise DatasetError(f"The 'split' parameter of {owner} must be a non-empty string or None. Got {split!r}.")
     check_choice("backend", backend, ("numba", "python"), owner)
@@ -314,7 +300,9 @@ def encode_chunk(plan: Plan, cells: np.ndarray, off: np.ndarray, start: int) -> 
                    f"after step {int(tb.steps[j])}; give a larger 'width'")
         else:
             why = f"it did not stop within max_steps={plan.max_steps:,} steps; raise 'max_steps'"
-        raise RunTimeoutError(f"{plan.owner}: machine {m.name!r} on input {ds.input(j)!r} (sample {start + j}) "
+        x = ds.input(j)
+        shown = repr(x) if len(x) <= 60 else f"{x[:40]!r}... ({len(x):,} symbols)"  # one readable line
+        raise RunTimeoutError(f"{plan.owner}: machine {m.name!r} on input {shown} (sample {start + j}) "
                               f"ended with status {status}: {why}, or pass on_timeout='drop' or 'label'.")
     keep = tb.status <= 1
     return dataclasses.replace(ds.select(keep), dropped=int(n - keep.sum()))

@@ -45,6 +45,7 @@ import numpy as np
 from ..encodings import input_cells
 from ..machine import Machine
 from ..zoo import ZooEntry
+from ..zoo.language import count_strings
 from .errors import DatasetError
 
 __all__ = [
@@ -97,6 +98,14 @@ def check_lengths(lengths: object, owner: str, *, name: str = "lengths") -> tupl
     if not 0 <= a <= b <= MAX_LENGTH:
         raise DatasetError(msg)
     return a, b
+
+
+def _count_text(n: int) -> str:
+    """``n`` with thousands separators, or its order of magnitude when it has too many digits to print
+    (a count over a million lengths has hundreds of thousands)."""
+    if n < 10 ** 18:
+        return f"{n:,}"
+    return f"about 10^{int(n.bit_length() * 0.30102999566398)}"
 
 
 def cells_to_text(machine: Machine, cells: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,8 +241,7 @@ class UniformSampler(Sampler):
 
     def n_distinct(self) -> int:
         a, b = self.lengths
-        k = len(self.alphabet)
-        return sum(k ** L for L in range(a, b + 1))
+        return count_strings(len(self.alphabet), a, b)
 
     def blocks(self, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         a, b = self.lengths
@@ -267,19 +275,18 @@ class LanguageSampler(Sampler):
         a, b = self.lengths
         return f"zoo({self.entry_name}, lengths={a}-{b})"
 
-    def admissible(self) -> list[int]:
-        """The lengths in ``[a, b]`` that have at least one well-formed input."""
-        a, b = self.lengths
-        hi = b if self.language.max_length is None else min(b, self.language.max_length)
-        lo_op = 2 * self.language.min_operand + 1 if self.language.operator is not None else 0
-        return [L for L in range(max(a, lo_op), hi + 1) if self.language.count(L) > 0]
+    def admissible(self) -> range:
+        """The lengths in ``[a, b]`` that have at least one well-formed input (a contiguous range, found
+        without counting inputs: :meth:`tmsim.zoo.Language.admitted_lengths`)."""
+        return self.language.admitted_lengths(*self.lengths)
 
     def n_distinct(self) -> int:
-        return sum(self.language.count(L) for L in self.admissible())
+        return self.language.count_between(*self.lengths)
 
     def blocks(self, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         lang = self.language
-        ok = np.array(self.admissible(), dtype=np.int64)
+        r = self.admissible()
+        ok = np.arange(r.start, r.stop, dtype=np.int64)
         syms = np.array([self.machine.symbol_index[s] for s in lang.alphabet], dtype=np.uint8)
         op = None if lang.operator is None else self.machine.symbol_index[lang.operator]
         size = _block_size(int(ok.max()))
@@ -327,15 +334,15 @@ class ExhaustiveSampler(Sampler):
     def n_distinct(self) -> int:
         a, b = self.lengths
         if self.language is not None:
-            return sum(self.language.count(L) for L in range(a, b + 1))
-        return sum(len(self.alphabet) ** L for L in range(a, b + 1))
+            return self.language.count_between(a, b)
+        return count_strings(len(self.alphabet), a, b)
 
     def all(self) -> tuple[np.ndarray, np.ndarray]:
         total = self.n_distinct()
         a, b = self.lengths
         if total > MAX_EXHAUSTIVE:
-            raise DatasetError(f"The exhaustive sampler would enumerate {total:,} inputs of lengths {a}-{b}, more "
-                               f"than {MAX_EXHAUSTIVE:,}; lower 'lengths' or use the 'uniform' sampler.")
+            raise DatasetError(f"The exhaustive sampler would enumerate {_count_text(total)} inputs of lengths "
+                               f"{a}-{b}, more than {MAX_EXHAUSTIVE:,}; lower 'lengths' or use the 'uniform' sampler.")
         lang = self.language
         alphabet = self.alphabet if lang is None else lang.alphabet
         syms = np.array([self.machine.symbol_index[s] for s in alphabet], dtype=np.uint8)
@@ -347,7 +354,7 @@ class ExhaustiveSampler(Sampler):
                 rows.append(block.reshape(-1))
                 lens.append(np.full(len(block), L, dtype=np.int64))
                 continue
-            if lang.count(L) == 0:
+            if not lang.admitted_lengths(L, L):
                 continue
             if lang.operator is None:
                 block = syms[_all_strings(k, L)]

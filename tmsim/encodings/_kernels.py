@@ -16,8 +16,9 @@ import numpy as np
 from numba import njit, prange
 
 from .._alloc import empty_i32, zeros_i32, zeros_u8
-
-from .._kernels import HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED
+from .._kernels import (HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED, entry_defined, entry_halts, entry_move,
+                        entry_move_code, entry_next_base, entry_write)
+from .._table import MOVE_LEFT, MOVE_RIGHT
 
 # Special token ids, the same in every vocabulary (see vocab.SPECIAL_TOKENS).
 SEP = 2
@@ -122,24 +123,24 @@ def _count_one_inline(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim
         while k < budget:
             idx = base + tape[p]
             e = packed[idx]
-            if e < 0:
+            if not entry_defined(e):
                 break
-            tape[p] = (e >> 2) & 0xFF
-            p += (e & 3) - 1
-            base = e >> 10
+            tape[p] = entry_write(e)
+            p += entry_move(e)
+            base = entry_next_base(e)
             k += 1
             if p < rlo or p > rhi:
                 break
         steps += k
-        if e < 0:
-            status = HALTED if e == -2 else UNDEFINED
+        if not entry_defined(e):
+            status = HALTED if entry_halts(e) else UNDEFINED
             break
         if p < rlo or p > rhi:
             a = p - origin
             if a < lo_lim or a > hi_lim:
                 # The step left the window: undo it, the run stops at the configuration before.
                 sym = idx % S
-                p -= (e & 3) - 1
+                p -= entry_move(e)
                 tape[p] = sym
                 base = idx - sym
                 steps -= 1
@@ -166,12 +167,12 @@ def _count_one_inline(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim
             continue
         # Budget exhausted: the configuration's own stop conditions take precedence.
         e = packed[base + tape[p]]
-        if e == -2:
+        if entry_halts(e):
             status = HALTED
-        elif e == -1:
+        elif not entry_defined(e):
             status = UNDEFINED
         else:
-            a = p - origin + (e & 3) - 1
+            a = p - origin + entry_move(e)
             if a < lo_lim or a > hi_lim:
                 status = TAPE_LIMIT
             else:
@@ -289,9 +290,9 @@ def emit_transitions(packed, n_symbols, cells_all, cells_offsets, start, steps, 
                 out_tokens[w + 3] = rec[idx, 3]
                 out_tokens[w + 4] = rec[idx, 4]
                 w += 5
-                tape[p] = (e >> 2) & 0xFF
-                p += (e & 3) - 1
-                base = e >> 10
+                tape[p] = entry_write(e)
+                p += entry_move(e)
+                base = entry_next_base(e)
             a0 = w
             out_tokens[w] = ANS
             w += 1
@@ -371,17 +372,17 @@ def _tableau_one(packed, S, cells_all, cells_offsets, start, steps, widths, left
     due = every
     for t in range(1, T + 1):
         e = packed[base + cur]
-        x = (e >> 2) & 0xFF
+        x = entry_write(e)
         sym[h] = x
         row[h] = tok_cell[x]
         # A branch on the move, not arithmetic on it: the predictor then supplies the next head position,
         # and the load of the next symbol does not wait for the table entry (as in tmsim's run kernel).
-        m = e & 3
-        if m == 2:
+        m = entry_move_code(e)
+        if m == MOVE_RIGHT:
             h += np.uint64(1)
-        elif m == 0:
+        elif m == MOVE_LEFT:
             h -= np.uint64(1)
-        base = np.uint64(e >> 10)
+        base = np.uint64(entry_next_base(e))
         cur = np.uint64(sym[h])
         row[h] = tok_head[base + cur]
         due -= 1
@@ -418,9 +419,9 @@ def _stops(packed, base, sym, h, W):
     """True when the configuration (state row ``base``, head at column ``h``) makes no further step: a
     halting state, an undefined transition, or a move onto a boundary column."""
     e = packed[base + sym[h]]
-    if e < 0:
+    if not entry_defined(e):
         return True
-    nh = h + (e & 3) - 1
+    nh = h + entry_move(e)
     return nh < 1 or nh > W - 2
 
 
@@ -493,11 +494,11 @@ def emit_triples(packed, n_symbols, n_states, cells_all, cells_offsets, start, s
                     v = _plain_code(sym, c, W)
                 tmpl[2 + 2 * c] = trip_tok[((hp * HC + hc) * N1 + u) * N1 + v]
             e = packed[hc]
-            x = (e >> 2) & 0xFF
+            x = entry_write(e)
             sym[h] = x
             tmpl[3 + 2 * h] = tok_cell[x]
-            h += (e & 3) - 1
-            base = e >> 10
+            h += entry_move(e)
+            base = entry_next_base(e)
             tmpl[3 + 2 * h] = tok_head[base + sym[h]]
             _put(out_tokens, w, tmpl)
             if t == T and _stops(packed, base, sym, h, W):

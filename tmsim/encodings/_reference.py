@@ -6,6 +6,7 @@ hold the kernels to them also check the kernels' offset arithmetic."""
 from __future__ import annotations
 
 from .._reference import HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED
+from .._table import HALTING, entry_defined, entry_move, entry_next, entry_write
 
 SEP, ANS, EOS = 2, 3, 4
 PROMPT, COT, ANSWER = 0, 1, 2
@@ -15,7 +16,7 @@ SRC_SELF, SRC_PREV_LEFT, SRC_PREV, SRC_PREV_RIGHT, SRC_LEFT = 0, 1, 2, 3, 4
 
 def _decode_entry(e: int, S: int) -> tuple[int, int, int]:
     """(next state, write, move) of a non-negative packed entry."""
-    return (e >> 10) // S, (e >> 2) & 0xFF, (e & 3) - 1
+    return entry_next(e, S), entry_write(e), entry_move(e)
 
 
 class _Run:
@@ -54,18 +55,18 @@ def count_one(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim, scratc
     steps = 0
     while True:
         e = r.entry()
-        if e == -2:
+        if e == HALTING:
             status = HALTED
             break
-        if e == -1:
+        if not entry_defined(e):
             status = UNDEFINED
             break
-        if not lo_lim <= r.head + (e & 3) - 1 <= hi_lim:
+        if not lo_lim <= r.head + entry_move(e) <= hi_lim:
             status = TAPE_LIMIT
             break
         if steps >= max_steps:
             status = STEP_LIMIT
-            nxt = r.head + (e & 3) - 1
+            nxt = r.head + entry_move(e)
             lo, hi = min(lo, nxt), max(hi, nxt)
             break
         r.step()
@@ -144,9 +145,9 @@ def emit_tableau(packed, n_symbols, cells_all, cells_offsets, start, steps, widt
 
 def _stops(packed, S, syms, h, q, W):
     e = int(packed[q * S + syms[h]])
-    if e < 0:
+    if not entry_defined(e):
         return True
-    return not 1 <= h + (e & 3) - 1 <= W - 2
+    return not 1 <= h + entry_move(e) <= W - 2
 
 
 def emit_triples(packed, n_symbols, n_states, cells_all, cells_offsets, start, steps, widths, lefts, tok_cell,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import numbers
+import functools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Sequence
@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Sequence
 import numba
 import numpy as np
 
-from ..errors import check_int
+from .._validate import check_at_least, check_choice, check_int
 from ..machine import Machine
 from ..simulate import RunResult, Status
 from . import _kernels, _reference
@@ -77,20 +77,13 @@ def _threads(n_threads: int | None, owner: str):
 
 
 def _impl(backend: str, owner: str):
-    if backend == "numba":
+    if check_choice("backend", backend, _BACKENDS, owner, error=EncodingError) == "numba":
         return _kernels
-    if backend == "python":
-        return _reference
-    raise EncodingError(f"The 'backend' parameter of {owner} must be one of {_BACKENDS!r}. Got {backend!r} instead.")
+    return _reference
 
 
-def _check_int(name: str, value: Any, low: int, owner: str, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
-        raise EncodingError(f"The {name!r} parameter of {owner} must be an integer >= {low}"
-                            f"{' or None' if allow_none else ''}. Got {value!r} instead.")
-    return int(value)
+#: ``_check_int(name, value, low, owner, *, allow_none=False)``: an integer >= low, else an EncodingError.
+_check_int = functools.partial(check_at_least, error=EncodingError)
 
 
 def _first_mismatch(a: np.ndarray, b: np.ndarray) -> int:

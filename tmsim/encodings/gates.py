@@ -1,4 +1,4 @@
-"""Trace -> tokens (``gates``): the paper's route (DESIGN.md section 2) — the tableau update compiled into a
+"""Trace -> tokens (``gates``): the paper's route (docs/theory.md#gates) — the tableau update compiled into a
 circuit of 2-input AND/OR and 1-input NOT gates over one-hot bits, one binary token per gate in
 topological order, with the same G gates in every cell so that every gate's inputs sit at FIXED offsets.
 

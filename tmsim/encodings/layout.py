@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from .._validate import check_int, fail
 from .errors import EncodingError
 
 __all__ = ["PositionLayout", "LayoutError"]
@@ -29,19 +30,12 @@ class LayoutError(EncodingError):
 
 
 def _fail(field: str, constraint: str, value: Any) -> LayoutError:
-    text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return LayoutError(f"The {field!r} field of PositionLayout must be {constraint}. Got {text} instead.")
+    return fail(field, constraint, value, owner="PositionLayout", error=LayoutError, kind="field", limit=80)
 
 
 def _as_int(field: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise _fail(field, f"an int in [{low}, {high}]", value)
-    v = int(value.__index__())
-    if not low <= v <= high:
-        raise _fail(field, f"an int in [{low}, {high}]", value)
-    return v
+    return check_int(field, value, low=low, high=high, owner="PositionLayout", error=LayoutError, kind="field",
+                     limit=80, constraint=f"an int in [{low}, {high}]")
 
 
 @dataclass(frozen=True)

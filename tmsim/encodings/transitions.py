@@ -14,7 +14,7 @@ Layout (token families in brackets)::
 - Length: ``n + 1 + 5T + 1 + A + 1`` (A = answer symbols). 5 tokens per step.
 
 This is the compact control case: the symbol under the head sits at a variable distance back, so no fixed
-window of offsets determines ``r:`` (DESIGN.md section 2).
+window of offsets determines ``r:`` (docs/theory.md#position-classes-and-local-rules).
 """
 
 from __future__ import annotations

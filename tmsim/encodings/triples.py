@@ -1,5 +1,5 @@
 """Trace -> tokens (``tableau-triples``): the tableau with two tokens per cell, laid out so that EVERY token
-is a function of the tokens at a few fixed relative offsets (DESIGN.md section 2) — the trace a linear
+is a function of the tokens at a few fixed relative offsets (docs/theory.md#tableau-triples) — the trace a linear
 next-token predictor over a window can emulate exactly.
 
 Layout (period ``L = 2W + 2``, even)::
@@ -14,7 +14,7 @@ Layout (period ``L = 2W + 2``, even)::
   when one of them holds the head and column c is not a boundary, else ``COPY`` — or ``COPY*`` when a
   head that stops (halting state, undefined transition, or a move onto a boundary column) was written
   further left in this row: the *halted flag*, carried cell to cell so that ``END`` is decided from one
-  fixed offset instead of an OR over the whole row (DESIGN.md lead (2)).
+  fixed offset instead of an OR over the whole row (docs/theory.md#tableau-triples).
 - END row: ``END X`` then per column a carrier and the final cell's symbol: the carrier is ``-`` left of
   the final head and ``=<state>`` from it on (so the final state reaches the row's end locally); the
   symbol is ``s:<symbol>`` (``#`` for boundaries). The answer is the window's final tape (the non-blank

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..errors import ConversionError, InputError, check_int
+from .._validate import check_int
+from ..errors import ConversionError, InputError
 from ..machine import Machine, Move
 
 if TYPE_CHECKING:  # pragma: no cover

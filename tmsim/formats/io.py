@@ -226,11 +226,11 @@ def save(machine: Machine, path: str | os.PathLike, format: str | None = None, *
         An unknown extension (and no ``format``).
     ParameterError
         An unknown format name; :class:`~tmsim.errors.OutputError` (a subclass) for a ``path`` that is a
-        directory, socket or block device.
+        directory, socket or block device, in a missing directory, or a FIFO without a reader.
     ConversionError
         The format cannot express the machine (nothing is written).
     OSError
-        The file cannot be written (missing directory, permissions, full disk).
+        The file cannot be written (permissions, full disk); nothing is left behind.
 
     Examples
     --------

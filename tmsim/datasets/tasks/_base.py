@@ -7,13 +7,13 @@ The formats themselves are in :mod:`~tmsim.datasets.tasks.arithmetic` and
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from ..._validate import check_int, check_random_state
 from ...encodings import PositionLayout, Vocabulary
 from .._plan import toolkit_version
 from ..dataset import Dataset
@@ -33,10 +33,8 @@ FORMAT_VERSION = 1
 
 # ---------------------------------------------------------------------------------------------- operands
 def _check_digits(digits: Any, owner: str) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or not MIN_DIGITS <= digits <= MAX_DIGITS:
-        raise TaskError(f"The 'digits' parameter of {owner} must be an int in [{MIN_DIGITS}, {MAX_DIGITS}]. "
-                           f"Got {digits!r} instead.")
-    return int(digits)
+    return check_int("digits", digits, low=MIN_DIGITS, high=MAX_DIGITS, owner=owner, error=TaskError,
+                     constraint=f"an int in [{MIN_DIGITS}, {MAX_DIGITS}]")
 
 
 def operand_range(digits: int) -> tuple[int, int]:
@@ -255,16 +253,10 @@ class Task:
     def make_dataset(self, n: int, *, split: str | None = "train", random_state: Any = None,
                      unique: bool = False) -> Dataset:
         """``n`` pairs drawn from ``split`` of the paper's hash split, encoded (see :func:`make_task_dataset`)."""
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise TaskError(f"The 'n' parameter of {self.name}.make_dataset must be an int in [1, inf). "
-                               f"Got {n!r} instead.")
-        if isinstance(random_state, np.random.Generator):
-            seed, rng = None, random_state
-        else:
-            if random_state is None:
-                random_state = int(np.random.SeedSequence().generate_state(1)[0])
-            seed, rng = int(random_state), np.random.default_rng(random_state)
-        a, b = sample_pairs(int(n), self.digits, split, rng, unique)
+        owner = f"{self.name}.make_dataset"
+        n = check_int("n", n, low=1, owner=owner, error=TaskError, constraint="an int in [1, inf)")
+        seed, rng = check_random_state(random_state, owner, error=TaskError)
+        a, b = sample_pairs(n, self.digits, split, rng, unique)
         lo, hi = operand_range(self.digits)
         sampler = (f"uniform pairs in [{lo}, {hi}]^2{', distinct' if unique else ''}, hash split "
                    f"(PRIME={PRIME}) part {split or 'all'}")

@@ -5,7 +5,7 @@ multiplication, and local CoTs of our own for multiplication and addition), each
 ==============  =====================================================================================
 task            sequence (``n`` = operand digits)
 ==============  =====================================================================================
-``mul-paper``   the paper's CoT [paper+code], DESIGN.md section 4: ``<bos> 1 2 3 4 x 5 6 7 8 = ( 4 x 1
+``mul-paper``   the paper's CoT [paper+code], docs/theory.md#multiplication: ``<bos> 1 2 3 4 x 5 6 7 8 = ( 4 x 1
                 + 3 x 1 0 + ... ) x ( 8 x 1 + ... ) = 4x8 x 1 x 1 + 4x7 x 1 x 1 0 + ... = 3 2 + 2 8 0 +
                 ... = 0 7 0 0 6 6 5 2``: 307 tokens for n = 4, vocabulary 117
 ``mul-nocot``   the same vocabulary, ``<bos> 1 2 3 4 x 5 6 7 8 =`` then the 2n answer digits only
@@ -32,7 +32,7 @@ tokens per register (a header, then one token per column), so "the same column o
 ``R`` tokens back, whatever the operand length. Each row is one elementary step over whole registers --
 copy/shift, a *tuple* token joining the values of two or three single-digit tokens (``z4+7+1``: old sum
 digit, partial product digit, carry; the right tuple is the only one matching every input, the
-tableau-triples trick of DESIGN.md section 2), a *lookup* of a digit off a tuple, or a *carry*, a linear
+tableau-triples trick of docs/theory.md#tableau-triples), a *lookup* of a digit off a tuple, or a *carry*, a linear
 threshold of digits. Every input of a tuple is a token that stands for one digit, so what a linear
 learner must learn is small and fully covered by short operands. The top column is a guard, zero for every
 operand length the width allows, so that nothing a learner sees near the row ends is constant in short
@@ -60,12 +60,12 @@ Examples
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validate import check_int
 from ...encodings import PositionLayout
 from ...encodings.vocab import ANS, BOS, EOS, SPECIAL_TOKENS
 from ..dataset import Dataset
@@ -81,7 +81,7 @@ _PAPER_SYMBOLS = ("(", ")", "+", "x", "=")
 
 @dataclass(frozen=True)
 class MulPaper(Task):
-    """The paper's multiplication CoT, token for token [paper+code] (DESIGN.md section 4).
+    """The paper's multiplication CoT, token for token [paper+code] (docs/theory.md#multiplication).
 
     Vocabulary (117, in the paper's tokenizer order): ``<pad>`` (the paper's ``[UNK]``, also its padding),
     ``<bos>``, the digits ``0``-``9``, ``( ) + x =``, and the 100 joined digit-pair tokens ``0x0`` ... ``9x9``.
@@ -190,10 +190,8 @@ class MulNoCoT(MulPaper):
 
 # ---------------------------------------------------------------------------------------------- local CoTs
 def _check_width(width: Any, need: int, owner: str) -> int:
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < need:
-        raise TaskError(f"The 'width' parameter of {owner} must be an int in [{need}, inf) for these "
-                           f"operands. Got {width!r} instead.")
-    return int(width)
+    return check_int("width", width, low=need, owner=owner, error=TaskError,
+                     constraint=f"an int in [{need}, inf) for these operands")
 
 
 class _LocalTask(Task):
@@ -238,7 +236,7 @@ class MulLocal(_LocalTask):
 
     - copy / shift: a token equal to one token at a fixed offset;
     - tuple: a joined token for the values of two or three tokens (``5*7``, ``v4+2+1``): the right tuple is
-      the only one matching every input, so a linear argmax picks it (DESIGN.md section 2);
+      the only one matching every input, so a linear argmax picks it (docs/theory.md#tableau-triples);
     - lookup: a digit read off one tuple token (``l:5`` from ``5*7``);
     - carry: a linear threshold, ``[x + y + carry_in >= 10]`` over the digit tokens and the carry one
       column down (offset 1); the tuples then take that carry as an input.

@@ -36,12 +36,12 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._validate import check_choice, check_int, check_random_state
 from ...encodings import PositionLayout, Vocabulary
 from ..dataset import Dataset
 from ..errors import TaskError
@@ -78,9 +78,7 @@ def chain_cot_length(m: int, k: int) -> int:
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise TaskError(f"The {name!r} parameter of ParityTask must be an int >= {low}. Got {value!r} instead.")
-    return int(value)
+    return check_int(name, value, low=low, owner="ParityTask", error=TaskError, constraint=f"an int >= {low}")
 
 
 @dataclass(frozen=True)
@@ -120,9 +118,7 @@ class ParityTask:
     def __post_init__(self) -> None:
         n = _check_int("n", self.n, 2)
         _check_int("k", self.k, 2)
-        if self.fmt not in FORMATS:
-            raise TaskError(f"The 'fmt' parameter of ParityTask must be one of {FORMATS}. Got {self.fmt!r} "
-                             f"instead.")
+        check_choice("fmt", self.fmt, FORMATS, "ParityTask", error=TaskError, constraint=f"one of {FORMATS}")
         rng = np.random.default_rng(self.random_state)
         a = np.sort(rng.choice(n, size=max(1, n // 2), replace=False))
         object.__setattr__(self, "subset", tuple(int(i) for i in a))
@@ -196,8 +192,9 @@ class ParityTask:
 
     def sample_bits(self, m: int, random_state: Any = None) -> np.ndarray:
         """``m`` uniform inputs, ndarray of uint8, shape (m, n)."""
-        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        return rng.integers(0, 2, size=(int(m), self.n), dtype=np.uint8)
+        rng = check_random_state(random_state, "ParityTask.sample_bits", error=TaskError)[1]
+        m = check_int("m", m, low=0, owner="ParityTask.sample_bits", error=TaskError)
+        return rng.integers(0, 2, size=(m, self.n), dtype=np.uint8)
 
     def encode(self, x: np.ndarray, *, random_state: Any = None, seed: int | None = None,
                sampler: str = "given bits") -> Dataset:

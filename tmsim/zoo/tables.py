@@ -1,316 +1,16 @@
-"""Zoo: named Turing machines with known answers (arithmetic, recognisers, busy-beaver champions), each with
-an independent Python reference, a definition of its well-formed inputs, and a step budget.
-
-Every entry is a real machine given by an explicit transition table. Its ``task`` says how to read the
-answer off a run:
-
-``"function"``
-    the answer is the final tape's non-blank span, :attr:`tmsim.RunResult.output`;
-``"accept"``
-    the answer is ``True`` when the run halts in state ``accept``, ``False`` when it halts in ``reject``;
-``"busy-beaver"``
-    the input is blank and the answer is ``(steps, nonblank)``.
-
-``entry.reference`` computes the same answer in plain Python (integer arithmetic, string reversal, published
-constants), never by running a machine, so that the tests compare two independent things.
-
-Examples
---------
->>> from tmsim import run, zoo
->>> add = zoo.get("binary-addition")
->>> r = run(add.machine, "101+11", max_steps=add.max_steps)
->>> r.output, add.answer(r) == add.expected("101+11")
-('1000', True)
->>> zoo.get("zoo:bb4").expected()
-(107, 13)
-"""
+"""Zoo (the machines): every entry's rule table as data, with the algorithm it implements in a comment, its
+independent plain-Python reference, its well-formed inputs and its step budget; :data:`ENTRIES` in registry
+order (functions, recognisers, busy beavers)."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from typing import Callable, Iterator, Literal
+from typing import Callable
 
-import numpy as np
+from ..formats.standard import parse_standard
+from .entry import ZooEntry, check_input, machine_from_rules
+from .language import Language
 
-from .errors import InputError, ParameterError, check_int
-from .formats.standard import parse_standard
-from .machine import Machine
-from .simulate import RunResult, Status
-
-__all__ = ["Language", "ZooEntry", "TASKS", "names", "get", "entries"]
-
-#: The kinds of answer an entry can have (see the module docstring).
-TASKS = ("function", "accept", "busy-beaver")
-Task = Literal["function", "accept", "busy-beaver"]
-
-
-# ------------------------------------------------------------------------------------------------ inputs
-@dataclass(frozen=True)
-class Language:
-    """The well-formed inputs of a zoo entry.
-
-    Either every string over ``alphabet`` (``operator`` is None), or ``x OP y`` with ``x`` and ``y`` strings
-    over ``alphabet`` of length at least ``min_operand`` and exactly one ``operator`` between them.
-
-    Parameters
-    ----------
-    alphabet : tuple of str
-        The single-character symbols of a plain string, or of each operand.
-    operator : str, optional
-        The separator of a two-operand input, e.g. ``'+'``.
-    min_operand : int, default 0
-        Least length of each operand (1 for binary numbers, 0 for unary ones).
-    max_length : int, optional
-        Longest well-formed input (0 for the blank input of a busy beaver).
-
-    Examples
-    --------
-    >>> lang = Language(("0", "1"), operator="+", min_operand=1)
-    >>> lang.pattern, lang.contains("10+1"), lang.contains("+1"), lang.count(4)
-    ('[01]+\\\\+[01]+', True, False, 16)
-    >>> list(lang.strings(3))
-    ['0+0', '0+1', '1+0', '1+1']
-    """
-
-    alphabet: tuple[str, ...]
-    operator: str | None = None
-    min_operand: int = 0
-    max_length: int | None = None
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        """Every symbol a well-formed input may contain."""
-        return self.alphabet + ((self.operator,) if self.operator is not None else ())
-
-    @property
-    def pattern(self) -> str:
-        """The language as a regular expression (for documentation: ``[01]+\\+[01]+``)."""
-        if self.max_length == 0:
-            return ""
-        cls = "[" + "".join(self.alphabet) + "]" if len(self.alphabet) > 1 else "".join(self.alphabet)
-        if self.operator is None:
-            return cls + "*"
-        rep = "*" if self.min_operand == 0 else ("+" if self.min_operand == 1 else f"{{{self.min_operand},}}")
-        return f"{cls}{rep}\\{self.operator}{cls}{rep}"
-
-    def contains(self, text: object) -> bool:
-        """True when ``text`` (a str; ``None`` means the empty input) is well-formed."""
-        if text is None:
-            text = ""
-        if not isinstance(text, str):
-            return False
-        if self.max_length is not None and len(text) > self.max_length:
-            return False
-        allowed = set(self.alphabet)
-        if self.operator is None:
-            return all(c in allowed for c in text)
-        left, sep, right = text.partition(self.operator)
-        return (bool(sep) and len(left) >= self.min_operand and len(right) >= self.min_operand
-                and all(c in allowed for c in left + right))
-
-    def _splits(self, length: int) -> range:
-        # Operand lengths (left) such that left + 1 + right == length with both >= min_operand.
-        return range(self.min_operand, length - self.min_operand)
-
-    def count(self, length: int) -> int:
-        """Number of well-formed inputs of exactly ``length`` symbols."""
-        length = check_int("length", length, low=0, owner="Language.count")
-        if self.max_length is not None and length > self.max_length:
-            return 0
-        k = len(self.alphabet)
-        if self.operator is None:
-            return k ** length
-        return len(self._splits(length)) * k ** (length - 1)
-
-    def strings(self, length: int) -> Iterator[str]:
-        """Every well-formed input of exactly ``length`` symbols, in a fixed order."""
-        length = check_int("length", length, low=0, owner="Language.strings")
-        if self.max_length is not None and length > self.max_length:
-            return
-        if self.operator is None:
-            for t in itertools.product(self.alphabet, repeat=length):
-                yield "".join(t)
-            return
-        for p in self._splits(length):
-            for t in itertools.product(self.alphabet, repeat=length - 1):
-                yield "".join(t[:p]) + self.operator + "".join(t[p:])
-
-    def sample(self, length: int, rng: np.random.Generator) -> str:
-        """One well-formed input of exactly ``length`` symbols, uniform over all of them."""
-        if self.count(length) == 0:
-            raise ParameterError(
-                f"The 'length' parameter of Language.sample must admit a well-formed input of "
-                f"{self.pattern!r}. Got {length} instead."
-            )
-        n_body = length - (self.operator is not None)
-        body = "".join(self.alphabet[i] for i in rng.integers(0, len(self.alphabet), size=n_body)) if n_body else ""
-        if self.operator is None:
-            return body
-        # Every operator position admits the same number of strings, so a uniform position is uniform overall.
-        splits = self._splits(length)
-        p = splits[int(rng.integers(0, len(splits)))]
-        return body[:p] + self.operator + body[p:]
-
-
-# ------------------------------------------------------------------------------------------------ entries
-@dataclass(frozen=True)
-class ZooEntry:
-    """A named machine with a known answer.
-
-    Attributes
-    ----------
-    name : str
-        The registry name (``get(name)``), also the machine's name.
-    machine : Machine
-    description : str
-        One line: what it computes, the input convention, the answer convention.
-    task : {"function", "accept", "busy-beaver"}
-        How :meth:`answer` reads a run (see the module docstring).
-    reference : callable
-        The answer computed in plain Python: ``str -> str`` for functions, ``str -> bool`` for recognisers,
-        ``None -> (steps, nonblank)`` for busy beavers. Raises :class:`~tmsim.errors.InputError` (a
-        ``ValueError``) on a malformed input.
-    verify_up_to : int
-        The tests check every well-formed input of length ``<= verify_up_to``.
-    max_steps : int
-        A step budget that suffices for every well-formed input of length ``<= verify_up_to``.
-    language : Language
-        The well-formed inputs. On other inputs the machine may compute anything, but it stops (halts or
-        reaches an undefined transition).
-    """
-
-    name: str
-    machine: Machine
-    description: str
-    task: Task
-    reference: Callable[..., object]
-    verify_up_to: int
-    max_steps: int
-    language: Language
-
-    def __post_init__(self) -> None:
-        w = f"Zoo entry {self.name!r}: "
-        if self.task not in TASKS:
-            raise ParameterError(f"{w}task must be one of {TASKS!r}. Got {self.task!r}.")
-        extra = set(self.language.symbols) - set(self.machine.input_symbols)
-        if extra:
-            raise ParameterError(f"{w}language symbols {sorted(extra)!r} are not input symbols of the machine.")
-        if self.task == "accept" and not {"accept", "reject"} <= self.machine.halting:
-            raise ParameterError(f"{w}an 'accept' machine needs halting states 'accept' and 'reject'.")
-
-    def well_formed(self, input: str | None) -> bool:
-        """True when ``input`` is a well-formed input (``None`` is the empty input).
-
-        Examples
-        --------
-        >>> get("binary-addition").well_formed("1+10"), get("binary-addition").well_formed("1+")
-        (True, False)
-        """
-        return self.language.contains(input)
-
-    def inputs(self, max_len: int, min_len: int = 0) -> Iterator[str]:
-        """Every well-formed input with ``min_len <= len <= max_len``, shortest first.
-
-        Examples
-        --------
-        >>> list(get("unary-addition").inputs(2))
-        ['+', '+1', '1+']
-        """
-        owner = f"ZooEntry({self.name!r}).inputs"
-        max_len = check_int("max_len", max_len, low=0, owner=owner)
-        min_len = check_int("min_len", min_len, low=0, owner=owner)
-        for n in range(min_len, max_len + 1):
-            yield from self.language.strings(n)
-
-    def sample(self, length: int, random_state: int | np.random.Generator | None = None) -> str:
-        """A random well-formed input of exactly ``length`` symbols, uniform over all of them.
-
-        Parameters
-        ----------
-        length : int
-        random_state : int, numpy Generator or None
-            Seed or generator (pass one generator to draw many different inputs).
-
-        Raises
-        ------
-        ParameterError
-            No well-formed input has that length (e.g. ``length < 3`` for ``a+b``).
-
-        Examples
-        --------
-        >>> x = get("binary-multiplication").sample(7, random_state=0)
-        >>> len(x), get("binary-multiplication").well_formed(x)
-        (7, True)
-        """
-        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        return self.language.sample(length, rng)
-
-    def expected(self, input: str | None = None) -> object:
-        """The answer on ``input``, from :attr:`reference` (not from running the machine).
-
-        Examples
-        --------
-        >>> get("copy").expected("01"), get("palindrome").expected("abba")
-        ('01#01', True)
-        """
-        return self.reference(input)
-
-    def answer(self, result: RunResult) -> object:
-        """Read the answer off a run of :attr:`machine`, in the form :attr:`reference` returns.
-
-        Raises
-        ------
-        ParameterError
-            The run did not halt (status other than ``halted``), or an ``accept`` machine halted in a
-            state other than ``accept``/``reject``: such a run has no answer.
-
-        Examples
-        --------
-        >>> from tmsim import run
-        >>> parity = get("parity")
-        >>> parity.answer(run(parity.machine, "0111"))
-        True
-        """
-        if not isinstance(result, RunResult):
-            raise ParameterError(f"ZooEntry({self.name!r}).answer needs a tmsim.RunResult. "
-                                 f"Got {type(result).__name__}.")
-        if result.status is not Status.HALTED:
-            raise ParameterError(
-                f"Zoo entry {self.name!r}: the run ended with status {result.status.value!r} after "
-                f"{result.steps} steps (state {result.state!r}); only a halted run has an answer."
-            )
-        if self.task == "function":
-            return result.output
-        if self.task == "accept":
-            if result.state == "accept":
-                return True
-            if result.state == "reject":
-                return False
-            raise ParameterError(f"Zoo entry {self.name!r}: the run halted in state {result.state!r}, "
-                                 f"expected 'accept' or 'reject'.")
-        return (result.steps, result.nonblank)
-
-
-def _machine(name: str, rules: list[tuple[str, str, str, str, str]], *, symbols: str, input_symbols: str,
-             start: str, halting: tuple[str, ...], blank: str = "_") -> Machine:
-    # States in order of first appearance (the start first), halting states last.
-    states = [start]
-    for state, _, _, _, nxt in rules:
-        for s in (state, nxt):
-            if s not in states and s not in halting:
-                states.append(s)
-    return Machine(states + list(halting), list(symbols), blank, list(input_symbols), start, halting, rules,
-                   name=name)
-
-
-def _check(x: object, lang: Language, name: str) -> str:
-    if x is None:
-        x = ""
-    if not lang.contains(x):
-        raise InputError(f"Zoo entry {name!r}: input {x!r} is not well-formed; expected a string matching "
-                         f"{lang.pattern!r}.")
-    return x  # type: ignore[return-value]
+__all__ = ["ENTRIES"]
 
 
 # ------------------------------------------------------------------------------------------------ binary increment
@@ -329,7 +29,7 @@ _BITS = Language(("0", "1"))
 
 
 def _increment(x: str | None) -> str:
-    x = _check(x, _BITS, "binary-increment")
+    x = check_input(x, _BITS, "binary-increment")
     return format(int(x or "0", 2) + 1, f"0{len(x)}b")
 
 
@@ -385,7 +85,7 @@ _ADD_LANG = Language(("0", "1"), operator="+", min_operand=1)
 
 
 def _addition(x: str | None) -> str:
-    a, _, b = _check(x, _ADD_LANG, "binary-addition").partition("+")
+    a, _, b = check_input(x, _ADD_LANG, "binary-addition").partition("+")
     return format(int(a, 2) + int(b, 2), "b")
 
 
@@ -504,7 +204,7 @@ _MUL_LANG = Language(("0", "1"), operator="*", min_operand=1)
 
 
 def _multiplication(x: str | None) -> str:
-    a, _, b = _check(x, _MUL_LANG, "binary-multiplication").partition("*")
+    a, _, b = check_input(x, _MUL_LANG, "binary-multiplication").partition("*")
     return format(int(a, 2) * int(b, 2), "b")
 
 
@@ -521,7 +221,7 @@ _UNARY_LANG = Language(("1",), operator="+", min_operand=0)
 
 
 def _unary_addition(x: str | None) -> str:
-    a, _, b = _check(x, _UNARY_LANG, "unary-addition").partition("+")
+    a, _, b = check_input(x, _UNARY_LANG, "unary-addition").partition("+")
     return "1" * (len(a) + len(b))
 
 
@@ -559,7 +259,7 @@ _COPY_RULES = [
 
 
 def _copy(x: str | None) -> str:
-    x = _check(x, _BITS, "copy")
+    x = check_input(x, _BITS, "copy")
     return f"{x}#{x}"
 
 
@@ -576,17 +276,17 @@ _PARITY_RULES = [
 
 
 def _parity(x: str | None) -> bool:
-    return _check(x, _BITS, "parity").count("1") % 2 == 1
+    return check_input(x, _BITS, "parity").count("1") % 2 == 1
 
 
-# The DESIGN.md machine: A = even, B = odd number of 1s so far; symbols 1 and 2 are copied unchanged and the
+# The parity example of docs/theory.md#standard-machine-format: A = even, B = odd number of 1s so far; symbols 1 and 2 are copied unchanged and the
 # blank after the input becomes 1 (even) or 2 (odd) as it halts in Z.
 _PARITY_STANDARD = "1RZ1RB2RA_2RZ1RA2RB"
 _ONE_TWO = Language(("1", "2"))
 
 
 def _parity_standard(x: str | None) -> str:
-    x = _check(x, _ONE_TWO, "parity-standard")
+    x = check_input(x, _ONE_TWO, "parity-standard")
     return x + ("2" if x.count("1") % 2 else "1")
 
 
@@ -617,7 +317,7 @@ _AB = Language(("a", "b"))
 
 
 def _palindrome(x: str | None) -> bool:
-    x = _check(x, _AB, "palindrome")
+    x = check_input(x, _AB, "palindrome")
     return x == x[::-1]
 
 
@@ -644,7 +344,7 @@ _BUSY_BEAVERS = {
 
 def _busy_beaver_reference(name: str, known: tuple[int, int]) -> Callable[..., tuple[int, int]]:
     def reference(x: str | None = None) -> tuple[int, int]:
-        _check(x, _BLANK_ONLY, name)
+        check_input(x, _BLANK_ONLY, name)
         return known
 
     reference.__name__ = reference.__qualname__ = f"{name.replace('-', '_')}_reference"
@@ -652,57 +352,58 @@ def _busy_beaver_reference(name: str, known: tuple[int, int]) -> Callable[..., t
     return reference
 
 
-# ------------------------------------------------------------------------------------------------ registry
-def _build() -> dict[str, ZooEntry]:
+# ------------------------------------------------------------------------------------------------ the entries
+def _build() -> tuple[ZooEntry, ...]:
     out: list[ZooEntry] = [
         ZooEntry(
             "binary-increment",
-            _machine("binary-increment", _INC_RULES, symbols="_01", input_symbols="01", start="right",
+            machine_from_rules("binary-increment", _INC_RULES, symbols="_01", input_symbols="01", start="right",
                      halting=("done",)),
             "x + 1: input x in [01]* (binary, MSB first; '' reads as 0); output x + 1 in binary with len(x) "
             "digits (leading zeros kept), one more when x is all ones.",
             "function", _increment, verify_up_to=14, max_steps=64, language=_BITS),
         ZooEntry(
             "binary-addition",
-            _machine("binary-addition", _ADD_RULES, symbols="_01+xy", input_symbols="01+", start="seek",
+            machine_from_rules("binary-addition", _ADD_RULES, symbols="_01+xy", input_symbols="01+", start="seek",
                      halting=("done",)),
             "a + b: input 'a+b', a and b non-empty binary (MSB first, leading zeros allowed); output a + b in "
             "binary without leading zeros ('0' for zero).",
             "function", _addition, verify_up_to=12, max_steps=500, language=_ADD_LANG),
         ZooEntry(
             "binary-multiplication",
-            _machine("binary-multiplication", _MUL_RULES, symbols="_01*=xyXY", input_symbols="01*",
+            machine_from_rules("binary-multiplication", _MUL_RULES, symbols="_01*=xyXY", input_symbols="01*",
                      start="start", halting=("done",)),
             "a * b: input 'a*b', a and b non-empty binary (MSB first, leading zeros allowed); output a * b in "
             "binary without leading zeros ('0' for zero).",
             "function", _multiplication, verify_up_to=12, max_steps=2_000, language=_MUL_LANG),
         ZooEntry(
             "unary-addition",
-            _machine("unary-addition", _UNARY_RULES, symbols="_1+", input_symbols="1+", start="scan",
+            machine_from_rules("unary-addition", _UNARY_RULES, symbols="_1+", input_symbols="1+", start="scan",
                      halting=("done",)),
             "a + b in unary: input '1^a+1^b' (a, b >= 0); output '1' * (a + b) ('' for '+').",
             "function", _unary_addition, verify_up_to=20, max_steps=64, language=_UNARY_LANG),
         ZooEntry(
             "copy",
-            _machine("copy", _COPY_RULES, symbols="_01#ab", input_symbols="01", start="start",
+            machine_from_rules("copy", _COPY_RULES, symbols="_01#ab", input_symbols="01", start="start",
                      halting=("done",)),
             "Copy: input w in [01]*; output 'w#w'.",
             "function", _copy, verify_up_to=12, max_steps=500, language=_BITS),
         ZooEntry(
             "parity",
-            _machine("parity", _PARITY_RULES, symbols="_01", input_symbols="01", start="even",
+            machine_from_rules("parity", _PARITY_RULES, symbols="_01", input_symbols="01", start="even",
                      halting=("accept", "reject")),
             "Parity: input w in [01]*; accepts iff w has an odd number of 1s.",
             "accept", _parity, verify_up_to=14, max_steps=64, language=_BITS),
         ZooEntry(
             "parity-standard",
             parse_standard(_PARITY_STANDARD, name="parity-standard"),
-            "Parity, standard format 1RZ1RB2RA_2RZ1RA2RB (DESIGN.md): input w in [12]* (blank 0); output w "
+            "Parity, standard format 1RZ1RB2RA_2RZ1RA2RB (docs/theory.md#standard-machine-format): input w "
+            "in [12]* (blank 0); output w "
             "followed by '1' if w has an even number of 1s, '2' if odd.",
             "function", _parity_standard, verify_up_to=14, max_steps=64, language=_ONE_TWO),
         ZooEntry(
             "palindrome",
-            _machine("palindrome", _PAL_RULES, symbols="_ab", input_symbols="ab", start="start",
+            machine_from_rules("palindrome", _PAL_RULES, symbols="_ab", input_symbols="ab", start="start",
                      halting=("accept", "reject")),
             "Palindrome: input w in [ab]*; accepts iff w reads the same backwards.",
             "accept", _palindrome, verify_up_to=14, max_steps=200, language=_AB),
@@ -714,54 +415,8 @@ def _build() -> dict[str, ZooEntry]:
             f"answer (steps, nonblank).",
             "busy-beaver", _busy_beaver_reference(name, known), verify_up_to=0, max_steps=known[0],
             language=_BLANK_ONLY))
-    return {e.name: e for e in out}
+    return tuple(out)
 
 
-_ZOO = _build()
-
-
-def names() -> tuple[str, ...]:
-    """Names of every zoo entry, in a fixed order (functions, recognisers, busy beavers).
-
-    Examples
-    --------
-    >>> names()[:3]
-    ('binary-increment', 'binary-addition', 'binary-multiplication')
-    """
-    return tuple(_ZOO)
-
-
-def entries() -> tuple[ZooEntry, ...]:
-    """Every zoo entry, in the order of :func:`names`.
-
-    Examples
-    --------
-    >>> sorted({e.task for e in entries()})
-    ['accept', 'busy-beaver', 'function']
-    """
-    return tuple(_ZOO.values())
-
-
-def get(name: str) -> ZooEntry:
-    """The zoo entry called ``name`` (a ``zoo:`` prefix, as the CLI writes it, is accepted).
-
-    Raises
-    ------
-    ParameterError
-        An unknown name; the message lists the known ones.
-
-    Examples
-    --------
-    >>> e = get("zoo:bb5")
-    >>> e.task, e.expected()
-    ('busy-beaver', (47176870, 4098))
-    """
-    if not isinstance(name, str):
-        raise ParameterError(f"The 'name' parameter of tmsim.zoo.get must be a str. Got {type(name).__name__}.")
-    key = name[len("zoo:"):] if name.startswith("zoo:") else name
-    try:
-        return _ZOO[key]
-    except KeyError:
-        raise ParameterError(
-            f"The 'name' parameter of tmsim.zoo.get must be one of {', '.join(_ZOO)}. Got {name!r} instead."
-        ) from None
+#: Every entry, in the order of :func:`tmsim.zoo.names`.
+ENTRIES = _build()
