@@ -119,6 +119,10 @@ def test_not_fitted_no_targets_and_vocabulary_mismatch():
     other = make_dataset("zoo:binary-increment", "transitions", n=4, lengths=(2, 3), random_state=0)
     with pytest.raises(VocabularyMismatchError):
         m.predict(other)
+    with pytest.raises(VocabularyMismatchError):
+        m.generate(other, max_new_tokens=3)
+    with pytest.raises(LearnerError, match="prompt 1 must be 1-D token ids"):
+        m.generate([[1], [99]], max_new_tokens=3)
 
 
 # ------------------------------------------------------------------ learning

@@ -446,7 +446,7 @@ class TransformerAR(BaseEstimator):
     # ------------------------------------------------------------------ rollouts
     def _prompts(self, prompts: Any) -> list[np.ndarray]:
         if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
-            seqs = as_sequences(prompts, owner="TransformerAR")
+            seqs = self._data(prompts)
             plens = seqs.prompt_lengths()
             return [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
         plist = [np.asarray(p) for p in prompts]
