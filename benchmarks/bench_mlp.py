@@ -30,7 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from learners import MLPAR, as_sequences
-from learners.mlp import _window_tokens
+from learners.mlp._layers import _window_tokens
 from tmsim.datasets.tasks import get_task
 from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 

@@ -102,8 +102,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from .base import load_model
     from .evaluate import evaluate
-    from .linear import load_model
 
     model = load_model(args.model)
     data = _load_data(args.dataset)
@@ -118,7 +118,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .linear import load_model
+    from .base import load_model
 
     model = load_model(args.model)
     vocab = model.vocabulary_
@@ -163,7 +163,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     entry = zoo.get(args.machine) if args.machine.startswith("zoo:") else None
     enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="learners compile")
     compiled = compile_linear(machine, enc, width=args.width, left=args.left)
-    compiled.to_linear().save(out)
+    compiled.save(out)
     report = compiled.report()
     info = {"out": str(out), **{k: report[k] for k in ("machine", "encoding", "width", "window", "vocab_size",
                                                        "blocks", "nonzero", "dense_parameters")}}

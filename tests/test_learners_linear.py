@@ -229,7 +229,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
 @given(token_data(), window_offsets, st.data())
 def test_gram_shift_kernel_equals_dense_reference(data, offs, draw):
     """The shift-structured Gram kernel equals the dense reference on suffix masks."""
-    from learners.linear import _lag_groups
+    from learners.linear.least_squares import _lag_groups
 
     tokens, offsets, _, V = data
     lens = np.diff(offsets)

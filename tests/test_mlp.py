@@ -74,7 +74,7 @@ def test_backward_matches_finite_differences(params):
 @pytest.mark.parametrize("params", [dict(context="window", window=3), dict(context="causal")])
 def test_fused_output_layer_over_many_blocks_matches_finite_differences(params, monkeypatch):
     # Blocks of 8 rows (the minimum): the fused output layer then accumulates its gradients over many blocks.
-    import learners.mlp as mlp_module
+    import learners.mlp._layers as mlp_module
 
     monkeypatch.setattr(mlp_module, "_XENT_BLOCK_BYTES", 1)
     test_backward_matches_finite_differences(params)
