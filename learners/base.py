@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from .data import Sequences, as_sequences, eos_id
 from .errors import LearnerError, NotFittedError

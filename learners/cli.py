@@ -149,8 +149,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from tmsim import zoo
-    from tmsim.cli import load_machine
-    from tmsim.datasets.generate import resolve_encoding
+    from tmsim.resolve import load_machine, resolve_encoding
 
     from .compile import compile_linear
 

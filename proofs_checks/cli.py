@@ -9,6 +9,9 @@ import json
 import sys
 from typing import Sequence
 
+from tmsim.errors import OutputError
+from tmsim.io import atomic_write
+
 from .errors import CheckError
 from .experiments.text.errors import TextError
 
@@ -49,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     _add_exec(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--control", action="store_true",
+                   help="run the check's negative control instead (one ingredient broken: it must FAIL, exit 1)")
     p.add_argument("--out", default=None, metavar="DIR", help="also write the figures (PNG, SVG) and result.json")
     p.add_argument("--corpus", default=None, help="text check: 'austen' (shipped) or a TinyStories path")
     p.add_argument("--tokenizer", default=None, choices=("word", "bpe"), help="text check: the tokenizer")
@@ -57,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="run every check and write report.md, report.html, figures, results.json")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--checks", default=None, help="comma-separated check names (default: all)")
+    p.add_argument("--no-controls", action="store_true",
+                   help="skip the negative controls (by default each check's control runs beside it and must fail)")
     _add_exec(p)
     return ap
 
@@ -67,7 +74,7 @@ def _preset(args) -> str:
 
 def _main(argv: Sequence[str] | None) -> int:
     from .registry import get_check, jsonable, list_checks
-    from .report import atomic_write, check_out_dir, run_report, write_figures
+    from .report import check_out_dir, run_report, write_figures
 
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -95,10 +102,10 @@ def _main(argv: Sequence[str] | None) -> int:
                              f"Got {args.max_documents}.")
         check.config(preset, **overrides)
         out = check_out_dir(args.out) if args.out else None
-        result = check.run(preset, runner=_runner(args), **overrides)
+        result = check.run(preset, runner=_runner(args), control=args.control, **overrides)
         files = write_figures(result, out) if out is not None else None
         if out is not None:
-            atomic_write(out / f"{result.name}.json",
+            atomic_write(out / f"{result.name}{'-control' if args.control else ''}.json",
                          lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1), "w")
         if args.json:
             print(json.dumps(result.to_dict(files), indent=1))
@@ -106,18 +113,22 @@ def _main(argv: Sequence[str] | None) -> int:
             print(result.summary())
         return 0 if result.passed else 1
     names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
-    results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log)
+    results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log,
+                                controls=not args.no_controls)
     n_pass = sum(r.passed for r in results)
-    print(f"{n_pass}/{len(results)} checks passed; report: {files['report']} (HTML: {files['html']}), "
+    ctrl = files["controls"]
+    ctrl_note = (f", {sum(not c.passed for c in ctrl.values())}/{len(ctrl)} negative controls failed as they must"
+                 if ctrl else "")
+    print(f"{n_pass}/{len(results)} checks passed{ctrl_note}; report: {files['report']} (HTML: {files['html']}), "
           f"results: {files['results']}")
-    return 0 if n_pass == len(results) else 1
+    return 0 if files["passed"] else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``)."""
     try:
         return _main(argv)
-    except (CheckError, TextError) as e:
+    except (CheckError, TextError, OutputError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -104,6 +104,10 @@ class CheckResult:
     figures : dict of str to matplotlib Figure
     seconds : float
         Wall time of the run.
+    control : bool
+        True when this is the check's negative control (one ingredient broken: it must fail).
+    control_breaks : str
+        What the control breaks (the check's :attr:`Check.control_breaks`).
     """
 
     name: str
@@ -119,20 +123,24 @@ class CheckResult:
     raw: dict
     figures: dict = field(repr=False, default_factory=dict)
     seconds: float = 0.0
+    control: bool = False
+    control_breaks: str = ""
 
     def to_dict(self, figure_files: dict | None = None) -> dict:
         """JSON-ready: ``name``, ``claim``, ``theorem``, ``passed``, ``measured``, ``threshold``, ``bound``,
-        ``verdict``, ``preset``, ``config``, ``seconds``, ``raw`` and ``figures`` (names, or with
-        ``figure_files`` the written files of each)."""
+        ``verdict``, ``preset``, ``config``, ``seconds``, ``raw``, ``figures`` (names, or with
+        ``figure_files`` the written files of each), ``control`` and ``control_breaks``."""
         figs = {k: figure_files.get(k, []) for k in self.figures} if figure_files else sorted(self.figures)
         return jsonable({"name": self.name, "claim": self.claim, "theorem": self.theorem, "passed": self.passed,
                          "measured": self.measured, "threshold": self.threshold, "bound": self.bound,
                          "verdict": self.verdict, "preset": self.preset, "config": self.config,
-                         "seconds": round(self.seconds, 2), "raw": self.raw, "figures": figs})
+                         "seconds": round(self.seconds, 2), "raw": self.raw, "figures": figs,
+                         "control": self.control, "control_breaks": self.control_breaks})
 
     def summary(self) -> str:
-        """One line: verdict, name, time."""
-        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}  ({self.seconds:.1f} s): {self.verdict}"
+        """One line: verdict, name (``[control]`` for a negative control), time."""
+        tag = f"{self.name} [control: {self.control_breaks}]" if self.control else self.name
+        return f"{'PASS' if self.passed else 'FAIL'}  {tag}  ({self.seconds:.1f} s): {self.verdict}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,12 @@ class Check:
         ``run_fn(config, runner) -> Outcome`` (``runner``: a :class:`proofs_checks.sweep.SweepRunner`).
     in_report : bool
         Whether ``proofs-checks report`` runs it by default (``--checks`` names any check).
+    control : dict
+        The negative control: config fields that break one ingredient of the claim (a shuffled CoT, negated
+        weights, a window that cannot see the dependency, ...). Applied on top of a preset by
+        ``run(..., control=True)``; the verdict must then fail, or the check could not fail.
+    control_breaks : str
+        One phrase: what the control breaks.
     """
 
     name: str
@@ -162,6 +176,8 @@ class Check:
     presets: dict
     run_fn: Callable = field(repr=False)
     in_report: bool = True
+    control: dict = field(default_factory=dict)
+    control_breaks: str = ""
 
     def config(self, preset: str = "quick", **overrides: Any) -> Any:
         """The preset's config with ``overrides`` applied (field names of :attr:`config_type`).
@@ -184,8 +200,9 @@ class Check:
             cfg = dataclasses.replace(cfg, **overrides)
         return cfg
 
-    def run(self, config: Any = "quick", *, runner: Any = None, **overrides: Any) -> CheckResult:
-        """Run the check.
+    def run(self, config: Any = "quick", *, runner: Any = None, control: bool = False,
+            **overrides: Any) -> CheckResult:
+        """Run the check, or with ``control=True`` its negative control.
 
         Parameters
         ----------
@@ -193,6 +210,8 @@ class Check:
             A preset name, or a config of :attr:`config_type`.
         runner : SweepRunner, optional
             How the check's sweeps run (default: in this process, no cache, no progress bar).
+        control : bool, default False
+            Apply :attr:`control` on top of the config (after ``overrides``): the run must fail.
         **overrides
             Config fields to change.
 
@@ -212,6 +231,8 @@ class Check:
         else:
             raise CheckError(f"Check {self.name!r}: config must be a preset name or a {self.config_type.__name__}. "
                              f"Got {type(config).__name__}.")
+        if control:
+            cfg = dataclasses.replace(cfg, **self.control)
         runner = SweepRunner(n_jobs=1, progress=False) if runner is None else runner
         t0 = time.perf_counter()
         out = self.run_fn(cfg, runner)
@@ -219,19 +240,27 @@ class Check:
                            config=jsonable(dataclasses.asdict(cfg)), passed=bool(out.passed),
                            measured=jsonable(out.measured), threshold=jsonable(out.threshold),
                            bound=jsonable(out.bound), verdict=out.verdict, raw=jsonable(out.raw),
-                           figures=dict(out.figures), seconds=time.perf_counter() - t0)
+                           figures=dict(out.figures), seconds=time.perf_counter() - t0, control=bool(control),
+                           control_breaks=self.control_breaks if control else "")
 
 
-def register(name: str, *, claim: str, theorem: str, quick: Any, full: Any, in_report: bool = True) -> Callable:
+def register(name: str, *, claim: str, theorem: str, quick: Any, full: Any, control: dict,
+             control_breaks: str, in_report: bool = True) -> Callable:
     """Decorator: register ``run_fn(config, runner) -> Outcome`` as the check ``name`` (``in_report``: run
-    by ``proofs-checks report`` by default)."""
+    by ``proofs-checks report`` by default). ``control`` (config fields, non-empty) and ``control_breaks`` (what
+    they break) define the check's negative control: a check without one is not accepted."""
 
     def deco(fn: Callable) -> Callable:
         if name in CHECKS:
             raise CheckError(f"A check named {name!r} is already registered.")
         if type(quick) is not type(full) or not dataclasses.is_dataclass(quick):
             raise CheckError(f"Check {name!r}: the presets must be instances of one config dataclass.")
-        CHECKS[name] = Check(name, claim, theorem, type(quick), {"quick": quick, "full": full}, fn, in_report)
+        fields = {f.name for f in dataclasses.fields(quick)}
+        if not control or not set(control) <= fields or not control_breaks:
+            raise CheckError(f"Check {name!r}: 'control' must be a non-empty dict of config fields "
+                             f"({sorted(fields)}) and 'control_breaks' a phrase. Got {control!r}, {control_breaks!r}.")
+        CHECKS[name] = Check(name, claim, theorem, type(quick), {"quick": quick, "full": full}, fn, in_report,
+                             dict(control), control_breaks)
         return fn
 
     return deco

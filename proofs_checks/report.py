@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from .errors import CheckError
 from .registry import CheckResult, get_check, jsonable, list_checks
 
-__all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "atomic_write"]
+__all__ = ["check_out_dir", "write_figures", "write_report", "run_report", "report_passed"]
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:
@@ -83,21 +83,40 @@ def _short(d: dict, limit: int = 4) -> str:
     return "; ".join(f"{k} = {_fmt(v)}" for k, v in items)
 
 
-def _markdown(results: Sequence[CheckResult], files: dict, meta: dict) -> str:
+def _control_cell(c: CheckResult | None) -> str:
+    """The summary table's control column: a control must fail for its check to count."""
+    if c is None:
+        return "not run"
+    return "FAIL, as it must" if not c.passed else "**PASS: the check cannot fail**"
+
+
+def _markdown(results: Sequence[CheckResult], files: dict, meta: dict,
+              controls: dict[str, CheckResult] | None = None) -> str:
+    controls = controls or {}
     n_pass = sum(r.passed for r in results)
     lines = ["# proofs-checks report", "",
              f"{n_pass}/{len(results)} checks passed ({meta['preset']} preset, {meta['seconds']:.0f} s in all).",
              "", "Each theorem line cites the paper ([paper]) and the section of the repository's `docs/theory.md` "
              "that states the construction or bound the check measures.",
-             "", "| check | claim | measured | bound | verdict |", "|---|---|---|---|---|"]
+             "", "Beside each check runs its negative control: the same check with one ingredient broken, which "
+             "must make the verdict fail (a check whose control passes could not fail, and does not count)."
+             + ("" if controls else " Controls were not run (`--no-controls`)."),
+             "", "| check | claim | measured | bound | verdict | control (breaks) |", "|---|---|---|---|---|---|"]
     for r in results:
         bound = _short(r.bound, 2) if r.bound else "-"
+        c = controls.get(r.name)
+        ctrl = _control_cell(c) + (f" ({c.control_breaks})" if c is not None else "")
         lines.append(f"| [{r.name}](#{r.name}) | {_cell(r.claim)} | {_cell(_short(r.measured))} | {_cell(bound)} | "
-                     f"**{'PASS' if r.passed else 'FAIL'}** |")
+                     f"**{'PASS' if r.passed else 'FAIL'}** | {_cell(ctrl)} |")
     for r in results:
         lines += ["", f"## {r.name}", "", f"**Claim.** {r.claim}", "", f"**Theorem.** {r.theorem}", "",
-                  f"**Verdict: {'PASS' if r.passed else 'FAIL'}** ({r.seconds:.1f} s, preset {r.preset}). {r.verdict}",
-                  "", "| measured | value |", "|---|---|"]
+                  f"**Verdict: {'PASS' if r.passed else 'FAIL'}** ({r.seconds:.1f} s, preset {r.preset}). {r.verdict}"]
+        c = controls.get(r.name)
+        if c is not None:
+            lines += ["", f"**Negative control** (breaks {c.control_breaks}): "
+                          f"**{'FAIL' if not c.passed else 'PASS'}**{', as it must' if not c.passed else ''} "
+                          f"({c.seconds:.1f} s). {c.verdict}"]
+        lines += ["", "| measured | value |", "|---|---|"]
         lines += [f"| {_cell(k)} | {_cell(_fmt(v))} |" for k, v in r.measured.items()]
         lines += ["", "| threshold | value |", "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |"
                                                               for k, v in r.threshold.items()]
@@ -153,8 +172,13 @@ def _html(markdown_text: str) -> str:
 
 
 def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, preset: str = "quick",
-                 seconds: float = 0.0) -> dict[str, Any]:
+                 seconds: float = 0.0, controls: dict[str, CheckResult] | None = None) -> dict[str, Any]:
     """Write ``report.md``, ``report.html``, every figure (PNG and SVG) and ``results.json`` into ``out``.
+
+    ``controls`` (check name -> its negative control's result) are shown beside the checks; in
+    ``results.json`` each check then has a ``negative_control`` object (``passed``, ``verdict``, ``breaks``,
+    ``measured``, ``seconds``) and the top-level ``passed`` needs every check to pass and every control to
+    fail (``controls_failed`` counts those that did).
 
     Returns
     -------
@@ -164,9 +188,19 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
     path = check_out_dir(out)
     files = {r.name: write_figures(r, path) for r in results}
     meta = {"preset": preset, "seconds": seconds}
-    md = _markdown(results, files, meta)
-    data = {"passed": all(r.passed for r in results), "preset": preset, "seconds": round(seconds, 1),
-            "checks": [r.to_dict(files.get(r.name)) for r in results]}
+    controls = controls or {}
+    md = _markdown(results, files, meta, controls)
+    checks = []
+    for r in results:
+        d = r.to_dict(files.get(r.name))
+        c = controls.get(r.name)
+        if c is not None:
+            d["negative_control"] = jsonable({"passed": c.passed, "verdict": c.verdict, "breaks": c.control_breaks,
+                                              "measured": c.measured, "seconds": round(c.seconds, 2)})
+        checks.append(d)
+    data = {"passed": report_passed(results, controls), "preset": preset, "seconds": round(seconds, 1),
+            "controls_failed": f"{sum(not c.passed for c in controls.values())}/{len(controls)}",
+            "checks": checks}
     atomic_write(path / "report.md", lambda f: f.write(md), "w")
     atomic_write(path / "report.html", lambda f: f.write(_html(md)), "w")
     atomic_write(path / "results.json", lambda f: json.dump(jsonable(data), f, indent=1), "w")
@@ -174,10 +208,17 @@ def write_report(results: Sequence[CheckResult], out: str | os.PathLike, *, pres
             "results": str(path / "results.json"), "figures": files}
 
 
+def report_passed(results: Sequence[CheckResult], controls: dict[str, CheckResult]) -> bool:
+    """True when every check passed and every control that ran failed."""
+    return all(r.passed for r in results) and not any(c.passed for c in controls.values())
+
+
 def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence[str] | None = None,
-               runner: Any = None, log: Callable[[str], None] | None = None) -> tuple[list[CheckResult], dict]:
-    """Run the checks ``names`` (default: every check with ``in_report``) with ``preset`` and write the report
-    into ``out``.
+               runner: Any = None, log: Callable[[str], None] | None = None,
+               controls: bool = True) -> tuple[list[CheckResult], dict]:
+    """Run the checks ``names`` (default: every check with ``in_report``) with ``preset``, and (``controls``)
+    each one's negative control, and write the report into ``out``. The returned dict also holds
+    ``controls`` (check name -> control result) and ``passed`` (:func:`report_passed`).
 
     Raises
     ------
@@ -190,11 +231,18 @@ def run_report(out: str | os.PathLike, *, preset: str = "quick", names: Sequence
     for c in checks:
         c.config(preset)  # unknown preset: fail before any run
     t0 = time.perf_counter()
-    results = []
+    results, control_results = [], {}
     for c in checks:
         r = c.run(preset, runner=runner)
         results.append(r)
         if log:
             log(r.summary())
-    files = write_report(results, out, preset=preset, seconds=time.perf_counter() - t0)
+        if controls:
+            k = c.run(preset, runner=runner, control=True)
+            control_results[c.name] = k
+            if log:
+                log(k.summary())
+    files = write_report(results, out, preset=preset, seconds=time.perf_counter() - t0, controls=control_results)
+    files["controls"] = control_results
+    files["passed"] = report_passed(results, control_results)
     return results, files

@@ -31,7 +31,7 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from .errors import CheckError
 

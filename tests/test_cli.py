@@ -14,7 +14,8 @@ import pytest
 import tmsim
 from tmsim import Machine, parse_standard, run, zoo
 from tmsim.formats.io import dumps
-from tmsim.cli import format_table, load_machine, main
+from tmsim.cli import format_table, main
+from tmsim.resolve import load_machine
 
 BB4 = "1RB1LB_1LA0LC_1RZ1LD_1RD0RA"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

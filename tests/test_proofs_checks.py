@@ -311,7 +311,8 @@ def _broken(monkeypatch, name: str, **fields):
 
 def test_report_renders_every_figure_and_fails_when_a_check_fails(tmp_path, monkeypatch, capsys):
     out = tmp_path / "report"
-    results, files = run_report(out, preset="quick", names=["parity-k-sparse", "rollout-vs-teacher-forced"])
+    results, files = run_report(out, preset="quick", names=["parity-k-sparse", "rollout-vs-teacher-forced"],
+                                controls=False)  # the controls have their own tests (test_controls.py)
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     for r in results:

@@ -1,6 +1,7 @@
 """tmsim: Turing machines you can trust: definition, formats, fast simulation, a zoo and a CLI."""
 
-from .errors import (ConversionError, FormatError, InputError, MachineError, ParameterError, TmsimError)
+from .errors import (ConversionError, FormatError, InputError, MachineError, OutputError, ParameterError,
+                     TmsimError)
 from .formats import parse_standard, to_standard
 from .machine import Machine, Move, Rule
 from . import zoo
@@ -16,6 +17,6 @@ __all__ = [
     "load", "loads", "save", "dumps", "zoo", "RunResult", "BatchResult", "Configuration", "Status",
     "DEFAULT_MAX_STEPS", "DEFAULT_MAX_TAPE",
     "parse_standard", "to_standard",
-    "TmsimError", "MachineError", "FormatError", "InputError", "ConversionError", "ParameterError",
+    "TmsimError", "MachineError", "FormatError", "InputError", "ConversionError", "ParameterError", "OutputError",
     "__version__",
 ]

@@ -3,7 +3,8 @@ the library.
 
 Every subcommand takes a MACHINE: a file (format from the extension or ``--format``; ``tmsim dataset`` spells
 it ``--machine-format``, its ``--format`` being the dataset's), a standard-format
-string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``, or ``zoo:NAME``. Bad input (an unreadable file, a
+string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` (one that starts with ``-``, like ``---1RZ_1LA---``, is read as a
+MACHINE too, not as an option), or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
 usage errors are argparse's (also status 2).
@@ -27,11 +28,13 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import FormatError, ParameterError, TmsimError
+from .errors import ParameterError, TmsimError
+from .io import check_writable
 from .machine import Machine
-from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, run
+from .resolve import check_format, load_machine, resolve_encoding, zoo_entry
+from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, Configuration, run
 
-__all__ = ["main", "build_parser", "load_machine", "format_table"]
+__all__ = ["main", "build_parser", "format_table"]
 
 #: Longest tape the human summary of ``tmsim run`` prints in full (``--json`` always prints all of it).
 SUMMARY_TAPE_CHARS = 200
@@ -41,67 +44,6 @@ DEFAULT_MAX_TOKENS = 1_000_000_000
 ANNOUNCE_TOKENS = 10_000_000
 #: Exit status for bad input, the same as argparse's usage errors.
 EXIT_BAD_INPUT = 2
-# The characters of a standard-format machine (no '.', so no file name with an extension matches).
-_STANDARD_CHARS = re.compile(r"^[0-9A-Z_\-]+$")
-
-
-# --------------------------------------------------------------------------------------- machines
-def load_machine(spec: str, format: str | None = None) -> Machine:
-    """Resolve a MACHINE argument: ``zoo:NAME``, a file path, or a standard-format string.
-
-    Parameters
-    ----------
-    spec : str
-        ``zoo:NAME``, a path (format by extension unless ``format`` is given), or a machine text such as
-        ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA``.
-    format : str, optional
-        One of :data:`tmsim.formats.io.FORMATS`; not allowed with ``zoo:``.
-
-    Raises
-    ------
-    ParameterError
-        An unknown zoo name, or ``format`` given with a zoo name.
-    FormatError
-        An unknown format, an unreadable or malformed machine.
-    OSError
-        A file that cannot be read.
-
-    Examples
-    --------
-    >>> load_machine("zoo:bb2").name
-    'bb2'
-    >>> load_machine("1RB1LB_1LA1RZ").states
-    ('A', 'B', 'Z')
-    """
-    if spec.startswith("zoo:"):
-        from . import zoo
-
-        if format is not None:
-            raise ParameterError(f"--format {format!r} does not apply to the zoo machine {spec!r}.")
-        return zoo.get(spec[len("zoo:"):]).machine
-    from .formats import io
-    from .formats.standard import parse_standard
-
-    _check_format(format, "--format")
-    if format is None and not os.path.exists(spec) and _STANDARD_CHARS.match(spec.strip()):
-        # Almost certainly a mistyped standard-format machine, not a file: say what is wrong with it
-        # rather than that its "extension" is unknown.
-        try:
-            return parse_standard(spec)
-        except FormatError as exc:
-            from . import zoo
-
-            hint = f" (did you mean zoo:{spec.lower()}?)" if spec.lower() in zoo.names() else ""
-            raise FormatError(f"{spec!r} is not an existing file, nor a valid standard-format machine{hint}: "
-                              f"{exc}") from None
-    return io.load(spec, format=format)
-
-
-def _check_format(fmt: str | None, flag: str) -> None:
-    from .formats import io
-
-    if fmt is not None and fmt.lower() not in io.FORMATS:
-        raise FormatError(f"{flag} must be one of {', '.join(io.FORMATS)}. Got {fmt!r} instead.")
 
 
 # --------------------------------------------------------------------------------------- text output
@@ -169,17 +111,42 @@ def _summary(name: str, result: dict) -> str:
     return "\n".join(f"{k + ':':<10}{v}" for k, v in rows)
 
 
-def _check_out_dir(path: str) -> None:
-    # Checked up front so the message names the directory, not a temporary file inside it.
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ParameterError(f"--out {path!r}: the directory {parent!r} does not exist.")
+def _check_out(path: str) -> None:
+    # Checked before any work, so the message names --out (not a temporary file beside it) and a directory,
+    # socket or missing directory is refused before a long run rather than after it.
+    check_writable(path, "--out")
 
 
 # --------------------------------------------------------------------------------------- subcommands
+def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Configuration | None]:
+    """``--input`` as ``(input, None)``, or, when it holds blanks, as ``(None, start configuration)``.
+
+    An input is made of input symbols; ``tmsim run`` also accepts the blank symbol itself and, when every
+    symbol is one character, a space, for a blank cell inside the input ("110 101" or "110_101" for a Morphett
+    machine, whose blank is ``_``). Such a tape cannot be a :func:`tmsim.run` input, which holds input symbols
+    only, so it becomes the start configuration (the head on position 0, in the start state).
+    """
+    if text is None:
+        return None, None
+    if machine.single_char_symbols:
+        syms = [machine.blank if c == " " else c for c in text]
+    else:
+        syms = text.split()
+    if machine.blank not in syms:
+        return text, None
+    allowed = set(machine.input_symbols)
+    for i, sym in enumerate(syms):
+        if sym != machine.blank and sym not in allowed:
+            raise ParameterError(
+                f"--input {text!r}: symbol {sym!r} at position {i} is neither an input symbol of machine "
+                f"{machine.name!r} {tuple(machine.input_symbols)!r} nor its blank {machine.blank!r}.")
+    return None, Configuration(machine.start, tuple(syms), 0, 0)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     machine = load_machine(args.machine, args.format)
-    result = run(machine, args.input, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend)
+    x, start = _input_or_tape(machine, args.input)
+    result = run(machine, x, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend, start=start)
     d = {"machine": machine.name, **result.to_dict()}
     if args.json:
         print(json.dumps(d))
@@ -196,11 +163,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .formats import io
 
-    _check_format(args.to, "--to")
+    check_format(args.to, "--to")
     machine = load_machine(args.machine, args.format)
     if args.out is not None:
-        _check_out_dir(args.out)
-        io.save(machine, args.out, args.to)  # atomic: a temporary file, then os.replace
+        _check_out(args.out)
+        io.save(machine, args.out, args.to, what="--out")  # tmsim.io.atomic_write: never a partial or replaced special file
         return 0
     text = io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -210,14 +177,18 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_draw(args: argparse.Namespace) -> int:
     from .draw import draw_state_diagram
 
-    draw_state_diagram(load_machine(args.machine, args.format), out=args.out)
+    machine = load_machine(args.machine, args.format)
+    _check_out(args.out)
+    draw_state_diagram(machine, out=args.out)
     return 0
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
     from .draw import draw_spacetime
 
-    draw_spacetime(load_machine(args.machine, args.format), args.input, max_steps=args.max_steps,
+    machine = load_machine(args.machine, args.format)
+    _check_out(args.out)
+    draw_spacetime(machine, args.input, max_steps=args.max_steps,
                    out=args.out, max_width=args.max_width)
     return 0
 
@@ -254,18 +225,11 @@ def _parse_lengths(text: str | None) -> tuple[int, int] | None:
     return a, b
 
 
-def _zoo_entry(spec: str):
-    from . import zoo
-
-    return zoo.get(spec) if spec.startswith("zoo:") else None
-
-
 def _cmd_trace(args: argparse.Namespace) -> int:
     from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
-    from .datasets.generate import resolve_encoding
 
     machine = load_machine(args.machine, args.format)
-    entry = _zoo_entry(args.machine)
+    entry = zoo_entry(args.machine)
     enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="tmsim trace")
     max_steps = args.max_steps
     if max_steps is None:
@@ -301,10 +265,10 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from .datasets.storage import format_for_path, vocabulary_path, write_dataset
 
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
-    _check_out_dir(args.out)
+    _check_out(args.out)
     lengths = _parse_lengths(args.lengths)
     machine = load_machine(args.machine, args.machine_format)
-    entry = _zoo_entry(args.machine)
+    entry = zoo_entry(args.machine)
     inputs = args.sampler
     if inputs is None and entry is None:
         inputs = "uniform"
@@ -354,7 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[machine], help="run a machine and print the result",
                        description="Run MACHINE on --input and print how the run ended.")
-    p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--input", default=None, metavar="STR",
+                   help="input written from position 0 (default: blank tape); a blank cell inside it is the blank "
+                        "symbol itself or, when every symbol is one character, a space: --input '110 101' or "
+                        "--input 110_101 for a Morphett machine (blank _)")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
                    help=f"step budget (default {DEFAULT_MAX_STEPS:,}); reaching it is status step_limit")
     p.add_argument("--max-tape", type=int, default=DEFAULT_MAX_TAPE, metavar="N",
@@ -456,6 +423,22 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(text.split())  # one line, whatever the message holds
 
 
+def _shield_dash_machines(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Hide standard-format machines that start with ``-`` (``---1RZ_1LA---``: an undefined first transition)
+    from argparse, which would take them for options: each becomes the same text after a space, which
+    argparse reads as a value, and is restored after parsing. Options are lower case (``--max-steps``), so
+    no option has a machine's shape (``[0-9A-Z-]`` rows of triples joined by ``_``)."""
+    from .formats.standard import looks_standard
+
+    out, originals = [], {}
+    for arg in argv:
+        if isinstance(arg, str) and arg.startswith("-") and looks_standard(arg) and arg == arg.strip():
+            originals[" " + arg] = arg
+            arg = " " + arg
+        out.append(arg)
+    return out, originals
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tmsim`` command line; return the exit status (0 success, 2 bad input or usage).
 
@@ -472,7 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors: argparse prints them and exits with status 2
+    shielded, originals = _shield_dash_machines(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(shielded)  # usage errors: argparse prints them and exits with status 2
+    for key, value in vars(args).items():
+        if isinstance(value, str) and value in originals:
+            setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .atomic import atomic_write
+from .io import atomic_write
 from .errors import ParameterError, check_int
 from .machine import Machine, Move
 from .simulate import configurations
@@ -506,4 +506,4 @@ def _check_out(out: str | os.PathLike | None, owner: str) -> str | None:
 
 def _save(fig: "Figure", out: str | os.PathLike, fmt: str | None) -> None:
     """Write ``fig`` to ``out`` atomically: readers see the old file or the whole new one, never a part."""
-    atomic_write(out, lambda f: fig.savefig(f, format=fmt, dpi=_DPI), fsync=False)
+    atomic_write(out, lambda f: fig.savefig(f, format=fmt, dpi=_DPI), what="The 'out' parameter")

@@ -10,6 +10,9 @@ __all__ = [
     "InputError",
     "ConversionError",
     "ParameterError",
+    "OutputError",
+    "DatasetError",
+    "SpecError",
 ]
 
 
@@ -36,6 +39,30 @@ class ConversionError(TmsimError, ValueError):
 
 class ParameterError(TmsimError, ValueError):
     """A parameter of a public function is out of range or of the wrong type."""
+
+
+class OutputError(ParameterError):
+    """An output path cannot be written: a directory, a socket or block device (never replaced), a FIFO
+    without a reader, or a missing directory. The message names the flag or parameter and the path."""
+
+
+class DatasetError(TmsimError, ValueError):
+    """A bad parameter of a dataset function (lengths, sampler, split, alphabet, path, ...), or inputs
+    that cannot satisfy it (too few distinct inputs for ``n`` unique samples).
+
+    Defined here, beside :class:`SpecError` (one of its kinds), and exported by :mod:`tmsim.datasets`, whose
+    other errors (:mod:`tmsim.datasets.errors`) subclass it."""
+
+
+class SpecError(DatasetError, FormatError, ParameterError):
+    """A MACHINE or ENCODING spec cannot be resolved (:mod:`tmsim.resolve`): an unknown zoo name, a string
+    that is neither a file nor a standard-format machine, an unknown format or encoding, a parameter the
+    encoding does not have, an argument of the wrong type.
+
+    It is all of a :class:`ParameterError` (a bad argument), a :class:`FormatError` (a machine text that does
+    not parse) and a :class:`DatasetError` (what every dataset function raises on a bad argument), so each
+    caller catches it as what it asked for. A file that exists but holds a malformed machine raises the
+    parser's own :class:`FormatError` / :class:`MachineError`, naming the path."""
 
 
 def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None,

@@ -16,7 +16,8 @@ class MultiplicationCheckConfig:
     formats (None: all); ``mlp_time`` the paper-CoT MLP's seconds in the full plan (None: the experiment's 30 minutes; the
     check's full preset gives it 20, so that the whole full report stays within an hour);
     ``plans`` replaces the plan by custom :class:`proofs_checks.experiments.multiplication.FormatPlan` s (small test runs;
-    with ``n_test`` held-out pairs)."""
+    with ``n_test`` held-out pairs); ``shuffle_cot`` the negative control (every training CoT and answer
+    permuted)."""
 
     quick: bool = True
     formats: tuple[str, ...] | None = None
@@ -24,6 +25,7 @@ class MultiplicationCheckConfig:
     seed: int = 0
     plans: tuple | None = None
     n_test: int = 100
+    shuffle_cot: bool = False
 
 
 def _run(cfg: MultiplicationCheckConfig):
@@ -32,14 +34,16 @@ def _run(cfg: MultiplicationCheckConfig):
         config = MultiplicationConfig(cfg.quick, tuple(cfg.plans), n_test=cfg.n_test, n_test_long=cfg.n_test,
                                       n_curve_test=cfg.n_test, seed=cfg.seed)
     return run_multiplication(cfg.quick, config=config, formats=list(cfg.formats) if cfg.formats else None,
-                              mlp_time=cfg.mlp_time, seed=cfg.seed, verbose=0, plots=False)
+                              mlp_time=cfg.mlp_time, seed=cfg.seed, verbose=0, plots=False,
+                              shuffle_cot=cfg.shuffle_cot)
 
 
 @register("multiplication",
           claim="On multiplication, a linear learner on a local CoT is exact on held-out and on longer operands, "
                 "and an MLP with a CoT beats the same MLP without one (the paper's 4-digit experiment).",
           theorem="[paper] section 4 (arithmetic experiment); docs/theory.md#multiplication",
-          quick=MultiplicationCheckConfig(quick=True), full=MultiplicationCheckConfig(quick=False, mlp_time=1200.0))
+          quick=MultiplicationCheckConfig(quick=True), full=MultiplicationCheckConfig(quick=False, mlp_time=1200.0),
+          control={"shuffle_cot": True}, control_breaks="the CoT's order: every training CoT and answer permuted")
 def run_mul(cfg: MultiplicationCheckConfig, runner) -> Outcome:
     result = _run(cfg)
     checks = result.checks

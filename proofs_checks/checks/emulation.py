@@ -109,7 +109,8 @@ _FULL_C = ConstructionConfig()
                 "token on random machines and inputs, with CoT lengths equal to the symbolic length formula.",
           theorem="[paper] Thm 3.8 and its corollary (linear AR + CoT of length poly(T) computes TIME(T)); "
                   "docs/theory.md#tableau-triples, #gates, #compiled-weights",
-          quick=_QUICK_C, full=_FULL_C)
+          quick=_QUICK_C, full=_FULL_C,
+          control={"corrupt_weights": 1}, control_breaks="the compiled weights: the largest one negated")
 def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
     points = grid(machine=list(cfg.machines), encoding=list(cfg.encodings), n_inputs=[cfg.n_inputs],
                   lengths=[list(cfg.lengths)], seed=[cfg.seed], corrupt_weights=[cfg.corrupt_weights])
@@ -216,7 +217,9 @@ _FULL_L = LearnedConfig()
           claim="A linear AR predictor learned from traces of short inputs emulates zoo and random machines "
                 "exactly on held-out and on longer inputs, after a measured number of training traces.",
           theorem="[paper] Thm 3.3 (PAC => AR) with the linear class of Thm 3.8; docs/theory.md#learning-the-emulation",
-          quick=_QUICK_L, full=_FULL_L)
+          quick=_QUICK_L, full=_FULL_L,
+          control={"window": 4},
+          control_breaks="the features: a plain window of offsets 1..4 that cannot see the row above")
 def run_learned(cfg: LearnedConfig, runner) -> Outcome:
     points = grid(machine=list(cfg.machines), train_lengths=[list(cfg.train_lengths)],
                   test_lengths=[list(cfg.test_lengths)], n_train_grid=[list(cfg.n_train_grid)],

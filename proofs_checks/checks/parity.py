@@ -66,7 +66,8 @@ _FULL_P = LogLengthConfig()
                 "without CoT stays below 60%; the CoT length grows as log n.",
           theorem="[paper] Thm 3.11 (parity has length complexity O(log n) for the linear class); "
                   "docs/theory.md#counting-cot",
-          quick=_QUICK_P, full=_FULL_P)
+          quick=_QUICK_P, full=_FULL_P,
+          control={"shuffle_cot": True}, control_breaks="the CoT's order: each CoT and answer shuffled")
 def run_log_length(cfg: LogLengthConfig, runner) -> Outcome:
     points = grid(n=list(cfg.ns), fmt=["count", "nocot"], n_train=[cfg.n_train], n_test=[cfg.n_test],
                   max_iter=[cfg.max_iter], seed=[cfg.seed], shuffle_cot=[cfg.shuffle_cot])
@@ -223,7 +224,8 @@ _FULL_K = KSparseConfig()
                 "(a chain of partial XORs), and each step is learned by subset search in about n^k time from "
                 "about k log n samples.",
           theorem="[paper] Thm 3.12 (length complexity vs per-step complexity); docs/theory.md#k-sparse-steps",
-          quick=_QUICK_K, full=_FULL_K)
+          quick=_QUICK_K, full=_FULL_K,
+          control={"shuffle_cot": True}, control_breaks="the CoT's order: each CoT and answer shuffled")
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
     points = grid(n=list(cfg.ns), k=list(cfg.ks), seed=list(cfg.seeds), n_test=[cfg.n_test],
                   max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot])

@@ -109,7 +109,8 @@ _FULL_R = RolloutConfig()
                 "sequence-level error: if every step is right given the true prefix, the rollout reproduces the "
                 "whole CoT, so errors do not compound.",
           theorem="[paper] section 3 (AR learnability is a sequence-level 0/1 loss); docs/theory.md#teacher-forcing-and-rollout",
-          quick=_QUICK_R, full=_FULL_R)
+          quick=_QUICK_R, full=_FULL_R,
+          control={"decoder_noise": 0.05}, control_breaks="the greedy argmax: a decoder that samples 5% of its tokens")
 def run_rollout(cfg: RolloutConfig, runner) -> Outcome:
     points = grid(task=list(cfg.tasks), learner=list(cfg.learners), n_train=list(cfg.n_train_grid),
                   seed=list(cfg.seeds), decoder_noise=[cfg.decoder_noise])

@@ -12,7 +12,7 @@ import numpy as np
 
 from learners import PerceptronAR, Sequences, as_sequences, evaluate
 from tmsim.datasets import Split, make_splits
-from tmsim.datasets.generate import resolve_machine
+from tmsim.resolve import resolve_machine
 from tmsim.encodings import get_encoding
 
 from ..experiments.learned_emulation import default_learner, local_features
@@ -117,7 +117,8 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
                 "from few samples, while without a CoT the same learner never gets there.",
           theorem="[paper] Thm 3.3 (PAC => AR, m(eps/T, delta/T)) and the length complexity of section 3; "
                   "docs/theory.md#from-pac-to-ar, #length-complexity",
-          quick=_QUICK_S, full=_FULL_S)
+          quick=_QUICK_S, full=_FULL_S,
+          control={"shuffle_cot": True}, control_breaks="the CoT's order: each CoT and answer shuffled")
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:
     # the samples needed are the first size that reaches it, so larger sizes of a pair that got there are

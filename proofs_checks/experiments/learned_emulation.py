@@ -57,7 +57,7 @@ from learners.data import as_sequences
 from learners.errors import LearnerError
 from learners.linear import PerceptronAR
 from tmsim.datasets import Split, make_splits
-from tmsim.datasets.generate import resolve_machine
+from tmsim.resolve import resolve_machine
 from tmsim.encodings import get_encoding
 from tmsim.errors import TmsimError
 
@@ -517,7 +517,7 @@ def learned_emulation(machine_or_entry: Any, *, width: int | str = _C.width, lef
 
 # ---------------------------------------------------------------------------------------------- CLI
 def _machine_arg(spec: str):
-    """``random:SEED`` -> a random halting machine; anything else as :func:`tmsim.datasets.generate.resolve_machine`
+    """``random:SEED`` -> a random halting machine; anything else as :func:`tmsim.resolve.resolve_machine`
     takes it (``zoo:NAME``, a file, a standard-format string)."""
     kind, _, value = spec.partition(":")
     if kind == "random":

@@ -41,10 +41,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
 from tmsim.datasets.tasks import Task, get_task
+from tmsim.datasets.controls import shuffle_cot
 
 from ..plots import new_figure
 from .digit_probe import curve_lines, digit_probe
@@ -92,7 +93,9 @@ class FormatPlan:
 @dataclass(frozen=True)
 class MultiplicationConfig:
     """The whole experiment. ``n_test`` held-out pairs per format (and ``n_test_long`` per longer length);
-    ``seed`` drives every draw (training pairs, test pairs, model initialisation)."""
+    ``seed`` drives every draw (training pairs, test pairs, model initialisation); ``shuffle_cot`` permutes
+    the CoT and answer tokens of every training sequence (the negative control: every sub-check must then
+    fail)."""
 
     quick: bool
     plans: tuple[FormatPlan, ...]
@@ -101,6 +104,7 @@ class MultiplicationConfig:
     n_curve_test: int = 200  # a curve point per epoch must stay cheap next to the training it measures
     seed: int = 0  # every draw (pairs, initialisation) follows from it
     threads: int | None = 1  # one BLAS thread per model: timings comparable across machines and runs
+    shuffle_cot: bool = False  # the negative control: every training CoT and answer permuted (tmsim.datasets.controls)
 
 
 def default_config(quick: bool, *, mlp_time: float | None = None, seed: int = 0) -> MultiplicationConfig:
@@ -330,6 +334,8 @@ def _run_plan(plan: FormatPlan, cfg: MultiplicationConfig, verbose: int, rows: l
     digits = task.digits
     sizes = tuple(sorted(set(plan.sizes) | {plan.n_train}))
     train_all = task.make_dataset(max(sizes), split="train", random_state=seed)
+    if cfg.shuffle_cot:
+        train_all = shuffle_cot(train_all, random_state=seed)
     test = task.make_dataset(cfg.n_test, split="test", random_state=seed + 1, unique=True)
     curve_test = test[:min(cfg.n_curve_test, len(test))]
     longer = {d: get_task(plan.task, **{**plan.params, "digits": d}) for d in plan.lengths}
@@ -398,7 +404,7 @@ def _checks(rows: Sequence[Row], quick: bool) -> dict:
 def run_multiplication(quick: bool = True, *, out_dir: str | os.PathLike | None = None,
                        config: MultiplicationConfig | None = None, formats: Sequence[str] | None = None,
                        mlp_time: float | None = None, seed: int = 0, threads: int | None = None,
-                       verbose: int = 1, plots: bool = True) -> MultiplicationResult:
+                       verbose: int = 1, plots: bool = True, shuffle_cot: bool = False) -> MultiplicationResult:
     """Train the MLP and the linear learners on each format and evaluate them on held-out pairs.
 
     Parameters
@@ -419,6 +425,8 @@ def run_multiplication(quick: bool = True, *, out_dir: str | os.PathLike | None 
         Progress lines on stderr.
     plots : bool
         Also write the plots (needs matplotlib).
+    shuffle_cot : bool, default False
+        The negative control: permute the CoT and answer tokens of every training sequence.
 
     Returns
     -------
@@ -429,6 +437,8 @@ def run_multiplication(quick: bool = True, *, out_dir: str | os.PathLike | None 
     cfg = config if config is not None else default_config(quick, mlp_time=mlp_time, seed=seed)
     if threads is not None:
         cfg = replace(cfg, threads=threads)
+    if shuffle_cot:
+        cfg = replace(cfg, shuffle_cot=True)
     plans = [p for p in cfg.plans if formats is None or p.task in formats]
     rows: list[Row] = []
     curves: dict = {}

@@ -25,17 +25,15 @@ from tqdm.auto import tqdm
 
 import tmsim
 
-from .. import zoo
-from ..encodings import DEFAULT_MAX_STEPS, Encoding, get_encoding, input_cells
-from ..errors import TmsimError
-from ..formats import load
+from ..encodings import DEFAULT_MAX_STEPS, Encoding, input_cells
 from ..machine import Machine
+from ..resolve import resolve_encoding, resolve_machine
 from .dataset import STATUS_NAMES, Dataset
 from .provenance import Provenance, machine_text
 from .errors import DatasetError, RunTimeoutError, TokenBudgetError
 from .samplers import Sampler, cells_to_text, get_sampler
 
-__all__ = ["resolve_machine", "resolve_encoding", "check_choice", "check_int", "seed_factory", "Plan", "make_plan",
+__all__ = ["check_choice", "check_int", "seed_factory", "Plan", "make_plan",
            "accepted_inputs", "encoded_chunks", "empty_dataset", "Estimate", "estimate_plan", "measure_cells",
            "check_budget", "human_bytes", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT", "PILOT_SIZE"]
 
@@ -52,70 +50,7 @@ _STALL_BLOCKS = 8
 _PARQUET_BYTES_PER_TOKEN = 0.25
 
 
-# ---------------------------------------------------------------------------------------------- resolution
-def resolve_machine(machine: Any, owner: str = "make_dataset"):
-    """``(Machine, ZooEntry or None)`` from a Machine, a zoo entry, ``"zoo:NAME"``, a file or a standard-format
-    string.
-
-    Examples
-    --------
-    >>> m, e = resolve_machine("zoo:parity")
-    >>> m.name, e.task
-    ('parity', 'accept')
-    >>> resolve_machine("1RB1LB_1LA1RZ")[0].states
-    ('A', 'B', 'Z')
-    """
-    if isinstance(machine, zoo.ZooEntry):
-        return machine.machine, machine
-    if isinstance(machine, Machine):
-        return machine, None
-    if isinstance(machine, str):
-        if machine.startswith("zoo:"):
-            entry = zoo.get(machine)
-            return entry.machine, entry
-        return load(machine), None
-    raise DatasetError(f"The 'machine' parameter of {owner} must be a tmsim.Machine, a zoo entry, 'zoo:NAME', a "
-                       f"file or a standard-format string. Got {type(machine).__name__}.")
-
-
-def resolve_encoding(encoding: Any, *, width: int | None = None, entry: Any = None,
-                     owner: str = "make_dataset") -> Encoding:
-    """The encoding object: a name/spec (``"tableau(width=24)"``) or an :class:`Encoding`; ``width`` sets the
-    row width of a tableau-style encoding. For a zoo entry whose task is ``accept`` and an encoding named
-    without ``answer=``, the answer is the final state (the accept/reject bit), not the tape.
-
-    Examples
-    --------
-    >>> from tmsim import zoo
-    >>> resolve_encoding("tableau", width=12).spec
-    'tableau(width=12)'
-    >>> resolve_encoding("transitions", entry=zoo.get("parity")).spec
-    'transitions(answer=state)'
-    """
-    if isinstance(encoding, Encoding):
-        enc = encoding
-    elif isinstance(encoding, str):
-        try:
-            enc = get_encoding(encoding)
-            if entry is not None and entry.task == "accept" and "answer" not in encoding:
-                enc = get_encoding(enc, answer="state")
-        except TmsimError as e:
-            raise DatasetError(f"The 'encoding' parameter of {owner}: {e}") from None
-    else:
-        raise DatasetError(f"The 'encoding' parameter of {owner} must be an encoding name such as 'tableau' or an "
-                           f"Encoding. Got {type(encoding).__name__}.")
-    if width is not None:
-        if "width" not in enc.params():
-            raise DatasetError(f"The 'width' parameter of {owner} applies to the tableau-style encodings "
-                               f"(tableau, snapshots, tableau-triples, gates); {enc.name!r} has no row width. "
-                               f"Got width={width!r}.")
-        try:
-            enc = get_encoding(enc, width=width)
-        except TmsimError as e:
-            raise DatasetError(f"The 'width' parameter of {owner}: {e}") from None
-    return enc
-
-
+# ---------------------------------------------------------------------------------------------- validation
 def check_choice(name: str, value: object, choices: tuple, owner: str) -> str:
     if not isinstance(value, str) or value not in choices:
         raise DatasetError(f"The {name!r} parameter of {owner} must be one of {choices!r}. Got {value!r} instead.")

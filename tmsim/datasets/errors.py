@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-from ..errors import TmsimError
+from ..errors import DatasetError, SpecError
 
-__all__ = ["DatasetError", "TokenBudgetError", "RunTimeoutError", "DatasetFormatError", "TaskError"]
-
-
-class DatasetError(TmsimError, ValueError):
-    """A bad parameter of a dataset function (lengths, sampler, split, alphabet, path, ...), or inputs
-    that cannot satisfy it (too few distinct inputs for ``n`` unique samples)."""
+__all__ = ["DatasetError", "TokenBudgetError", "RunTimeoutError", "DatasetFormatError", "TaskError", "SpecError"]
 
 
 class TokenBudgetError(DatasetError):

@@ -2,7 +2,7 @@
 (:meth:`Encoding.encode_cells`, compiled) and labels, drops or refuses the runs that did not stop;
 :func:`estimate_dataset` sizes a dataset from a pilot before anything is generated. The engine they share
 with :func:`tmsim.datasets.write_dataset` and :func:`tmsim.datasets.make_splits` is
-:mod:`tmsim.datasets._plan`; :func:`resolve_machine` and :func:`resolve_encoding` are its public part.
+:mod:`tmsim.datasets._plan`; its arguments are resolved by :mod:`tmsim.resolve`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._plan import (DEFAULT_CHUNK_SIZE, ON_TIMEOUT, PILOT_SIZE, Estimate, check_budget, check_int, empty_dataset,
-                    encoded_chunks, estimate_plan, make_plan, resolve_encoding, resolve_machine)
+                    encoded_chunks, estimate_plan, make_plan)
 from .dataset import Dataset, concat
 
-__all__ = ["make_dataset", "estimate_dataset", "Estimate", "resolve_machine", "resolve_encoding",
-           "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT", "PILOT_SIZE"]
+__all__ = ["make_dataset", "estimate_dataset", "Estimate", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT", "PILOT_SIZE"]
 
 
 def estimate_dataset(machine: Any, encoding: Any = "transitions", *, inputs: Any = None, n: int | None = None,

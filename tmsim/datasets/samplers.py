@@ -82,7 +82,7 @@ def check_lengths(lengths: object, owner: str, *, name: str = "lengths") -> tupl
     >>> check_lengths((5, 2), "make_dataset")
     Traceback (most recent call last):
     ...
-    tmsim.datasets.errors.DatasetError: The 'lengths' parameter of make_dataset must be (a, b) with integers 0 <= a <= b <= 1048576. Got (5, 2) instead.
+    tmsim.errors.DatasetError: The 'lengths' parameter of make_dataset must be (a, b) with integers 0 <= a <= b <= 1048576. Got (5, 2) instead.
     """
     msg = (f"The {name!r} parameter of {owner} must be (a, b) with integers 0 <= a <= b <= {MAX_LENGTH}. "
            f"Got {lengths!r} instead.")

@@ -23,8 +23,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..resolve import resolve_encoding, resolve_machine
 from ._plan import (DEFAULT_CHUNK_SIZE, accepted_inputs, check_int, empty_dataset, encoded_chunks, make_plan,
-                    measure_cells, resolve_encoding, resolve_machine, seed_factory)
+                    measure_cells, seed_factory)
 from .dataset import Dataset, concat
 from .errors import DatasetError, TokenBudgetError
 from .samplers import check_lengths
@@ -55,7 +56,7 @@ class Split:
     >>> Split("bad", train=(8, 1), test=(9, 32), n_train=1, n_test=1)
     Traceback (most recent call last):
     ...
-    tmsim.datasets.errors.DatasetError: The 'train' parameter of Split('bad') must be (a, b) with integers 0 <= a <= b <= 1048576. Got (8, 1) instead.
+    tmsim.errors.DatasetError: The 'train' parameter of Split('bad') must be (a, b) with integers 0 <= a <= b <= 1048576. Got (8, 1) instead.
     """
 
     name: str

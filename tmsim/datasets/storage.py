@@ -49,8 +49,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -59,7 +57,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..encodings import Vocabulary
-from ..formats.io import _create_temp, _fsync_directory
+from ..io import PendingFile, check_writable
 # The generation engine shared with make_dataset and make_splits, under the short names used below.
 from ._plan import DEFAULT_CHUNK_SIZE, Estimate
 from ._plan import check_budget as _check_budget
@@ -128,22 +126,23 @@ def _target(path: Any, owner: str) -> Path:
                            f"{str(path)!r} does not exist.")
     if target.is_dir():
         raise DatasetError(f"The 'path' parameter of {owner}: {str(path)!r} is a directory.")
+    check_writable(target, f"The 'path' parameter of {owner}")  # a socket or block device: refused up front
     return target
 
 
 # ---------------------------------------------------------------------------------------------- writers
 class _Writer:
-    """Appends dataset chunks to a temporary file; :meth:`finish` completes it, :meth:`abort` removes it."""
+    """Appends dataset chunks to a :class:`~tmsim.io.PendingFile` (a temporary file beside the target, or a
+    device or FIFO written through); :meth:`finish` completes the data, :meth:`abort` removes it all."""
 
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool) -> None:
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
         self.target = target
         self.vocabulary = vocabulary
         self.token_names = token_names
         self.sources: list[Provenance] = []
         self._where: dict[Provenance, int] = {}
         self.n = self.tokens = self.text = self.dropped = 0
-        self.tmp, fd = _create_temp(target.parent, target.name)
-        os.close(fd)
+        self.pending = PendingFile(target, what)
 
     def _codes(self, ds: Dataset) -> np.ndarray:
         remap = np.empty(len(ds.sources), dtype=np.int32)
@@ -175,10 +174,7 @@ class _Writer:
         raise NotImplementedError
 
     def abort(self) -> None:
-        try:
-            os.unlink(self.tmp)
-        except OSError:
-            pass
+        self.pending.abort()
 
 
 def _npy_header(dtype: np.dtype, count: int | tuple) -> bytes:
@@ -208,9 +204,9 @@ def _meta_array(meta: dict) -> tuple[bytes, bytes]:
 class _NpzWriter(_Writer):
     """Streams every member to a raw file in a temporary ``.parts`` directory, then assembles the zip."""
 
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool) -> None:
-        super().__init__(target, vocabulary, token_names)
-        self.parts = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".parts", dir=target.parent))
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
+        super().__init__(target, vocabulary, token_names, what)
+        self.parts = self.pending.scratch_directory()
         self.files = {k: open(self.parts / k, "wb") for k in _NPZ_MEMBERS}
         for k in ("offsets", "input_offsets"):
             self.files[k].write(np.zeros(1, np.int64).tobytes())
@@ -232,7 +228,8 @@ class _NpzWriter(_Writer):
         counts = {"tokens": self.tokens, "kinds": self.tokens, "offsets": self.n + 1, "input_text": self.text,
                   "input_offsets": self.n + 1}
         meta = {**self.meta("npz"), "vocabulary": json.loads(self.vocabulary.to_json())}
-        with open(self.tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        raw = self.pending.open("wb")
+        with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for k in _NPZ_MEMBERS:
                 def blocks(path=self.parts / k):
                     with open(path, "rb") as fh:
@@ -244,10 +241,6 @@ class _NpzWriter(_Writer):
                 _zip_member(zf, k, _npy_header(_ARRAYS[k][0], counts.get(k, self.n)), blocks())
             h, body = _meta_array(meta)
             _zip_member(zf, "meta", h, [body])
-            zf.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        shutil.rmtree(self.parts, ignore_errors=True)
 
     def abort(self) -> None:
         for fh in self.files.values():
@@ -255,7 +248,6 @@ class _NpzWriter(_Writer):
                 fh.close()
             except OSError:
                 pass
-        shutil.rmtree(self.parts, ignore_errors=True)
         super().abort()
 
 
@@ -289,9 +281,9 @@ def _prov_fields(p: Provenance) -> dict:
 
 
 class _JsonlWriter(_Writer):
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool) -> None:
-        super().__init__(target, vocabulary, token_names)
-        self.fh = open(self.tmp, "wb")
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
+        super().__init__(target, vocabulary, token_names, what)
+        self.fh = self.pending.open("wb")
         self.ids = _json_words([str(i).encode() for i in range(len(vocabulary))])
         self.kinds = _json_words([b"0", b"1", b"2"])
         self.names = _json_words([json.dumps(t).encode() for t in vocabulary.tokens]) if token_names else None
@@ -326,16 +318,7 @@ class _JsonlWriter(_Writer):
         return lines
 
     def finish(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-
-    def abort(self) -> None:
-        try:
-            self.fh.close()
-        except OSError:
-            pass
-        super().abort()
+        pass  # PendingFile.commit flushes, fsyncs and closes
 
 
 def _groups(ds: Dataset) -> list[tuple[int, int]]:
@@ -376,12 +359,12 @@ def _arrow_schema(token_names: bool, vocabulary: Vocabulary):
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool) -> None:
-        super().__init__(target, vocabulary, token_names)
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
+        super().__init__(target, vocabulary, token_names, what)
         pa, pq = _arrow()
         self.schema = _arrow_schema(token_names, vocabulary)
         self.names = pa.array(vocabulary.tokens, type=pa.string())
-        self.writer = pq.ParquetWriter(str(self.tmp), self.schema, compression="zstd")
+        self.writer = pq.ParquetWriter(self.pending.open("wb"), self.schema, compression="zstd")
 
     def _write(self, ds: Dataset, codes: np.ndarray) -> None:
         for lo, hi in _groups(ds):
@@ -412,9 +395,7 @@ class _ParquetWriter(_Writer):
 
     def finish(self) -> None:
         self.writer.add_key_value_metadata({"tmsim.dataset": json.dumps(self.meta("parquet"), separators=(",", ":"))})
-        self.writer.close()
-        with open(self.tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        self.writer.close()  # leaves the file to PendingFile.commit (a file object, not a path, was given)
 
     def abort(self) -> None:
         try:
@@ -428,33 +409,28 @@ _WRITERS = {"npz": _NpzWriter, "jsonl": _JsonlWriter, "parquet": _ParquetWriter}
 
 
 def _write_atomic(target: Path, fmt: str, vocabulary: Vocabulary, chunks: Iterable[Dataset],
-                  token_names: bool) -> _Writer:
-    """Write every chunk, then rename the sidecar and the data into place; on any error leave nothing."""
-    writer = _WRITERS[fmt](target, vocabulary, token_names)
-    side_tmp: Path | None = None
+                  token_names: bool, what: str) -> _Writer:
+    """Write every chunk, then rename the sidecar and the data into place; on any error leave nothing.
+
+    A character device or FIFO gets the data only (written through; no sidecar is created beside it: the
+    npz and Parquet formats carry the vocabulary inside)."""
+    writer = _WRITERS[fmt](target, vocabulary, token_names, what)
+    side: PendingFile | None = None
     try:
         for ds in chunks:
             writer.write(ds)
         writer.finish()
-        side = vocabulary_path(target)
-        doc = {**json.loads(vocabulary.to_json()), "dataset": writer.meta(fmt)}
-        side_tmp, fd = _create_temp(target.parent, side.name)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(side_tmp, side)
-        side_tmp = None
-        os.replace(writer.tmp, target)
+        if not writer.pending.through:
+            doc = {**json.loads(vocabulary.to_json()), "dataset": writer.meta(fmt)}
+            side = PendingFile(vocabulary_path(target), what)
+            side.open("wb").write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+            side.commit()
+        writer.pending.commit()
     except BaseException:
         writer.abort()
-        if side_tmp is not None:
-            try:
-                os.unlink(side_tmp)
-            except OSError:
-                pass
+        if side is not None:
+            side.abort()
         raise
-    _fsync_directory(target.parent)
     return writer
 
 
@@ -501,7 +477,7 @@ def save(dataset: Dataset, path: str | os.PathLike, format: str | None = None, *
     fmt = format_for_path(path, format, owner)
     target = _target(path, owner)
     chunks = (dataset[lo:hi] for lo, hi in _groups(dataset)) if fmt != "npz" else [dataset]
-    _write_atomic(target, fmt, dataset.vocabulary, chunks, bool(token_names))
+    _write_atomic(target, fmt, dataset.vocabulary, chunks, bool(token_names), f"The 'path' parameter of {owner}")
     return target
 
 
@@ -602,7 +578,8 @@ def write_dataset(machine: Any, encoding: Any, path: str | os.PathLike, *, forma
         on_estimate(est)
     chunks = _chunks(plan, chunk_size, max_tokens=max_tokens, progress=progress)
     try:
-        w = _write_atomic(target, fmt, plan.encoding.vocabulary(plan.machine), chunks, bool(token_names))
+        w = _write_atomic(target, fmt, plan.encoding.vocabulary(plan.machine), chunks, bool(token_names),
+                          f"The 'path' parameter of {owner}")
     finally:
         chunks.close()
     return WriteSummary(target, fmt, w.n, w.tokens, w.dropped, target.stat().st_size, plan.provenance.seed, est)

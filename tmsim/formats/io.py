@@ -15,10 +15,10 @@ A machine's name comes from the document (YAML ``name``, JSON ``"name"``), else 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from ..errors import ConversionError, FormatError, ParameterError
+from ..io import atomic_write
 from ..machine import Machine
 from .json_format import parse_json, to_json
 from .morphett import parse_morphett, to_morphett
@@ -188,12 +188,12 @@ def load(source: str | os.PathLike, format: str | None = None) -> Machine:
         raise FormatError(f"{str(path)!r} ({fmt} format): {e}") from None
 
 
-def save(machine: Machine, path: str | os.PathLike, format: str | None = None) -> Path:
+def save(machine: Machine, path: str | os.PathLike, format: str | None = None, *, what: str | None = None) -> Path:
     """Write ``machine`` to ``path`` atomically: readers see the old file or the new one, never a part.
 
-    The text goes to a temporary file in the same directory, which is flushed, ``fsync``-ed and renamed
-    over ``path`` (``os.replace``); on any error the temporary file is removed and ``path`` is untouched.
-    An existing file keeps its permission bits.
+    Written by :func:`tmsim.io.atomic_write`: a temporary file in the same directory, flushed, ``fsync``-ed
+    and renamed over ``path``; on any error the temporary file is removed and ``path`` is untouched. An
+    existing file keeps its permission bits; a character device or FIFO is written through, never replaced.
 
     Parameters
     ----------
@@ -201,6 +201,8 @@ def save(machine: Machine, path: str | os.PathLike, format: str | None = None) -
     path : str or path-like
     format : {"standard", "yaml", "morphett", "json"}, optional
         Default: from the extension of ``path``.
+    what : str, optional
+        How error messages about ``path`` name it (a CLI passes its flag, ``"--out"``).
 
     Returns
     -------
@@ -212,7 +214,8 @@ def save(machine: Machine, path: str | os.PathLike, format: str | None = None) -
     FormatError
         An unknown extension (and no ``format``).
     ParameterError
-        An unknown format name.
+        An unknown format name; :class:`~tmsim.errors.OutputError` (a subclass) for a ``path`` that is a
+        directory, socket or block device.
     ConversionError
         The format cannot express the machine (nothing is written).
     OSError
@@ -242,50 +245,4 @@ def save(machine: Machine, path: str | os.PathLike, format: str | None = None) -
     except UnicodeEncodeError as e:
         raise ConversionError(f"Machine {machine.name!r}: its {fmt} text cannot be encoded as UTF-8 "
                               f"({e.reason}: {e.object[e.start:e.end]!r}).") from None
-    directory = target.parent
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except OSError:
-        mode = None
-    tmp, fd = _create_temp(directory, target.name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
-    return target
-
-
-def _create_temp(directory: Path, name: str) -> tuple[Path, int]:
-    """Create ``.<name>.<random>.tmp`` in ``directory`` (mode 0o666 minus the umask, like a plain open)."""
-    for _ in range(100):
-        tmp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
-        try:
-            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"Could not create a temporary file next to {str(directory / name)!r}.")
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) everywhere.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return atomic_write(target, lambda f: f.write(data), what=what or f"{owner}: path")

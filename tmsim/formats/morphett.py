@@ -24,13 +24,19 @@ Conventions of this module (the simulator takes the start state from a separate 
 - a (state, symbol) pair with no rule is an undefined transition (the simulator halts there too);
 - the input symbols are every symbol except ``_``.
 
+The alphabet also takes the symbols of the program's default input, a comment ``; $INITIAL_TAPE: 110 101``
+as morphett.info reads it (a space there is a blank), and of a tmsim extension comment
+``; $INPUT_SYMBOLS: abc``, which :func:`to_morphett` writes for input symbols that no rule mentions. So a
+program whose symbols appear only under ``*`` wildcards still runs on its own initial tape:
+:func:`morphett_initial_tape` returns that tape, with ``_`` for the blanks.
+
 Writing needs names Morphett can express; :func:`morphett_names` gives the renaming that
 :func:`to_morphett` applies: the start state becomes ``0`` (a state already called ``0`` takes the start
 state's old name), a halting state whose name does not start with ``halt`` becomes ``halt-<name>``, a running
 state whose name does start with ``halt`` becomes ``q-<name>``, and the blank becomes ``_`` (when ``_`` is
-not another symbol). A round trip is therefore exact only up to this renaming, and symbols or states that no
-rule mentions are dropped: it preserves behaviour (same status, steps, head and tape on every input), not
-equality.
+not another symbol). A round trip is therefore exact only up to this renaming, and states and non-input symbols
+that no rule mentions are dropped: it preserves behaviour (same status, steps, head and tape on every input), not
+equality (input symbols that no rule mentions survive, through ``$INPUT_SYMBOLS``).
 """
 
 from __future__ import annotations
@@ -38,25 +44,73 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from ..errors import ConversionError, FormatError
 from ..machine import Machine, Move
 
-__all__ = ["parse_morphett", "to_morphett", "morphett_names", "MorphettNames"]
+__all__ = ["parse_morphett", "to_morphett", "morphett_names", "morphett_initial_tape", "MorphettNames"]
 
 BLANK = "_"
 WILD = "*"
 _DIRECTIONS = {"l": Move.L, "r": Move.R, "*": Move.S}
 _LETTER = {Move.L: "l", Move.R: "r", Move.S: "*"}
 _FORBIDDEN_SYMBOLS = (";", WILD)
+# morphett.info's own pattern for the default input (its LoadSampleProgram), read line by line here.
+_INITIAL_TAPE = re.compile(r";.*\$INITIAL_TAPE:? *(.*)$", re.MULTILINE)
+# tmsim's extension, in the same style: input symbols that no rule mentions.
+_INPUT_SYMBOLS = re.compile(r";.*\$INPUT_SYMBOLS:? *(.*)$", re.MULTILINE)
 
 
 def _is_halt(state: str) -> bool:
     return state[:4].lower() == "halt"
 
 
-def parse_morphett(text: str, *, name: str | None = None, start: str | None = None) -> Machine:
+def morphett_initial_tape(text: str) -> str | None:
+    """The default input of a Morphett program (its ``; $INITIAL_TAPE: ...`` comment), or None.
+
+    Spaces (blanks on morphett.info's tape) are returned as ``_``; trailing white space is dropped. The
+    tape holds blanks, so it is not an input for :func:`tmsim.run` but a start configuration:
+    ``run(m, start=Configuration(m.start, tuple(tape), 0, 0))`` (``tmsim run --input`` accepts it as is).
+
+    Examples
+    --------
+    >>> morphett_initial_tape("; binary addition\\n; $INITIAL_TAPE: 110 101\\n0 * * r 0\\n")
+    '110_101'
+    >>> morphett_initial_tape("0 _ 1 r halt") is None
+    True
+    """
+    if not isinstance(text, str):
+        raise FormatError(f"A Morphett program must be a string. Got {type(text).__name__}.")
+    m = _INITIAL_TAPE.search(text)
+    return None if m is None else re.sub(r"\s", BLANK, m.group(1).rstrip())
+
+
+def _declared_symbols(text: str, input_symbols: str | Sequence[str] | None) -> list[str]:
+    """Symbols beyond the rules': ``$INITIAL_TAPE``, ``$INPUT_SYMBOLS`` and the ``input_symbols`` argument."""
+    found: list[str] = []
+    tape = morphett_initial_tape(text)
+    if tape is not None:
+        found.extend(c for c in tape if c not in (BLANK, WILD))
+    for m in _INPUT_SYMBOLS.finditer(text):
+        found.extend(c for c in m.group(1) if not c.isspace())
+    if input_symbols is not None:
+        if isinstance(input_symbols, str):
+            input_symbols = list(input_symbols)
+        for sym in input_symbols:
+            if not (isinstance(sym, str) and len(sym) == 1 and not sym.isspace() and sym != BLANK):
+                raise FormatError(f"The 'input_symbols' parameter of tmsim.formats.parse_morphett must hold single "
+                                  f"characters other than white space and {BLANK!r}. Got {sym!r}.")
+            found.append(sym)
+    for sym in found:
+        if sym in _FORBIDDEN_SYMBOLS:
+            raise FormatError(f"Morphett program: the declared input symbol {sym!r} cannot be a Morphett symbol "
+                              f"(';' starts a comment, '*' is the wildcard).")
+    return found
+
+
+def parse_morphett(text: str, *, name: str | None = None, start: str | None = None,
+                   input_symbols: str | Sequence[str] | None = None) -> Machine:
     """Parse a Morphett-style program.
 
     Parameters
@@ -68,6 +122,9 @@ def parse_morphett(text: str, *, name: str | None = None, start: str | None = No
     start : str, optional
         The start state (the simulator's "initial state" box). Default: ``0`` if the program has a state
         ``0``, else the state of the first rule (see the module docstring).
+    input_symbols : str or sequence of str, optional
+        Extra input symbols (single characters), added to those of the rules, of the ``$INITIAL_TAPE``
+        comment and of ``$INPUT_SYMBOLS`` comments; ``*`` rules apply to them too.
 
     Returns
     -------
@@ -78,8 +135,9 @@ def parse_morphett(text: str, *, name: str | None = None, start: str | None = No
     Raises
     ------
     FormatError
-        A line without 5 fields, a symbol longer than one character, an unknown direction, a rule given
-        twice, or a rule from a halting state, naming the line number and the bad field.
+        An empty (or all white space) text; a line without 5 fields, a symbol longer than one character, an
+        unknown direction, a rule given twice, or a rule from a halting state, naming the line number and the
+        bad field; a declared input symbol that Morphett cannot have.
 
     Examples
     --------
@@ -99,6 +157,9 @@ def parse_morphett(text: str, *, name: str | None = None, start: str | None = No
     """
     if not isinstance(text, str):
         raise FormatError(f"A Morphett program must be a string. Got {type(text).__name__}.")
+    if not text.strip():
+        raise FormatError("Empty Morphett program: expected lines '<current state> <current symbol> <new symbol> "
+                          "<direction> <new state>'.")
     rules: dict[tuple[str, str], tuple[str, str, Move, int]] = {}  # (state, read) -> (write, move, next, line)
     states: dict[str, None] = {}
     symbols: dict[str, None] = {BLANK: None}
@@ -138,6 +199,8 @@ def parse_morphett(text: str, *, name: str | None = None, start: str | None = No
         for sym in (read, write):
             if sym != WILD:
                 symbols.setdefault(sym)
+    for sym in _declared_symbols(text, input_symbols):
+        symbols.setdefault(sym)
     if start is None:
         start = "0" if ("0" in states or not states) else (first_state or next(iter(states)))
     elif not isinstance(start, str):
@@ -264,8 +327,12 @@ def to_morphett(machine: Machine) -> str:
     """
     names = morphett_names(machine)
     st, sy = names.states, names.symbols
-    title = re.sub(r"\s+", " ", machine.name).strip()
+    title = re.sub(r"\s+", " ", machine.name).replace("$", "").strip()  # no '$' directive in the header
     lines = [f"; {title} (written by tmsim: start state 0, halting states halt*, blank _)"]
+    mentioned = {sym for _, read, write, _, _ in machine.rules() for sym in (read, write)}
+    unmentioned = [sy[s] for s in machine.input_symbols if s not in mentioned]
+    if unmentioned:
+        lines.append(f"; $INPUT_SYMBOLS: {''.join(unmentioned)}")
     rules = [f"{st[state]} {sy[read]} {sy[write]} {_LETTER[Move(move)]} {st[nxt]}"
              for state, read, write, move, nxt in machine.rules()]
     if rules and all(machine.start not in (state, nxt) for state, _, _, _, nxt in machine.rules()):

@@ -100,15 +100,29 @@ def parse_standard(text: str, *, name: str | None = None) -> Machine:
 def to_standard(machine: Machine) -> str:
     """Write ``machine`` in the standard text format.
 
-    Symbols are written as their indices (the blank is 0), the start state becomes ``A`` and the other
-    non-halting states follow in order; halting states are named from ``Z`` backwards (``Z``, ``Y``, ...).
-    A machine already in standard naming round-trips to the same string.
+    Symbols are written as their indices (the blank is 0); the start state becomes ``A`` and the other
+    running states follow in order (``B``, ``C``, ...). A halting state keeps its name when that name is a
+    letter after the rows (with rows ``A``, ``B``: ``C`` to ``Z``), as every halting state of a parsed string
+    is; the others get the free letters from ``Z`` backwards (``Z``, ``Y``, ...). So a standard string
+    round-trips to the same string (``to_standard(parse_standard(s)) == s`` for any ``s`` without surrounding
+    white space), and ``parse_standard(to_standard(m)) == m`` for a machine in standard naming (running states
+    ``A``, ``B``, ... in order, halting states letters after them, symbols ``0``, ``1``, ...) whose every
+    halting state is some rule's target: the format names halting states only as targets, so an unreferenced
+    one is lost. Otherwise the machine comes back renamed as described, with the same behaviour. ``S``
+    (stay) moves are written as an extension.
 
     Raises
     ------
     ConversionError
-        More than 10 symbols, too many states for the letters, or a rule that stays (``S``) in a machine
-        whose name suggests strict bbchallenge use is *not* an error: ``S`` is written as an extension.
+        More than 10 symbols, a halting start state, or more states than the 26 letters.
+
+    Examples
+    --------
+    >>> to_standard(parse_standard("1RB1RH_1LA0LH"))
+    '1RB1RH_1LA0LH'
+    >>> from tmsim import Machine
+    >>> to_standard(Machine(["go", "stop"], ["_", "x"], "_", ["x"], "go", ["stop"], [("go", "_", "x", "R", "stop")]))
+    '1RZ---'
     """
     if machine.n_symbols > len(_DIGITS):
         raise ConversionError(f"Machine {machine.name!r}: the standard format has at most {len(_DIGITS)} "
@@ -123,9 +137,15 @@ def to_standard(machine: Machine) -> str:
         raise ConversionError(f"Machine {machine.name!r}: {len(order)} running and {len(halts)} halting states do "
                               f"not fit the {len(_LETTERS)} letters of the standard format.")
     letter = {s: _LETTERS[i] for i, s in enumerate(order)}
-    free = [c for c in reversed(_LETTERS) if c not in letter.values()]
-    for h, c in zip(halts, free):
-        letter[h] = c
+    beyond_rows = set(_LETTERS[len(order):])
+    for h in halts:  # a halting letter after the rows keeps its name
+        if h in beyond_rows:
+            letter[h] = h
+    taken = set(letter.values())
+    free = iter(c for c in reversed(_LETTERS) if c not in taken)
+    for h in halts:
+        if h not in letter:
+            letter[h] = next(free)
     rows = []
     for s in order:
         row = []

@@ -31,6 +31,27 @@ so a turingmachine.io-style document stays one):
 
 The symbol ``' '`` (a space, turingmachine.io's usual blank) is read as ``'_'``, since tmsim symbols have no
 white space; a document that also uses ``'_'`` is rejected.
+
+``synonyms`` (turingmachine.io): a mapping from a name to an instruction, e.g. ``accept: {R: accept}``; a
+table entry may then be that name (``' ': accept``). A synonym's instruction without a next state keeps the
+state that uses it; a synonym cannot be defined by another synonym, nor be named ``L``, ``R``, ``N`` or ``S``.
+
+turingmachine.io saves and exports a *document* rather than a bare program::
+
+    name: binary increment
+    source code: |
+      input: '1011'
+      blank: ' '
+      start state: right
+      table:
+        ...
+    positions:                 # the diagram's node positions: ignored
+      right: {x: 230, y: 200}
+
+:func:`parse_yaml` recognises a document by its ``source code`` key, parses that string as the program
+above and names the machine by the document's ``name``; ``positions`` and ``editor contents`` (unsynced
+editor text the site may export beside the program) are ignored. A document with any other top-level key
+is rejected, naming it.
 """
 
 from __future__ import annotations
@@ -48,7 +69,10 @@ __all__ = ["parse_yaml", "to_yaml"]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MOVES = {"L": Move.L, "R": Move.R, "S": Move.S, "N": Move.S}
-_KEYS = ("name", "input", "blank", "start state", "table", "halting states", "input symbols", "tape symbols")
+_KEYS = ("name", "input", "blank", "start state", "table", "synonyms", "halting states", "input symbols",
+         "tape symbols")
+#: Top-level keys of a turingmachine.io document (the program is the string under ``source code``).
+_DOCUMENT_KEYS = ("name", "source code", "positions", "editor contents")
 _REQUIRED = ("blank", "start state", "table")
 _SPACE_SUBSTITUTE = "_"
 
@@ -95,9 +119,10 @@ def parse_yaml(text: str, *, name: str | None = None) -> Machine:
     Parameters
     ----------
     text : str
-        The YAML document (see the module docstring for the keys and instruction forms).
+        The YAML program (see the module docstring for the keys and instruction forms), or a
+        turingmachine.io document holding one under ``source code``.
     name : str, optional
-        Name used when the document has no ``name`` key (default ``"machine"``).
+        Name used when neither the document nor the program has a ``name`` key (default ``"machine"``).
 
     Returns
     -------
@@ -133,10 +158,44 @@ def parse_yaml(text: str, *, name: str | None = None) -> Machine:
     (('right', 'carry', 'done'), ('_', '1', '0'), ['done'])
     >>> run(m, "1011").output
     '1100'
+    >>> doc = "name: inc\\nsource code: |" + doc.replace("\\n", "\\n  ") + "\\npositions: {right: {x: 1, y: 2}}\\n"
+    >>> parse_yaml(doc) == m, parse_yaml(doc).name
+    (True, 'inc')
     """
     if not isinstance(text, str):
         raise FormatError(f"A YAML machine must be a string. Got {type(text).__name__}.")
     doc = _load(text)
+    if isinstance(doc, dict) and "source code" in doc:
+        return _parse_document(doc, name)
+    return _parse_program(doc, name)
+
+
+def _parse_document(doc: dict, name: str | None) -> Machine:
+    """A turingmachine.io document: ``name``, the program as the string ``source code``, ``positions``."""
+    unknown = [k for k in doc if k not in _DOCUMENT_KEYS]
+    if unknown:
+        raise FormatError(f"turingmachine.io document: unknown top-level key {unknown[0]!r} beside 'source code'; "
+                          f"a document has the keys {_DOCUMENT_KEYS!r} (the program's keys go inside the "
+                          f"'source code' string).")
+    source = doc["source code"]
+    if not isinstance(source, str):
+        raise FormatError(f"turingmachine.io document: 'source code' must be a string holding the YAML program. "
+                          f"Got {_kind(source)} {source!r}.")
+    doc_name = doc.get("name")
+    if doc_name is not None and (not isinstance(doc_name, str) or not doc_name):
+        raise FormatError(f"turingmachine.io document: 'name' must be a non-empty string. Got {doc_name!r}.")
+    try:
+        program = _load(source)
+        if isinstance(program, dict) and "source code" in program:
+            raise FormatError("a document inside a document ('source code' within 'source code').")
+        return _parse_program(program, name, doc_name)
+    except FormatError as e:
+        raise FormatError(f"turingmachine.io document, in its 'source code' (lines counted from its first "
+                          f"line): {e}") from None
+
+
+def _parse_program(doc: Any, name: str | None, doc_name: str | None = None) -> Machine:
+    """A turingmachine.io program (the mapping described in the module docstring)."""
     if doc is None:
         raise FormatError("Empty YAML machine: expected a mapping with the keys 'blank', 'start state' and "
                           "'table'.")
@@ -149,14 +208,15 @@ def parse_yaml(text: str, *, name: str | None = None) -> Machine:
     for key in _REQUIRED:
         if key not in doc:
             raise FormatError(f"YAML machine: missing required key {key!r} (the keys are {_KEYS!r}).")
-    doc_name = doc.get("name")
-    if doc_name is not None and (not isinstance(doc_name, str) or not doc_name):
-        raise FormatError(f"YAML machine: 'name' must be a non-empty string. Got {doc_name!r}.")
+    program_name = doc.get("name")
+    if program_name is not None and (not isinstance(program_name, str) or not program_name):
+        raise FormatError(f"YAML machine: 'name' must be a non-empty string. Got {program_name!r}.")
     start = _scalar(doc["start state"], "YAML key 'start state'")
     table = doc["table"]
     if not isinstance(table, dict) or not table:
         raise FormatError(f"YAML key 'table' must be a non-empty mapping state -> instructions. Got "
                           f"{table!r}.")
+    synonyms = _synonyms(doc.get("synonyms"))
 
     # Pass 1: the raw table, symbols as written (a space is substituted below).
     states: list[str] = []
@@ -178,8 +238,10 @@ def parse_yaml(text: str, *, name: str | None = None) -> Machine:
                 if read in seen:
                     raise FormatError(f"YAML table, state {state!r}: symbol {read!r} has two instructions.")
                 seen.add(read)
-            write, move, nxt = _instruction(value, state, f"YAML table, state {state!r}, symbol "
-                                                          f"{_show_key(read_key)}")
+            where = f"YAML table, state {state!r}, symbol {_show_key(read_key)}"
+            if isinstance(value, str) and value in synonyms:
+                value = synonyms[value]
+            write, move, nxt = _instruction(value, state, where)
             for read in reads:
                 raw_rules.append((state, read, write, move, nxt))
     known = set(states)
@@ -215,7 +277,7 @@ def parse_yaml(text: str, *, name: str | None = None) -> Machine:
     inputs = (tuple(sub(s) for s in input_symbols) if input_symbols is not None
               else tuple(s for s in symbols if s != blank))
     return Machine(states, symbols, blank, inputs, start, empty if halting is None else halting, rules,
-                   name=doc_name or name or "machine")
+                   name=doc_name or program_name or name or "machine")
 
 
 def to_yaml(machine: Machine) -> str:
@@ -315,6 +377,26 @@ def _read_symbols(key: Any, state: str) -> list[str]:
             raise FormatError(f"YAML table, state {state!r}: an empty list [] of read symbols.")
         return [_scalar(k, f"YAML table, state {state!r}, read symbol in {_show_key(key)}") for k in key]
     return [_scalar(key, f"YAML table, state {state!r}, read symbol")]
+
+
+def _synonyms(value: Any) -> dict[str, Any]:
+    """The ``synonyms`` mapping, each instruction checked once (its next state is checked where used)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FormatError(f"YAML key 'synonyms' must be a mapping name -> instruction (e.g. accept: {{R: accept}}). "
+                          f"Got {_kind(value)} {value!r}.")
+    out = {}
+    for key, instruction in value.items():
+        syn = _scalar(key, "YAML key 'synonyms': synonym name")
+        if syn in _MOVES:
+            raise FormatError(f"YAML key 'synonyms': the synonym {syn!r} would hide the move {syn!r}; rename it.")
+        if isinstance(instruction, str) and instruction not in _MOVES:
+            raise FormatError(f"YAML key 'synonyms', synonym {syn!r}: {instruction!r} is not a move; a synonym "
+                              f"cannot be defined by another synonym.")
+        _instruction(instruction, "<state>", f"YAML key 'synonyms', synonym {syn!r}")  # raises on a bad one
+        out[syn] = instruction
+    return out
 
 
 def _instruction(value: Any, state: str, where: str) -> tuple[str | None, Move, str]:

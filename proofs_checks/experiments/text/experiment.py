@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from ...plots import new_figure
 from .corpora import Corpus, load_corpus, split_documents
@@ -76,6 +76,9 @@ class TextConfig:
     threads : int
         BLAS / torch threads for every model (the same for all, so the wall times compare).
     seed : int
+    shuffle_train : bool
+        The negative control: every training document's tokens permuted (the unigram statistics stay, the
+        order that context models use is gone); validation and test stay as they are.
     """
 
     corpus: str = "austen"  # shipped with the package: the experiment runs offline
@@ -90,6 +93,7 @@ class TextConfig:
     threads: int = 1  # the same for every model, so the wall times compare
     seed: int = 0  # every draw (initialisation, chunk order, sampling) follows from it
     quick: bool = False  # the full sizes unless default_config(quick=True) says otherwise
+    shuffle_train: bool = False  # the negative control: each training document's tokens in a random order
 
 
 def default_config(quick: bool, corpus: str = "austen", tokenizer: str | None = None,
@@ -250,7 +254,7 @@ def _ppl(nll: tuple[float, int]) -> float:
 
 def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_dir: str | os.PathLike | None = None,
              tokenizer: str | None = None, max_documents: int | None = None, config: TextConfig | None = None,
-             verbose: int = 1, plots: bool = True) -> TextResult:
+             verbose: int = 1, plots: bool = True, shuffle_train: bool = False) -> TextResult:
     """Run the text experiment and (with ``out_dir``) write its table, JSON, samples, plot, tokenizer and
     models.
 
@@ -270,6 +274,8 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
         Overrides ``quick``, ``corpus`` and ``tokenizer``.
     verbose : int, default 1
         Progress lines on stderr.
+    shuffle_train : bool, default False
+        The negative control (see :class:`TextConfig`).
 
     Raises
     ------
@@ -278,6 +284,8 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
         least as long as every training document.
     """
     cfg = config or default_config(quick, str(corpus), tokenizer, max_documents)
+    if shuffle_train:
+        cfg = replace(cfg, shuffle_train=True)
     if out_dir is not None:
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
@@ -293,6 +301,9 @@ def run_text(quick: bool = True, *, corpus: str | os.PathLike = "austen", out_di
     tok = make_tokenizer(cfg.tokenizer, cfg.vocab_size).fit(split.train)
     V = tok.vocab_size
     train, valid, test = (tok.encode_documents(p) for p in (split.train, split.valid, split.test))
+    if cfg.shuffle_train:
+        shuffler = np.random.default_rng(cfg.seed)
+        train = [shuffler.permutation(d) for d in train]
     ntok = lambda ds: int(sum(len(d) - 1 for d in ds))  # noqa: E731  (targets)
     longest = max(len(d) for d in train)
     for name, c in (("linear", cfg.linear), ("mlp", cfg.mlp), ("transformer", cfg.transformer)):

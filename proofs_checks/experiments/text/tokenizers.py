@@ -14,11 +14,12 @@ import collections
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from tmsim.io import atomic_write
 
 from .errors import TextError
 
@@ -46,17 +47,8 @@ class _Base:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the tokenizer to JSON, atomically."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": _FORMAT, "kind": self.kind, **self._state()}, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        doc = {"format": _FORMAT, "kind": self.kind, **self._state()}
+        return atomic_write(path, lambda f: json.dump(doc, f, ensure_ascii=False), "w")
 
     def _check_ids(self, ids) -> np.ndarray:
         ids = np.asarray(ids)
