@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tmsim.atomic import atomic_write
+from tmsim.io import atomic_write
 
 from ..base import field_error
 from ..errors import LearnerError
