@@ -119,6 +119,10 @@ def test_not_fitted_no_targets_and_vocabulary_mismatch():
     other = make_dataset("zoo:binary-increment", "transitions", n=4, lengths=(2, 3), random_state=0)
     with pytest.raises(VocabularyMismatchError):
         m.predict(other)
+    with pytest.raises(VocabularyMismatchError):
+        m.generate(other, max_new_tokens=3)
+    with pytest.raises(LearnerError, match="prompt 1 must be 1-D token ids"):
+        m.generate([[1], [99]], max_new_tokens=3)
 
 
 # ------------------------------------------------------------------ learning
@@ -263,8 +267,13 @@ def test_save_load_round_trip(tmp_path, positional):
     assert [o.tolist() for o in loaded.generate(test, max_new_tokens=60)] == \
         [o.tolist() for o in m.generate(test, max_new_tokens=60)]
     assert evaluate(loaded, test).to_dict() == evaluate(m, test).to_dict()
-    if hasattr(learners, "register_model_format") or "transformer" in getattr(learners.load_model, "__doc__", ""):
-        assert isinstance(learners.load_model(p), TransformerAR)
+    assert TransformerAR.format_tag in learners.base.model_formats()
+    again = learners.load_model(p)
+    assert isinstance(again, TransformerAR) and np.array_equal(again.predict(test), m.predict(test))
+    assert loaded.to("cpu") is loaded and loaded.device == "cpu"
+    with pytest.raises(LearnerError, match="'device' parameter"):
+        loaded.to("tpu")
+    assert loaded.device == "cpu"
 
 
 def _saved(tmp_path):
@@ -287,16 +296,16 @@ def _meta(arrays, **changes):
 
 
 @pytest.mark.parametrize("craft, field", [
-    (lambda a: {**a, "meta": _meta(a, format="learners-mlp-ar")}, "meta.format"),
     (lambda a: {**a, "meta": _meta(a, version=9)}, "meta.version"),
-    (lambda a: {**a, "meta": np.frombuffer(b"{not json", dtype=np.uint8)}, "meta"),
-    (lambda a: {k: v for k, v in a.items() if k != "meta"}, "meta"),
     (lambda a: {**a, "meta": _meta(a, vocab_size=0)}, "meta.vocab_size"),
     (lambda a: {**a, "meta": _meta(a, context=None)}, "meta.context"),
+    (lambda a: {**a, "meta": _meta(a, context=4)}, "pos.weight"),  # context 9 -> 4: pos.weight has 9 rows
+    (lambda a: {**a, "meta": _meta(a, vocabulary={"tokens": 3})}, "meta.vocabulary"),
     (lambda a: {**a, "meta": _meta(a, params={**json.loads(bytes(a["meta"]).decode())["params"], "d_model": 15})},
      "meta.params"),
     (lambda a: {**a, "meta": _meta(a, params={**json.loads(bytes(a["meta"]).decode())["params"], "rope": 1})},
      "meta.params"),
+    (lambda a: {**a, "meta": _meta(a, params=[1])}, "meta.params"),
     (lambda a: {**a, "meta": _meta(a, record={"n_steps": 2, "stop_reason": "max_steps", "loss_curve": [1.0]})},
      "meta.record"),
     (lambda a: {k: v for k, v in a.items() if k != "blocks.0.qkv.weight"}, "blocks.0.qkv.weight"),
@@ -304,25 +313,43 @@ def _meta(arrays, **changes):
     (lambda a: {**a, "ln.bias": a["ln.bias"].astype(np.float64)}, "ln.bias"),
     (lambda a: {**a, "tok.weight": np.full_like(a["tok.weight"], np.nan)}, "tok.weight"),
     (lambda a: {**a, "head.weight": a["tok.weight"]}, "head.weight"),
-    (lambda a: {**a, "ln.weight": np.array([{"x": 1}] * 16, dtype=object)}, "ln.weight"),
 ])
 def test_crafted_files_give_one_line_errors_naming_the_field(tmp_path, craft, field):
+    import learners
+
     _, arrays = _saved(tmp_path)
     p = _write(tmp_path / "bad.npz", craft(arrays))
-    with pytest.raises(LearnerError, match=f"field '{field}'") as e:
+    for load in (TransformerAR.load, learners.load_model):
+        with pytest.raises(LearnerError, match=f"the '{field}' field must be") as e:
+            load(p)
+        assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("craft, message", [
+    (lambda a: {**a, "meta": _meta(a, format="learners-nonsense")}, "not a saved learner of a known format"),
+    (lambda a: {**a, "meta": np.frombuffer(b"{not json", dtype=np.uint8)}, "'meta' field must be UTF-8 JSON"),
+    (lambda a: {k: v for k, v in a.items() if k != "meta"}, "'meta' is not a file in the archive"),
+    (lambda a: {**a, "ln.weight": np.array([{"x": 1}] * 16, dtype=object)}, "not a saved learner .*pickle"),
+])
+def test_crafted_archives_are_refused_before_any_field_is_used(tmp_path, craft, message):
+    _, arrays = _saved(tmp_path)
+    p = _write(tmp_path / "bad.npz", craft(arrays))
+    with pytest.raises(LearnerError, match=message):
         TransformerAR.load(p)
-    assert "\n" not in str(e.value)
 
 
-def test_files_that_are_not_saved_models(tmp_path):
+def test_files_that_are_not_saved_transformers(tmp_path):
+    from learners import MLPAR
+
     with pytest.raises(LearnerError, match="no model file"):
         TransformerAR.load(tmp_path / "absent.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(LearnerError, match="not a saved learner"):
         TransformerAR.load(tmp_path / "junk.npz")
-    np.save(tmp_path / "one.npy", np.zeros(3))
-    with pytest.raises(LearnerError, match="single array"):
-        TransformerAR.load(tmp_path / "one.npy")
+    mlp = MLPAR(window=2, embedding_dim=4, hidden_layer_sizes=(4,), max_epochs=1, verbose=0, random_state=0)
+    p = mlp.fit(_cycle()).save(tmp_path / "mlp.npz")
+    with pytest.raises(LearnerError, match="not a saved TransformerAR"):
+        TransformerAR.load(p)
     p, _ = _saved(tmp_path)
     with zipfile.ZipFile(p) as z:  # the writer's own bytes: fixed timestamps, no pickle
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in z.infolist())

@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..data import Sequences, as_sequences, eos_id, for_model
+from ..base import ARModel
+from ..data import Sequences, as_sequences, for_model, params_json
 from ..errors import LearnerError, NotFittedError
 from ._params import _int, check_params
 
@@ -34,7 +35,7 @@ def require_torch():
     return torch
 
 
-class TransformerAR(BaseEstimator):
+class TransformerAR(ARModel, BaseEstimator):
     """Causal decoder-only transformer next-token predictor (PyTorch).
 
     A GPT-style stack: token embedding (plus a start marker before every sequence, so the first token
@@ -137,6 +138,9 @@ class TransformerAR(BaseEstimator):
     [1, 2, 3, 1, 2, 3]
     """
 
+    format_tag = "learners-transformer-ar"
+    _fitted_attr = "module_"
+
     def __init__(self, n_layers: int = 2, d_model: int = 64, n_heads: int = 4, context: int | None = None,
                  dropout: float = 0.0, learning_rate: float = 1e-3, weight_decay: float = 0.01,
                  betas: tuple[float, float] = (0.9, 0.99), batch_size: int = 32, max_steps: int | None = 1000,
@@ -198,10 +202,6 @@ class TransformerAR(BaseEstimator):
             torch.use_deterministic_algorithms(det, warn_only=warn)
 
     # ------------------------------------------------------------------ state
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError("This TransformerAR instance is not fitted yet. Call 'fit' with a dataset first.")
-
     def _build(self, torch, cfg: dict, vocab_size: int, context: int | None, device):
         from ._net import Net
 
@@ -213,8 +213,12 @@ class TransformerAR(BaseEstimator):
         self.n_parameters_ = int(sum(p.numel() for p in net.parameters()))
         return net
 
-    def _data(self, X: Any) -> Sequences:
-        return for_model(as_sequences(X, owner="TransformerAR"), self.vocabulary_, self.vocab_size_, "TransformerAR")
+    def _sequences(self, X: Any) -> Sequences:
+        """``X`` as :class:`learners.Sequences`; once fitted, checked against the fitted vocabulary."""
+        seqs = as_sequences(X, owner="TransformerAR")
+        if not hasattr(self, "module_"):
+            return seqs
+        return for_model(seqs, self.vocabulary_, self.vocab_size_, "TransformerAR")
 
     # ------------------------------------------------------------------ training
     def fit(self, X: Any, y: Any = None, *, callback: Callable[["TransformerAR", int], Any] | None = None,
@@ -407,7 +411,7 @@ class TransformerAR(BaseEstimator):
         """
         self._check_fitted()
         torch = require_torch()
-        seqs = self._data(X)
+        seqs = self._sequences(X)
         out = np.zeros(len(seqs.tokens), dtype=np.int32)
         with self._env(torch, next(self.module_.parameters()).device, grad=False):
             for flat, logits in self._iter_logits(torch, seqs):
@@ -419,7 +423,7 @@ class TransformerAR(BaseEstimator):
         the order of :meth:`predict`."""
         self._check_fitted()
         torch = require_torch()
-        seqs = self._data(X)
+        seqs = self._sequences(X)
         out = np.zeros(len(seqs.tokens), dtype=np.float64)
         with self._env(torch, next(self.module_.parameters()).device, grad=False):
             for flat, logits in self._iter_logits(torch, seqs):
@@ -433,106 +437,66 @@ class TransformerAR(BaseEstimator):
         ll = self.log_likelihood(X)
         return float(-ll.mean()) if ll.size else 0.0
 
-    def targets(self, X: Any) -> np.ndarray:
-        """The true next tokens at the positions :meth:`predict` predicts."""
-        seqs = as_sequences(X, owner="TransformerAR")
-        return seqs.tokens[seqs.kinds != 0]
-
-    def score(self, X: Any, y: Any = None) -> float:
-        """Teacher-forced token accuracy on the training positions of ``X``."""
-        pred = self.predict(X)
-        return float(np.mean(pred == self.targets(X))) if len(pred) else 1.0
-
     # ------------------------------------------------------------------ rollouts
-    def _prompts(self, prompts: Any) -> list[np.ndarray]:
-        if isinstance(prompts, Sequences) or hasattr(prompts, "kinds"):
-            seqs = as_sequences(prompts, owner="TransformerAR")
-            plens = seqs.prompt_lengths()
-            return [seqs.sequence(s)[:plens[s]] for s in range(len(seqs))]
-        plist = [np.asarray(p) for p in prompts]
-        for i, p in enumerate(plist):
-            if p.ndim != 1 or (p.size and (p.dtype.kind not in "iu" or p.min() < 0 or p.max() >= self.vocab_size_)):
-                raise LearnerError(f"TransformerAR: prompt {i} must be 1-D token ids in [0, {self.vocab_size_}).")
-        return plist
-
-    def _next_logits(self, torch, out: np.ndarray, rows: np.ndarray, cur: np.ndarray):
-        """Logits ``(len(rows), V)`` after ``out[r, :cur[r]]`` for each row ``r`` (its last ``context_``
-        tokens of ``[start] + history``), in chunks."""
+    def _next_logits(self, torch, buf: np.ndarray, rows: np.ndarray, lengths: np.ndarray):
+        """Logits ``(len(rows), V)`` (float32, CPU) after ``buf[rows[i], :lengths[i]]`` for each ``i``: the last
+        ``context_`` tokens of ``[start] + history``, right-padded into one batch per chunk."""
         net, C = self.module_, self.context_
         dev = next(net.parameters()).device
-        wl = cur[rows] + 1 if C is None else np.minimum(cur[rows] + 1, C)
-        first = cur[rows] + 1 - wl
+        lengths = np.asarray(lengths, dtype=np.int64)
+        wl = lengths + 1 if C is None else np.minimum(lengths + 1, C)
+        first = lengths + 1 - wl
         per = max(1, max(256, _LOGIT_BYTES // (4 * self.vocab_size_)) // max(int(wl.max(initial=1)), 1))
         res = []
         for i in range(0, len(rows), per):
             r, f, w = rows[i:i + per], first[i:i + per], wl[i:i + per]
             k = np.arange(int(w.max()))
-            m = f[:, None] + k[None, :]
-            inp = np.where(m == 0, self.vocab_size_, out[r[:, None], np.maximum(m - 1, 0)]).astype(np.int64)
+            m = f[:, None] + k[None, :]                      # index into [start] + history
+            inp = np.where(m == 0, self.vocab_size_, buf[r[:, None], np.maximum(m - 1, 0)]).astype(np.int64)
             inp[k[None, :] >= w[:, None]] = 0
             h = net(torch.from_numpy(inp).to(dev))
-            res.append(net.head(h[torch.arange(len(r), device=dev), torch.from_numpy(w - 1).to(dev)]).float().cpu())
+            last = h[torch.arange(len(r), device=dev), torch.from_numpy(w - 1).to(dev)]
+            res.append(net.head(last).float().cpu())
         return torch.cat(res) if res else torch.zeros((0, self.vocab_size_))
 
-    def generate(self, prompts: Sequence[Sequence[int]] | Sequences, *, max_new_tokens: int,
-                 eos: int | None = None) -> list[np.ndarray]:
-        """Greedy batched rollouts: from each prompt, append the argmax token until ``eos`` or
-        ``max_new_tokens``.
-
-        Parameters
-        ----------
-        prompts : list of int sequences, or Sequences / dataset (their prompt parts are used)
-        max_new_tokens : int
-        eos : int, optional
-            End token (kept in the output). Defaults to ``<eos>`` of the fitted vocabulary, if any; -1: none.
-
-        Returns
-        -------
-        list of ndarray of int32
-            Each prompt followed by its generated tokens.
-        """
-        self._check_fitted()
-        max_new = _int("max_new_tokens", max_new_tokens, 0)
-        torch = require_torch()
-        plist = self._prompts(prompts)
-        eos = self._eos_id() if eos is None else eos
-        n = len(plist)
-        lens = np.array([len(p) for p in plist], dtype=np.int64)
-        out = np.zeros((n, int(lens.max(initial=0)) + max_new + 1), dtype=np.int64)
-        for s, p in enumerate(plist):
-            out[s, :len(p)] = p
-        cur, active = lens.copy(), np.ones(n, dtype=bool)
-        with self._env(torch, next(self.module_.parameters()).device, grad=False):
-            for _ in range(max_new):
-                act = np.flatnonzero(active)
-                if act.size == 0:
-                    break
-                nxt = self._next_logits(torch, out, act, cur).argmax(dim=1).numpy()
-                out[act, cur[act]] = nxt
-                cur[act] += 1
-                active[act[nxt == eos]] = False
-        return [out[s, :cur[s]].astype(np.int32) for s in range(n)]
-
     def next_logits(self, context: Sequence[int]) -> np.ndarray:
-        """Logits (float64, shape (V,)) of the next token after the token ids ``context``."""
+        """Logits (float64, shape (V,)) of the next token after the token ids ``context`` (what a sampler
+        with a temperature needs; :meth:`predict_next` is their argmax)."""
         self._check_fitted()
         torch = require_torch()
-        ctx = self._prompts([np.asarray(context, dtype=np.int64)])[0]
-        out = ctx[None, :].astype(np.int64)
+        ctx = self._prompt_list([context])[0]
         with self._env(torch, next(self.module_.parameters()).device, grad=False):
-            return self._next_logits(torch, out, np.zeros(1, dtype=np.int64), np.array([len(ctx)]))[0].double().numpy()
+            return self._next_logits(torch, ctx[None, :], np.zeros(1, dtype=np.int64),
+                                     np.array([len(ctx)]))[0].double().numpy()
 
-    def predict_next(self, context: Sequence[int]) -> int:
-        """The argmax next token after the token ids ``context`` (the protocol of :mod:`learners.testing`)."""
-        return int(np.argmax(self.next_logits(context)))
-
-    def _eos_id(self) -> int:
-        return eos_id(getattr(self, "vocabulary_", None))
+    def _next_tokens(self, buf: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The protocol's primitive (:class:`learners.ARModel`): the argmax next token after
+        ``buf[rows[i], :lengths[i]]``; the greedy ``generate`` and ``predict_next`` are built on it."""
+        torch = require_torch()
+        with self._env(torch, next(self.module_.parameters()).device, grad=False):
+            return self._next_logits(torch, buf, rows, lengths).argmax(dim=1).numpy()
 
     # ------------------------------------------------------------------ persistence
+    def _save_payload(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {"params": params_json(self.get_params()),
+                "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
+                "vocab_size": self.vocab_size_, "context": self.context_,
+                "windows": list(self.windows_), "slopes": list(self.slopes_),
+                "record": {"n_steps": self.n_steps_, "stop_reason": self.stop_reason_,
+                           "loss_curve": self.loss_curve_}}
+        dtype = self.module_.tok.weight.dtype
+        return meta, {k: t.detach().to("cpu", dtype=dtype).numpy() for k, t in self.module_.state_dict().items()}
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Save the fitted model to ``.npz`` atomically: the format tag, the parameters as JSON, every
-        weight tensor as a float32 array (no pickle anywhere); same seed, same bytes."""
+        """Save the fitted model to ``.npz`` atomically (format ``learners-transformer-ar``: the parameters
+        as JSON, every weight tensor as a float32 array, no pickle anywhere), byte-for-byte the same for
+        the same weights; :func:`learners.load_model` reads it.
+
+        Raises
+        ------
+        LearnerError
+            The directory of ``path`` does not exist.
+        """
         from ._io import save
 
         self._check_fitted()
@@ -540,18 +504,28 @@ class TransformerAR(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | None = None) -> "TransformerAR":
-        """Load a model written by :meth:`save`, validating every array against its parameters.
-
-        Parameters
-        ----------
-        device : {"cpu", "cuda"}, optional
-            Where to put the weights (default: the saved ``device`` parameter).
+        """Load a model written by :meth:`save` (:func:`learners.load_model`, every array validated against
+        the parameters), then move it to ``device`` if given.
 
         Raises
         ------
         LearnerError
             A missing file, or one that is not a valid saved TransformerAR (naming the bad field).
         """
-        from ._io import load
+        model = super().load(path)
+        return model if device is None else model.to(device)
 
-        return load(cls, path, device=device)
+    def to(self, device: str) -> "TransformerAR":
+        """Move the fitted weights to ``device`` (``"cpu"`` or ``"cuda"``) and set the parameter."""
+        self._check_fitted()
+        torch = require_torch()
+        old = self.device
+        self.set_params(device=device)
+        try:
+            self._check_params()
+            dev = self._device(torch)
+        except LearnerError:
+            self.set_params(device=old)
+            raise
+        self.module_ = self.module_.to(dev)
+        return self
