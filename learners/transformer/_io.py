@@ -20,7 +20,7 @@ from tmsim.io import atomic_write
 
 from ..base import field_error
 from ..errors import LearnerError
-from ._net import state_shapes
+from ._shapes import state_shapes
 
 __all__ = ["FORMAT", "VERSION", "save", "from_arrays"]
 

@@ -1,8 +1,10 @@
 """Learner internals: the PyTorch network of :class:`learners.TransformerAR` (a pre-LayerNorm causal decoder with
 tied input/output embeddings, learned absolute positions or Hard-ALiBi attention biases).
 
-PyTorch is an optional dependency: this module imports without it (the classes derive from ``object``
-then and are never built; :func:`learners.transformer.model.require_torch` says what to install).
+PyTorch is an optional dependency: this is the one module of the package that imports it, and it is imported
+only when a network is built (:meth:`learners.TransformerAR.fit` / ``load_model``), after
+:func:`learners.transformer.model.require_torch` has said what to install if it is missing; so ``import
+learners`` stays torch-free and fast. The torch-free helpers live in :mod:`learners.transformer._shapes`.
 """
 
 from __future__ import annotations
@@ -10,27 +12,13 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-try:  # the optional extra: pip install ".[torch]"
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
+import torch
+from torch import nn
+from torch.nn import functional as F
 
-    _Module = nn.Module
-except ImportError:  # pragma: no cover - exercised only where torch is missing
-    torch = nn = F = None
-    _Module = object
+_Module = nn.Module
 
-__all__ = ["Net", "alibi_bias", "geometric_slopes", "state_shapes"]
-
-
-def geometric_slopes(n_heads: int) -> tuple[float, ...]:
-    """ALiBi's head slopes (Press et al.): ``2^(-8 h / H)`` for ``h = 1..H``.
-
-    >>> geometric_slopes(4)
-    (0.25, 0.0625, 0.015625, 0.00390625)
-    """
-    return tuple(2.0 ** (-8.0 * (h + 1) / n_heads) for h in range(n_heads))
-
+__all__ = ["Net", "alibi_bias"]
 
 def alibi_bias(L: int, windows: Sequence[int | None], slopes: Sequence[float], device=None):
     """The additive attention bias ``(H, L, L)`` (float32) of Hard-ALiBi: query ``i`` and key ``j`` get
@@ -120,26 +108,3 @@ class Net(_Module):
     def head(self, h):
         """Logits ``(..., V)`` of features ``h`` ``(..., d)``: the tied output layer."""
         return h @ self.tok.weight[:self.vocab_size].T
-
-
-def state_shapes(vocab_size: int, d_model: int, n_layers: int, context: int | None,
-                 positional: str) -> dict[str, tuple[int, ...]]:
-    """The name and shape of every tensor of :class:`Net`'s ``state_dict`` (what a saved file must hold),
-    computed without PyTorch.
-
-    >>> s = state_shapes(5, 8, 1, 4, "learned")
-    >>> s["tok.weight"], s["pos.weight"], s["blocks.0.qkv.weight"], len(s)
-    ((6, 8), (4, 8), (24, 8), 16)
-    """
-    d = d_model
-    out: dict[str, tuple[int, ...]] = {"tok.weight": (vocab_size + 1, d)}
-    if positional == "learned":
-        out["pos.weight"] = (int(context), d)
-    for i in range(n_layers):
-        b = f"blocks.{i}."
-        out.update({b + "ln1.weight": (d,), b + "ln1.bias": (d,), b + "ln2.weight": (d,), b + "ln2.bias": (d,),
-                    b + "qkv.weight": (3 * d, d), b + "qkv.bias": (3 * d,), b + "proj.weight": (d, d),
-                    b + "proj.bias": (d,), b + "fc.weight": (4 * d, d), b + "fc.bias": (4 * d,),
-                    b + "out.weight": (d, 4 * d), b + "out.bias": (d,)})
-    out.update({"ln.weight": (d,), "ln.bias": (d,)})
-    return out

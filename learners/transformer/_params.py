@@ -8,7 +8,7 @@ import numbers
 from typing import Any
 
 from ..errors import LearnerError
-from ._net import geometric_slopes
+from ._shapes import geometric_slopes
 
 __all__ = ["check_params", "default_windows"]
 
