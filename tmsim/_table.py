@@ -16,7 +16,7 @@ The next state is stored as its row base ``next_state * n_symbols``: the next in
 Every function here is plain Python (the executable specification, used by the ``_reference`` modules and
 :attr:`tmsim.Machine.arrays`; importing it costs no numba). Its numba twin of the same name lives in
 :mod:`tmsim._kernels` (``njit(inline="always")``), where the kernels call it: ``entry_write(e)`` compiles to
-the shift-and-mask they used to spell out by hand. ``tests/test_table.py`` holds the twins to each other and
+the shift-and-mask they used to spell out by hand. ``tests/tmsim/test_table.py`` holds the twins to each other and
 to :func:`pack_entry`.
 
 Examples

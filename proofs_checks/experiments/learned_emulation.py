@@ -8,7 +8,7 @@ Run it as ``python -m proofs_checks.experiments.learned_emulation zoo:parity [--
 from Python (below).
 
 The recipe that generalises to longer inputs (measured with this function, lengths 1-8 -> 9-16, 100 + 100
-test inputs, the comparisons below without shrinking; see ``tests/test_learned_emulation.py`` for the
+test inputs, the comparisons below without shrinking; see ``tests/proofs_checks/test_learned_emulation.py`` for the
 traces each machine needed):
 
 - **one layout with slack**: a fixed row width W and left margin for every length, ``slack`` spare cells on

@@ -15,6 +15,8 @@ import tmsim
 from tmsim import Machine, parse_standard, run, zoo
 from tmsim.formats.io import dumps
 from tmsim.cli import format_table, main
+
+from cli_helpers import assert_bad_input, cli  # tests/cli_helpers.py
 from tmsim.resolve import load_machine
 
 BB4 = "1RB1LB_1LA0LC_1RZ1LD_1RD0RA"
@@ -27,20 +29,6 @@ def _agg(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_bad_input(capsys, *argv: str) -> str:
-    """Exit status 2 and exactly one line ``tmsim: error: ...`` on stderr, no traceback, nothing on stdout."""
-    code, out, err = cli(capsys, *argv)
-    assert code == 2, (argv, out, err)
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmsim: error: "), err
-    assert "Traceback" not in err and out == ""
-    return lines[0]
 
 
 # --------------------------------------------------------------------------------------- run

@@ -16,7 +16,7 @@ from tmsim.formats import (load, loads, morphett_initial_tape, parse_morphett, p
                            to_morphett, to_standard)
 from tmsim.testing import standard_machines
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TMIO = sorted(DATA.glob("tmio_*.yaml"))
 
 

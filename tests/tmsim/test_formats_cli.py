@@ -12,9 +12,9 @@ from tmsim import Configuration, load, run
 from tmsim.cli import main
 from tmsim.formats import loads, to_standard
 
-from test_cli import assert_bad_input, cli  # the CLI test helpers, shared
+from cli_helpers import assert_bad_input, cli  # tests/cli_helpers.py
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BINARY_ADD = str(DATA / "morphett_binary_add.mtm")
 
 

@@ -18,7 +18,7 @@ from tmsim.datasets.tasks import (PRIME, TASKS, ParityTask, get_task, in_train_s
                                   operand_range, sample_pairs, task_from_spec)
 from tmsim.encodings import PositionLayout
 
-GOLDEN_LAYOUTS = json.loads((Path(__file__).parent / "data" / "task_layouts.json").read_text())["layouts"]
+GOLDEN_LAYOUTS = json.loads((Path(__file__).parents[1] / "data" / "task_layouts.json").read_text())["layouts"]
 
 # ---------------------------------------------------------------------------------------------- mul-paper
 DESIGN_EXAMPLE = (  # DESIGN.md section 4, 1234 x 5678, with the parts the document elides
