@@ -248,6 +248,7 @@ def quick(tmp_path_factory):
     return run_text(quick=True, out_dir=out, verbose=0), out
 
 
+@pytest.mark.slow
 def test_quick_linear_model_beats_unigram_by_a_wide_margin(quick):
     result, _ = quick
     lin, uni = result.row("linear"), result.row("unigram")
@@ -258,6 +259,7 @@ def test_quick_linear_model_beats_unigram_by_a_wide_margin(quick):
         assert r.valid_perplexity > 1 and r.test_perplexity > 1 and r.parameters_stored >= r.parameters_effective > 0
 
 
+@pytest.mark.slow
 def test_quick_outputs_and_json_contract(quick):
     result, out = quick
     d = json.loads((out / "text.json").read_text())
@@ -272,6 +274,7 @@ def test_quick_outputs_and_json_contract(quick):
     assert set(result.samples["linear"]) == {"greedy", "temperature 0.5"}
 
 
+@pytest.mark.slow
 def test_quick_saved_model_and_tokenizer_reproduce_perplexity_and_samples(quick):
     result, out = quick
     tok = load_tokenizer(out / "tokenizer.json")
@@ -316,6 +319,7 @@ def _story_file(tmp_path, n=300):
 
 
 @pytest.mark.parametrize("tokenizer, vocab", [("word", 64), ("bpe", 300)])
+@pytest.mark.slow
 def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch, tokenizer, vocab):
     """A TinyStories text file through the whole run, as on a machine without PyTorch (the CI): the
     transformer row is skipped with a note, the other rows and files are there."""
@@ -339,13 +343,3 @@ def test_tinystories_file_runs_end_to_end_without_torch(tmp_path, monkeypatch, t
     assert (tmp_path / "out" / "text.json").is_file()
     assert result.row("transformer") is None and "PyTorch is not installed" in result.checks["linear_vs_transformer"]["text"]
     assert result.passed  # quick mode: the transformer comparison is reported, not a target
-
-
-@pytest.mark.parametrize("module", ["corpora", "tokenizers", "ngram", "models"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    mod = importlib.import_module(f"proofs_checks.experiments.text.{module}")
-    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert tried > 0 and failures == 0
