@@ -1,16 +1,42 @@
-"""learners: linear auto-regressive next-token predictors over one-hot windows, a numpy MLP, greedy rollouts
-and evaluation. (The arithmetic and parity CoT tasks they learn are dataset makers: :mod:`tmsim.datasets.tasks`.)"""
+"""learners: auto-regressive next-token predictors -- linear learners over one-hot windows (least squares,
+perceptron), a numpy MLP, a PyTorch transformer (optional extra), machines compiled into linear weights --
+with greedy rollouts, evaluation and feature discovery. (The arithmetic and parity CoT tasks they learn are
+dataset makers: :mod:`tmsim.datasets.tasks`.)
 
-from .base import ARModel, load_model, register_model_format
-from .compile import CompiledModel, compile_linear
-from .data import Sequences, as_sequences
-from .discovery import DiscoveryReport, discover_layout
-from .evaluate import Evaluation, evaluate
-from .errors import LearnerError, NotFittedError, VocabularyMismatchError
-from .linear import LeastSquaresAR, LinearAR, PerceptronAR
-from .mlp import MLPAR
-from .transformer import TransformerAR
+The package imports its modules on first use of a name (``learners.PerceptronAR`` imports
+:mod:`learners.linear`), so ``learners --help`` and ``import learners`` stay fast; every name below is
+importable as ``from learners import NAME``.
+"""
 
-__all__ = ["ARModel", "register_model_format", "evaluate", "Evaluation", "LeastSquaresAR", "PerceptronAR", "LinearAR", "load_model", "Sequences", "as_sequences", "LearnerError",
-           "NotFittedError", "VocabularyMismatchError", "compile_linear", "CompiledModel",
-           "MLPAR", "TransformerAR", "discover_layout", "DiscoveryReport"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the submodule that defines it.
+_WHERE = {
+    "ARModel": "base", "load_model": "base", "register_model_format": "base",
+    "CompiledModel": "compile", "compile_linear": "compile",
+    "Sequences": "data", "as_sequences": "data",
+    "DiscoveryReport": "discovery", "discover_layout": "discovery",
+    "Evaluation": "evaluate", "evaluate": "evaluate",
+    "LearnerError": "errors", "NotFittedError": "errors", "VocabularyMismatchError": "errors",
+    "LeastSquaresAR": "linear", "LinearAR": "linear", "PerceptronAR": "linear",
+    "MLPAR": "mlp",
+    "TransformerAR": "transformer",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'learners' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -39,7 +39,14 @@ MAX_VOCAB_SIZE = 1 << 24
 
 #: Format tag -> loader ``loader(meta, arrays, path) -> ARModel`` (or ``"module:function"``, imported when
 #: a file of that format is first loaded: for models with an optional dependency such as torch).
-_FORMATS: dict[str, Callable[[dict, dict, Path], Any] | str] = {}
+#: The toolkit's own formats are known here by name, so ``load_model`` works without their modules having
+#: been imported (``import learners`` is lazy); each module registers its loader again when imported.
+_FORMATS: dict[str, Callable[[dict, dict, Path], Any] | str] = {
+    "learners-linear-ar": "learners.linear.base:_load_linear",
+    "learners-mlp-ar": "learners.mlp.model:_load_mlp",
+    "learners-compiled": "learners.compile.model:_load_compiled",
+    "learners-transformer-ar": "learners.transformer._io:from_arrays",
+}
 
 
 class ARModel:
