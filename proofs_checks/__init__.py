@@ -20,22 +20,31 @@ Examples
 (True, 'n')
 """
 
-from .bounds import fit_growth
-from .errors import CheckError
-from .registry import Check, CheckResult, get_check, list_checks
-from .report import run_report, write_report
-from .sweep import SweepRunner
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it, imported on first use (so ``proofs-checks --help`` does not
+#: load every check, sympy and the learners).
+_WHERE = {
+    "fit_growth": ".bounds", "CheckError": ".errors", "Check": ".registry", "CheckResult": ".registry",
+    "get_check": ".registry", "list_checks": ".registry", "run_report": ".report", "write_report": ".report",
+    "SweepRunner": ".sweep", "run_multiplication": ".experiments.multiplication",
+    "MultiplicationConfig": ".experiments.multiplication", "MultiplicationResult": ".experiments.multiplication",
+}
 
 __all__ = ["run_multiplication", "MultiplicationConfig", "MultiplicationResult", "Check", "CheckResult",
            "get_check", "list_checks", "run_report", "write_report", "SweepRunner", "fit_growth",
            "CheckError"]
 
 
-def __getattr__(name: str):
-    # The multiplication experiment is imported on first use, so that ``python -m
+def __getattr__(name: str) -> Any:
+    # The multiplication experiment, too, is imported on first use, so that ``python -m
     # proofs_checks.experiments.multiplication`` runs its module once (no runpy warning).
-    if name in ("run_multiplication", "MultiplicationConfig", "MultiplicationResult"):
-        from .experiments import multiplication
-
-        return getattr(multiplication, name)
-    raise AttributeError(f"module 'proofs_checks' has no attribute {name!r}")
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'proofs_checks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

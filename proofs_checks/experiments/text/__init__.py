@@ -4,9 +4,28 @@ unigram and Kneser-Ney baselines (:mod:`.ngram`), the tiny transformer (:mod:`.t
 :class:`learners.TransformerAR`)
 and the runner (:mod:`.experiment`: :func:`run_text`, :func:`main`)."""
 
-from .corpora import Corpus, load_austen, load_corpus, load_tinystories, split_documents
-from .errors import CorpusError, TextError
-from .experiment import TextConfig, TextResult, default_config, main, run_text
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the submodule that defines it (imported on first use: ``proofs-checks --help`` and the
+#: CLI's error handling need only :mod:`.errors`).
+_WHERE = {
+    "Corpus": "corpora", "load_austen": "corpora", "load_corpus": "corpora", "load_tinystories": "corpora",
+    "split_documents": "corpora", "CorpusError": "errors", "TextError": "errors",
+    "TextConfig": "experiment", "TextResult": "experiment", "default_config": "experiment", "main": "experiment",
+    "run_text": "experiment",
+}
 
 __all__ = ["run_text", "main", "TextConfig", "TextResult", "default_config", "Corpus", "load_austen",
            "load_tinystories", "load_corpus", "split_documents", "TextError", "CorpusError"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
