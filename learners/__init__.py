@@ -11,6 +11,8 @@ importable as ``from learners import NAME``.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 #: Public name -> the submodule that defines it.
@@ -40,3 +42,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package's module type: when the import system binds a submodule whose name is also a public name
+    (``learners.evaluate``, the module, vs :func:`learners.evaluate`, the function), the public name wins,
+    as it did when this package imported everything eagerly."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _WHERE and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
