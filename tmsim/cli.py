@@ -7,7 +7,9 @@ string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` (one that starts with ``-``, like
 MACHINE too, not as an option), or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
-usage errors are argparse's (also status 2).
+usage errors are argparse's (also status 2). Ctrl-C, SIGTERM and SIGHUP stop any subcommand within about a
+second (long runs go to the kernel in chunks, :mod:`tmsim.interrupts`) with one line ``tmsim: interrupted``,
+no temporary file left and exit status 128 + the signal number: 130, 143, 129.
 
 Examples
 --------
@@ -28,7 +30,7 @@ import stat
 import sys
 from typing import Callable, Sequence
 
-from . import __version__, zoo
+from . import __version__, interrupts, zoo
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
@@ -484,7 +486,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
-        return handler(args)
+        with interrupts.handle_signals():
+            code = handler(args)
+            sys.stdout.flush()  # here, so a full disk (> /dev/full) is an error line, not a traceback at exit
+        return code
     except BrokenPipeError:
         # The reader went away (``tmsim show ... | head``): stop quietly, as Unix tools do. Point stdout
         # at devnull so the interpreter's final flush does not fail again.
@@ -492,11 +497,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
     except (TmsimError, OSError) as exc:
+        _quiet_stdout()
         print(f"tmsim: error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        # Ctrl-C, SIGTERM or SIGHUP (tmsim.interrupts): writers removed their temporary files on the way out.
+        code = interrupts.exit_code(exc)
+        if code is None:
+            raise
         print("tmsim: interrupted", file=sys.stderr)
-        return 130
+        return code
+
+
+def _quiet_stdout() -> None:
+    """Drop what stdout still buffers when it cannot be written (a full disk): the interpreter's flush at
+    exit would fail again, with a traceback."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover
