@@ -177,3 +177,24 @@ def test_signal_ends_the_command_cleanly(tmp_path, command, sig, train_file):
     assert [ln for ln in err.splitlines() if "samples, about" not in ln] == [f"{prog}: interrupted"], err
     assert _temp_files(tmp_path) == []
     assert not any(n.name in ("big.jsonl", "m.npz") for n in tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------------------- leftovers of a kill
+def test_a_later_write_removes_a_killed_writers_leftovers_only(tmp_path, capsys):
+    """SIGKILL leaves .NAME.PID-*.tmp and .parts behind; the next write of NAME removes them, but keeps a live
+    writer's (this process's, and PID 1's) and another name's."""
+    from tmsim.cli import main
+
+    code = ("import os; from tmsim.io import PendingFile; p = PendingFile('m.json'); p.scratch_directory(); "
+            "p.open('wb').write(b'partial'); os.kill(os.getpid(), 9)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env)
+    assert r.returncode == -9
+    left = _temp_files(tmp_path)
+    assert any(n.endswith(".tmp") for n in left) and any(n.endswith(".parts") for n in left), left
+    live = [f".m.json.{os.getpid()}-aaaa1111.tmp", ".m.json.1-bbbb2222.tmp", ".other.json.999999-c.tmp"]
+    for n in live:
+        (tmp_path / n).write_bytes(b"a live writer's")
+    assert main(["convert", "zoo:bb2", "--to", "json", "--out", str(tmp_path / "m.json")]) == 0
+    assert _temp_files(tmp_path) == sorted(live)
+    assert (tmp_path / "m.json").read_text().startswith("{")
