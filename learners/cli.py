@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -295,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 success, 2 bad input, 128 + the signal when interrupted:
     Ctrl-C 130, SIGTERM 143, SIGHUP 129, with one line ``learners: interrupted`` and no temporary file left)."""
-    args = build_parser().parse_args(argv)
+    from tmsim.cli import parse_one_line  # the same one-line usage errors as tmsim
+
+    args = parse_one_line(build_parser(), sys.argv[1:] if argv is None else list(argv))
     try:
         with interrupts.handle_signals():
             code = args.func(args)
@@ -310,6 +313,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, MemoryError):
             text = f"out of memory ({text}); use a smaller dataset or model."
         print(f"learners: error: {text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (EOFError, zipfile.BadZipFile) as e:
+        # numpy's reader of an empty or truncated file: name the files the command read.
+        keys = ("dataset",) if args.command == "fit" else ("model", "dataset")
+        files = " or ".join(repr(str(getattr(args, k))) for k in keys if getattr(args, k, None))
+        print(f"learners: error: {files or 'the input'} cannot be read: {e or type(e).__name__} (an empty or "
+              f"truncated file?).", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (KeyboardInterrupt, SystemError) as e:
         code = interrupts.exit_code(e)

@@ -427,7 +427,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], Any], mode:
     pending = PendingFile(path, what)
     try:
         write(pending.open(mode))
+    except OSError as e:
+        pending.abort()
+        raise _write_error(e, what, path) from e
     except BaseException:
         pending.abort()
         raise
-    return pending.commit()
+    try:
+        return pending.commit()
+    except OSError as e:
+        raise _write_error(e, what, path) from e
+
+
+#: errno values that mean "the data could not be stored" (as opposed to a bad path, reported as it is).
+_STORAGE_ERRNOS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS", "EPIPE") if hasattr(errno, n)}
+
+
+def _write_error(e: OSError, what: str, path: Any) -> OSError:
+    """An :class:`OutputError` naming ``what`` and the path for a full disk (``/dev/full``), a quota, a read-only
+    file system or an I/O error; any other OSError as it was."""
+    if isinstance(e, OutputError) or e.errno not in _STORAGE_ERRNOS:
+        return e
+    return _refuse(what, path, f"could not be written: {e.strerror or e}.")
