@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import zipfile
 import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from tmsim import zoo
+from tmsim import interrupts, zoo
 from tmsim.datasets import load_dataset
 from tmsim.resolve import load_machine, resolve_encoding
 
@@ -292,13 +294,51 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 success, 2 bad input)."""
-    args = build_parser().parse_args(argv)
+    """Run the CLI; returns the exit status (0 success, 2 bad input, 128 + the signal when interrupted:
+    Ctrl-C 130, SIGTERM 143, SIGHUP 129, with one line ``learners: interrupted`` and no temporary file left)."""
+    from tmsim.cli import parse_one_line  # the same one-line usage errors as tmsim
+
+    args = parse_one_line(build_parser(), sys.argv[1:] if argv is None else list(argv))
     try:
-        return args.func(args)
-    except (_Error, ValueError, OSError) as e:
-        print(f"learners: error: {e}", file=sys.stderr)
+        with interrupts.handle_signals():
+            code = args.func(args)
+            sys.stdout.flush()  # here, so a full disk is an error line, not a traceback at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE: the reader went away (learners generate ... | head)
+    except (_Error, ValueError, OSError, MemoryError) as e:
+        _quiet_stdout()
+        text = " ".join((str(e) or type(e).__name__).split())
+        if isinstance(e, MemoryError):
+            text = f"out of memory ({text}); use a smaller dataset or model."
+        print(f"learners: error: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (EOFError, zipfile.BadZipFile) as e:
+        # numpy's reader of an empty or truncated file: name the files the command read.
+        keys = ("dataset",) if args.command == "fit" else ("model", "dataset")
+        files = " or ".join(repr(str(getattr(args, k))) for k in keys if getattr(args, k, None))
+        print(f"learners: error: {files or 'the input'} cannot be read: {e or type(e).__name__} (an empty or "
+              f"truncated file?).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, SystemError) as e:
+        code = interrupts.exit_code(e)
+        if code is None:
+            raise
+        print("learners: interrupted", file=sys.stderr)
+        return code
+
+
+def _quiet_stdout() -> None:
+    """Drop what stdout still buffers when it cannot be written (a closed pipe, a full disk), so the
+    interpreter's flush at exit does not fail again with a traceback."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,7 @@ def _runner(args):
     from .sweep import SweepRunner
 
     return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
-                       progress=not args.quiet)
+                       progress=not args.quiet, scheduler_name="--scheduler")
 
 
 def _add_exec(p: argparse.ArgumentParser) -> None:
@@ -39,7 +39,9 @@ def _add_exec(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="cache finished sweep tasks here; a rerun resumes an interrupted sweep")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run the sweeps on this Dask distributed scheduler instead of joblib")
+                   help="run the sweeps on this Dask distributed scheduler (tcp://host:8786) instead of joblib. "
+                        "A Dask scheduler runs code and returns pickles that this process unpickles: name only a "
+                        "cluster you trust")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -123,7 +125,10 @@ def _main(argv: Sequence[str] | None) -> int:
         else:
             print(result.summary())
         return 0 if result.passed else 1
-    names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks else None
+    names = [n.strip() for n in args.checks.split(",") if n.strip()] if args.checks is not None else None
+    if names is not None and not names:
+        raise CheckError(f"--checks must name at least one check, comma-separated (see 'proofs-checks list'). "
+                         f"Got {args.checks!r}.")
     results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log,
                                 controls=not args.no_controls)
     n_pass = sum(r.passed for r in results)
@@ -136,15 +141,48 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``)."""
+    """Entry point of ``proofs-checks`` (and ``python -m proofs_checks``): exit status 0 when every check run
+    passes, 1 when one fails, 2 on bad input (one line), 128 + the signal when interrupted (Ctrl-C 130,
+    SIGTERM 143, SIGHUP 129)."""
+    from tmsim import interrupts
+    from tmsim.errors import TmsimError
+
     try:
-        return _main(argv)
-    except (CheckError, TextError, OutputError) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        with interrupts.handle_signals():
+            code = _main(argv)
+            sys.stdout.flush()  # here, so a full disk (> /dev/full) is an error line, not a traceback at exit
+        return code
+    except BrokenPipeError:  # proofs-checks list | head -c1: stop quietly, as Unix tools do
+        _quiet_stdout()
+        return 141
+    except (CheckError, TextError, OutputError, TmsimError, ValueError, OSError) as e:
+        # A bad input found inside a check (a LearnerError, a DatasetError) is a bad input too.
+        _quiet_stdout()
+        text = " ".join((str(e) or type(e).__name__).split())
+        if isinstance(e, OSError) and e.strerror:
+            text = f"{e.strerror}: {e.filename!r}" if e.filename is not None else e.strerror
+        print(f"{PROG}: error: {text}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as e:
+        code = interrupts.exit_code(e)
+        if code is None:
+            raise
         print(f"{PROG}: interrupted (finished sweep tasks are kept in --cache, if given)", file=sys.stderr)
-        return 130
+        return code
+
+
+def _quiet_stdout() -> None:
+    """Drop what stdout still buffers when it cannot be written (a closed pipe, a full disk), so the
+    interpreter's flush at exit does not fail again with a traceback."""
+    import os
+
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 if __name__ == "__main__":

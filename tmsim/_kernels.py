@@ -70,7 +70,23 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     (status, steps, state, head, buf, buf_origin): the final tape is ``buf`` (uint8) with ``buf[0]`` at
     absolute position ``buf_origin``; cells outside ``buf`` are blank (0).
     """
-    S = n_symbols
+    fast, tape, buf_origin, p, rlo, rhi = begin_run(packed, cells, cells_origin, head)
+    status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
+        fast, n_symbols, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape)
+    return status, steps, state, p + buf_origin, tape, buf_origin
+
+
+@njit(cache=True, nogil=True)
+def begin_run(packed, cells, cells_origin, head):
+    """The first half of :func:`run_one`, for a run in chunks: the machine's table in the hot loop's layout
+    and a tape buffer holding the configuration.
+
+    Returns
+    -------
+    (fast, tape, buf_origin, p, rlo, rhi): ``fast`` (int64, :func:`fast_table` of ``packed``), the buffer
+    ``tape`` (uint8) with ``tape[0]`` at absolute position ``buf_origin``, the head's buffer index ``p`` and
+    the visited span ``[rlo, rhi]`` (buffer indices): the state :func:`continue_run` takes and returns.
+    """
     lo = head
     hi = head
     n_cells = cells.shape[0]
@@ -88,10 +104,19 @@ def run_one(packed, n_symbols, cells, cells_origin, head, state, max_steps, max_
     tape = np.zeros(cap, dtype=np.uint8)
     for i in range(n_cells):
         tape[cells_origin - buf_origin + i] = cells[i]
-    status, steps, state, p, tape, buf_origin, rlo, rhi = _run_in_buffer(
-        _fast(packed), S, tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin, state,
-        max_steps, max_tape)
-    return status, steps, state, p + buf_origin, tape, buf_origin
+    return _fast(packed), tape, buf_origin, head - buf_origin, lo - buf_origin, hi - buf_origin
+
+
+@njit(cache=True, nogil=True)
+def continue_run(fast, n_symbols, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape):
+    """Run at most ``max_steps`` more steps from the state :func:`begin_run` (or a previous call) returned.
+
+    Returns ``(status, steps, state, p, tape, buf_origin, rlo, rhi)``: ``steps`` taken by this call, and the
+    state to continue from while ``status`` is STEP_LIMIT. Chunks of ``a`` and ``b`` steps equal one call of
+    ``a + b`` steps, results and status alike (halting and undefined take precedence over the step limit at
+    the end of every call, so a run that stops exactly at a chunk's end says so there).
+    """
+    return _run_in_buffer(fast, n_symbols, tape, buf_origin, p, rlo, rhi, state, max_steps, max_tape)
 
 
 @njit(cache=True, nogil=True)
@@ -232,13 +257,17 @@ def nonblank_span(buf):
 @njit(cache=True, parallel=True)
 def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offsets, cells_origin, heads,
               states, max_steps, max_tape, out_tape, out_offsets, out_status, out_steps, out_state,
-              out_head, out_tape_start, out_tape_len, out_nonblank):
+              out_head, out_tape_start, out_tape_len, out_nonblank, visit_lo, visit_hi):
     """Run job ``j`` = (machine table ``packed_all[table_lo[j]:table_hi[j]]``, tape
     ``cells_all[cells_offsets[j]:cells_offsets[j+1]]``) for every j, in parallel over jobs.
 
     The final non-blank span of job ``j`` is written to ``out_tape[out_offsets[j]:]`` (capacity
     ``out_offsets[j+1] - out_offsets[j]``, which must be >= the largest possible span), its length to
     ``out_tape_len[j]`` and its absolute start to ``out_tape_start[j]``.
+
+    ``visit_lo[j], visit_hi[j]`` (int64, absolute positions; in and out) widen the job's initial visited span
+    (which always holds the head and the cells; pass the head for a fresh run) and receive its final one,
+    so that a job resumed from its final configuration (a run in chunks) counts ``max_tape`` as one run.
     """
     n_jobs = heads.shape[0]
     # Jobs are split into chunks; each chunk reuses one tape buffer (cleared over the visited span only),
@@ -257,6 +286,8 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
             if n_cells > 0:
                 lo = min(lo, cells_origin[j])
                 hi = max(hi, cells_origin[j] + n_cells - 1)
+            lo = min(lo, visit_lo[j])
+            hi = max(hi, visit_hi[j])
             span = hi - lo + 1
             if tape.shape[0] < span + 2:
                 tape = zeros_u8(2 * span + 2)
@@ -280,6 +311,8 @@ def run_batch(packed_all, table_lo, table_hi, n_symbols, cells_all, cells_offset
                 if tape[i] != 0:
                     count += 1
             tape[rlo:rhi + 1] = 0
+            visit_lo[j] = rlo + buf_origin
+            visit_hi[j] = rhi + buf_origin
             out_status[j] = status
             out_steps[j] = steps
             out_state[j] = state

@@ -7,7 +7,9 @@ string such as ``1RB1LB_1LA0LC_1RZ1LD_1RD0RA`` (one that starts with ``-``, like
 MACHINE too, not as an option), or ``zoo:NAME``. Bad input (an unreadable file, a
 malformed machine, an unknown zoo name or format, an input symbol outside the alphabet, a negative budget,
 an output in a missing directory) exits with status 2 and one line ``tmsim: error: <message>`` on stderr;
-usage errors are argparse's (also status 2).
+usage errors are argparse's (also status 2). Ctrl-C, SIGTERM and SIGHUP stop any subcommand within about a
+second (long runs go to the kernel in chunks, :mod:`tmsim.interrupts`) with one line ``tmsim: interrupted``,
+no temporary file left and exit status 128 + the signal number: 130, 143, 129.
 
 Examples
 --------
@@ -28,14 +30,17 @@ import stat
 import sys
 from typing import Callable, Sequence
 
-from . import __version__, zoo
+from . import __version__, interrupts, zoo
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
-from .io import check_writable
+from .io import _STORAGE_ERRNOS, check_writable
 from .machine import Machine
 from .resolve import check_format, load_machine, resolve_encoding, zoo_entry
 from .simulate import DEFAULT_MAX_STEPS, DEFAULT_MAX_TAPE, Configuration, run
+
+#: Largest --width (tmsim.encodings.windowed.MAX_WIDTH, repeated here: the encodings load on demand).
+MAX_WIDTH = 1 << 31
 
 __all__ = ["main", "build_parser", "format_table"]
 
@@ -47,6 +52,12 @@ DEFAULT_MAX_TOKENS = 1_000_000_000
 ANNOUNCE_TOKENS = 10_000_000
 #: Exit status for bad input, the same as argparse's usage errors.
 EXIT_BAD_INPUT = 2
+#: Default ``--max-tokens`` of ``tmsim trace``, which prints every token: 10M tokens are ~100 MB of text.
+DEFAULT_TRACE_TOKENS = 10_000_000
+#: Largest ``--input-file`` (bytes): an input longer than the default tape limit cannot run anyway.
+MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024
+#: Largest value of the integer budgets and sizes (the kernels count in int64).
+MAX_INT_FLAG = 1 << 62
 
 
 # --------------------------------------------------------------------------------------- text output
@@ -120,6 +131,46 @@ def _check_out(path: str) -> None:
     check_writable(path, "--out")
 
 
+def _check_flags(args: argparse.Namespace, *flags: str, high: int = MAX_INT_FLAG) -> None:
+    """Refuse an integer flag above ``high`` before anything uses it (the kernels count in int64, and a size
+    that large is a typo): ``--max-steps must be at most 2**62 = ... Got N instead.``"""
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if isinstance(value, int) and value > high:
+            bound = "2**62 = " if high == MAX_INT_FLAG else ""
+            raise ParameterError(f"{flag} must be at most {bound}{high:,}. Got {value} instead.")
+
+
+def _read_input_file(args: argparse.Namespace) -> None:
+    """``--input-file PATH`` (``-`` for stdin) into ``args.input``: one input beyond the argument-size limit
+    (about 128 KiB per argument on Linux); a trailing newline is dropped. Refused with ``--input``."""
+    path = getattr(args, "input_file", None)
+    if path is None:
+        return
+    if args.input is not None:
+        raise ParameterError(f"give --input or --input-file, not both. Got --input-file {path!r} as well.")
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                if not os.path.isfile(path):
+                    raise ParameterError(f"--input-file {path!r} is not a regular file.")
+                data = f.read(MAX_INPUT_FILE_BYTES + 1)
+    except OSError as e:
+        raise ParameterError(f"--input-file {path!r} cannot be read: {e.strerror or e}.") from None
+    if len(data) > MAX_INPUT_FILE_BYTES:
+        raise ParameterError(f"--input-file {path!r} is larger than MAX_INPUT_FILE_BYTES "
+                             f"({MAX_INPUT_FILE_BYTES:,} bytes).")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ParameterError(f"--input-file {path!r} is not UTF-8 text (byte {e.start}).") from None
+    args.input = text[:-1] if text.endswith("\n") else text
+    if args.input.endswith("\r"):
+        args.input = args.input[:-1]
+
+
 # --------------------------------------------------------------------------------------- subcommands
 def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Configuration | None]:
     """``--input`` as ``(input, None)``, or, when it holds blanks, as ``(None, start configuration)``.
@@ -147,6 +198,8 @@ def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Conf
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    _check_flags(args, "--max-steps", "--max-tape")
+    _read_input_file(args)
     machine = load_machine(args.machine, args.format)
     x, start = _input_or_tape(machine, args.input)
     result = run(machine, x, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend, start=start)
@@ -188,6 +241,8 @@ def _cmd_draw(args: argparse.Namespace) -> int:
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
+    _check_flags(args, "--max-steps", "--max-width")
+    _read_input_file(args)
     machine = load_machine(args.machine, args.format)
     _check_out(args.out)
     fig = draw_spacetime(machine, args.input, max_steps=args.max_steps, out=args.out, max_width=args.max_width)
@@ -244,12 +299,16 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     # Deferred (CLI start-up): the encoding layer loads its kernels (~1.5 s); run/show/convert never need it.
     from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
 
+    _check_flags(args, "--max-steps", "--max-tokens")
+    _check_flags(args, "--width", high=MAX_WIDTH)
+    _read_input_file(args)
     machine = load_machine(args.machine, args.format)
     entry = zoo_entry(args.machine)
     enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="tmsim trace")
     max_steps = args.max_steps
     if max_steps is None:
         max_steps = max(ENC_MAX_STEPS, entry.max_steps if entry is not None else 0)
+    _check_trace_size(machine, enc, args.input, max_steps, args.max_tokens)
     tr = enc.encode(machine, args.input, max_steps=max_steps, on_timeout=args.on_timeout)
     vocab = tr.vocabulary
     ids = tr.tokens.tolist()
@@ -269,6 +328,34 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_trace_size(machine: Machine, enc, text: str | None, max_steps: int, max_tokens: int) -> None:
+    """Refuse a trace longer than ``--max-tokens`` before a token is allocated (the estimate in the
+    message). First a run in chunks (interruptible, tmsim.run) no longer than such a trace could be, then the
+    encoder's exact count of the trace's length."""
+    from .encodings import get_encoding  # deferred, as in _cmd_trace  # noqa: F401
+
+    width = enc.params().get("width") or 1
+    try:  # the fewest tokens a step adds (snapshots add a row every k steps)
+        big = 1 << 40
+        per_step = max((enc.length(0, big, width, answer_len=0, machine=machine)
+                        - enc.length(0, 0, width, answer_len=0, machine=machine)) / big, 1e-12)
+    except (TmsimError, ValueError, TypeError, OverflowError):
+        per_step = 1e-12
+    x, start = _input_or_tape(machine, text)
+    bound = min(max_steps, int(max_tokens / per_step) + 1)
+    pre = run(machine, x, start=start, max_steps=bound, max_tape=MAX_INT_FLAG)
+    if pre.status.value == "step_limit" and bound < max_steps:
+        raise ParameterError(f"tmsim trace: the trace would hold more than --max-tokens={max_tokens:,} tokens (the "
+                             f"run goes on past {bound:,} steps, at least {per_step:.3g} tokens each); lower "
+                             f"--max-steps or raise --max-tokens.")
+    sizes = enc.measure(machine, [x if start is None else text], max_steps=max_steps) if start is None else None
+    n_tokens = int(sizes.lengths[0]) if sizes is not None else 0
+    if n_tokens > max_tokens:
+        raise ParameterError(f"tmsim trace: the trace would hold {n_tokens:,} tokens (about "
+                             f"{_human_bytes(5 * n_tokens)} in memory), more than --max-tokens={max_tokens:,}; "
+                             f"lower --width or --max-steps, or raise --max-tokens.")
+
+
 def _human_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000:
@@ -280,7 +367,18 @@ def _human_bytes(n: float) -> str:
 def _cmd_dataset(args: argparse.Namespace) -> int:
     from .datasets.storage import format_for_path, vocabulary_path, write_dataset  # deferred, as in _cmd_trace
 
+    _check_flags(args, "--n", "--max-steps", "--max-tokens", "--chunk-size")
+    _check_flags(args, "--width", high=MAX_WIDTH)
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
+    if args.out_format is not None:
+        # --format jsonl --out f.npz would write JSONL under an npz name (and a reader would take it for npz).
+        try:
+            by_name = format_for_path(args.out, None, "tmsim dataset")
+        except (TmsimError, ValueError):
+            by_name = None
+        if by_name is not None and by_name != fmt:
+            raise ParameterError(f"--format {args.out_format} contradicts --out {args.out!r}, whose extension "
+                                 f"means {by_name}; give --out a .{fmt} name (or drop --format).")
     _check_out(args.out)
     lengths = _parse_lengths(args.lengths)
     machine = load_machine(args.machine, args.machine_format)
@@ -339,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input written from position 0 (default: blank tape); a blank cell inside it is the blank "
                         "symbol itself or, when every symbol is one character, a space: --input '110 101' or "
                         "--input 110_101 for a Morphett machine (blank _)")
+    p.add_argument("--input-file", default=None, metavar="PATH",
+                   help="read the input from this file ('-': stdin; one trailing newline dropped), for inputs "
+                        "beyond the command line's argument-size limit")
     p.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
                    help=f"step budget (default {DEFAULT_MAX_STEPS:,}); reaching it is status step_limit")
     p.add_argument("--max-tape", type=int, default=DEFAULT_MAX_TAPE, metavar="N",
@@ -368,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Draw the space-time diagram of MACHINE on --input to a PNG or SVG file and "
                                    "print one line saying what was written where and how the run ended.")
     p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--input-file", default=None, metavar="PATH", help="read the input from this file ('-': stdin)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file, .png or .svg")
     p.add_argument("--max-steps", type=int, default=DEFAULT_SPACETIME_STEPS, metavar="N",
                    help=f"rows to draw (default {DEFAULT_SPACETIME_STEPS:,}, at most 100,000)")
@@ -384,9 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Encode the run of MACHINE on --input as tokens (tmsim.encodings) and print "
                                    "them; a summary goes to stderr.")
     p.add_argument("--input", default=None, metavar="STR", help="input written from position 0 (default: blank)")
+    p.add_argument("--input-file", default=None, metavar="PATH", help="read the input from this file ('-': stdin)")
     p.add_argument("--encoding", required=True, metavar="NAME",
                    help="transitions, tableau, tableau-triples, gates or snapshots(every=K)")
     p.add_argument("--ids", action="store_true", help="print token ids instead of names")
+    p.add_argument("--max-tokens", type=int, default=DEFAULT_TRACE_TOKENS, metavar="N",
+                   help=f"refuse traces longer than N tokens, before encoding (default {DEFAULT_TRACE_TOKENS:,})")
     p.add_argument("--max-steps", type=int, default=None, metavar="N",
                    help="step budget (default 10,000, or the zoo entry's budget if larger)")
     p.add_argument("--width", type=int, default=None, metavar="W", help="row width of a tableau-style encoding")
@@ -436,6 +541,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_one_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, with a usage error reduced to argparse's one line ``PROG: error: ...``
+    (naming the flag) on stderr, and ``SystemExit(2)`` as usual; ``--help`` and ``--version`` are unchanged."""
+    import io
+
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buf):
+            return parser.parse_args(argv)
+    except SystemExit as e:
+        text = buf.getvalue()
+        if e.code not in (0, None):
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            text = (lines[-1] + "\n") if lines else ""
+        sys.stderr.write(text)
+        raise
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         where = exc.filename if exc.filename is not None else ""
@@ -478,13 +601,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     shielded, originals = _shield_dash_machines(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(shielded)  # usage errors: argparse prints them and exits with status 2
+    args = parse_one_line(parser, shielded)  # usage errors: one line, exit status 2
     for key, value in vars(args).items():
         if isinstance(value, str) and value in originals:
             setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
-        return handler(args)
+        with interrupts.handle_signals():
+            code = handler(args)
+            sys.stdout.flush()  # here, so a full disk (> /dev/full) is an error line, not a traceback at exit
+        return code
     except BrokenPipeError:
         # The reader went away (``tmsim show ... | head``): stop quietly, as Unix tools do. Point stdout
         # at devnull so the interpreter's final flush does not fail again.
@@ -492,11 +618,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
     except (TmsimError, OSError) as exc:
-        print(f"tmsim: error: {_error_text(exc)}", file=sys.stderr)
+        _quiet_stdout()
+        text = _error_text(exc)
+        if (isinstance(exc, OSError) and not isinstance(exc, TmsimError) and exc.filename is None
+                and exc.errno in _STORAGE_ERRNOS and getattr(args, "out", None) is not None):
+            text = f"--out {args.out!r} could not be written: {text}."  # a full disk mid-way through a dataset
+        print(f"tmsim: error: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        # Ctrl-C, SIGTERM or SIGHUP (tmsim.interrupts): writers removed their temporary files on the way out.
+        code = interrupts.exit_code(exc)
+        if code is None:
+            raise
         print("tmsim: interrupted", file=sys.stderr)
-        return 130
+        return code
+
+
+def _quiet_stdout() -> None:
+    """Drop what stdout still buffers when it cannot be written (a full disk): the interpreter's flush at
+    exit would fail again, with a traceback."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,12 @@ set of guarantees:
   (``os.replace``), and the directory is ``fsync``-ed so the rename itself is durable. Readers see the old
   file or the whole new one, never a part. On any error, ``KeyboardInterrupt`` included, the temporary file
   is removed and the target is untouched.
+* **Leftovers cleaned.** A writer killed outright (SIGKILL, a power cut) leaves its temporary file or scratch
+  directory behind; the next write to the same path removes those of its own pattern
+  (``.NAME.PID-*.tmp``, ``.NAME.PID-*.parts``) whose process PID no longer exists and that belong to the
+  same user, and never one whose writer still runs (a concurrent write, here or in another process).
+  SIGINT, SIGTERM and SIGHUP need no cleanup later: the command lines turn them into an exception
+  (:mod:`tmsim.interrupts`), on which the writer removes its files itself.
 * **Mode kept.** An existing file keeps its permission bits; a new one gets the umask's default, as a plain
   ``open`` would.
 * **Special files are never replaced.** A character device (``/dev/null``, a terminal) or a FIFO is
@@ -38,6 +44,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -47,7 +54,7 @@ from typing import IO, Any, Callable
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "check_writable", "PendingFile", "OutputError"]
+__all__ = ["atomic_write", "check_writable", "PendingFile", "OutputError", "remove_stale_temporaries"]
 
 #: Kinds of an output path (see :func:`check_writable`).
 REGULAR, MISSING, THROUGH = "regular", "missing", "through"
@@ -163,6 +170,74 @@ def _create_temp(directory: Path, name: str, suffix: str = ".tmp") -> tuple[Path
     raise FileExistsError(errno.EEXIST, "Could not create a temporary file", str(directory / name))
 
 
+def _process_exists(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a PID we wrote: leave the file alone
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files and scratch directories that writers of ``target`` left behind when they
+    were killed: ``.NAME.PID-RANDOM.tmp`` and ``.NAME.PID-RANDOM.parts`` beside it whose PID is no live
+    process and that belong to this user. A live writer's files (another process, or this one) are kept.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The file about to be written.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".x.npz.999999999-ab12cd34.tmp").write_bytes(b"old")   # no such process
+    >>> _ = (d / f".x.npz.{os.getpid()}-ab12cd34.tmp").write_bytes(b"mine, still running")
+    >>> [p.name for p in remove_stale_temporaries(d / "x.npz")]
+    ['.x.npz.999999999-ab12cd34.tmp']
+    """
+    target = Path(target)
+    pattern = re.compile(r"\." + re.escape(target.name) + r"\.(\d{1,10})-[0-9A-Za-z_]{1,32}\.(?:tmp|parts)")
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None or _process_exists(int(m.group(1))):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if uid is not None and st.st_uid != uid:
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(path)
+            elif stat.S_ISREG(st.st_mode):
+                os.unlink(path)
+            else:
+                continue
+            removed.append(path)
+    return removed
+
+
 def fsync_directory(directory: str | os.PathLike) -> None:
     """``fsync`` a directory, making a rename inside it durable (a no-op where the OS cannot)."""
     try:
@@ -222,6 +297,7 @@ class PendingFile:
             self.tmp = None
             self._fd = _open_through(self.target, path, what)
         else:
+            remove_stale_temporaries(self.target)
             self.tmp, self._fd = _create_temp(self.target.parent, self.target.name)
 
     def open(self, mode: str = "wb") -> IO[Any]:
@@ -351,7 +427,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], Any], mode:
     pending = PendingFile(path, what)
     try:
         write(pending.open(mode))
+    except OSError as e:
+        pending.abort()
+        raise _write_error(e, what, path) from e
     except BaseException:
         pending.abort()
         raise
-    return pending.commit()
+    try:
+        return pending.commit()
+    except OSError as e:
+        raise _write_error(e, what, path) from e
+
+
+#: errno values that mean "the data could not be stored" (as opposed to a bad path, reported as it is).
+_STORAGE_ERRNOS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS", "EPIPE") if hasattr(errno, n)}
+
+
+def _write_error(e: OSError, what: str, path: Any) -> OSError:
+    """An :class:`OutputError` naming ``what`` and the path for a full disk (``/dev/full``), a quota, a read-only
+    file system or an I/O error; any other OSError as it was."""
+    if isinstance(e, OutputError) or e.errno not in _STORAGE_ERRNOS:
+        return e
+    return _refuse(what, path, f"could not be written: {e.strerror or e}.")

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from . import _reference
+from . import _reference, interrupts
 from ._validate import check_choice, check_int
 from .errors import InputError, ParameterError
 from .machine import Machine
@@ -37,6 +37,17 @@ DEFAULT_MAX_TAPE = 1 << 24
 
 _BACKENDS = ("numba", "python")
 
+#: Largest step budget or tape limit (the kernels count in int64; 2**62 leaves room for their arithmetic).
+MAX_BUDGET = 1 << 62
+#: Steps per kernel call of :func:`run` by backend: a long run is a sequence of calls, with a check for
+#: Ctrl-C / SIGTERM between two (:mod:`tmsim.interrupts`), so it answers within a fraction of a second.
+#: benchmarks/bench_sim.py measures what a chunk boundary costs.
+RUN_CHUNK_STEPS = {"numba": 1 << 24, "python": 1 << 14}
+#: Steps (summed over the jobs) per kernel call of :func:`run_batch`, the batch's chunk; a job gets at least
+#: BATCH_MIN_STEPS of them per call.
+BATCH_CHUNK_STEPS = {"numba": 1 << 26, "python": 1 << 15}
+BATCH_MIN_STEPS = 1 << 12
+
 
 class Status(str, enum.Enum):
     """How a run ended."""
@@ -56,6 +67,7 @@ class Status(str, enum.Enum):
 
 
 _STATUS_BY_CODE = (Status.HALTED, Status.UNDEFINED, Status.STEP_LIMIT, Status.TAPE_LIMIT)
+_STEP_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -147,8 +159,12 @@ class RunResult:
 
 
 def _budgets(max_steps: int, max_tape: int, owner: str) -> tuple[int, int]:
-    return (check_int("max_steps", max_steps, low=0, owner=owner),
-            check_int("max_tape", max_tape, low=1, owner=owner))
+    out = (check_int("max_steps", max_steps, low=0, owner=owner), check_int("max_tape", max_tape, low=1, owner=owner))
+    for name, v in zip(("max_steps", "max_tape"), out):
+        if v > MAX_BUDGET:
+            raise ParameterError(f"The {name!r} parameter of {owner} must be at most 2**62 = {MAX_BUDGET:,}. "
+                                 f"Got {v} instead.")
+    return out
 
 
 def _initial(machine: Machine, input, start: Configuration | None, owner: str):
@@ -238,10 +254,26 @@ def run(
             f"The 'max_tape' parameter of {owner} must be at least the initial tape span ({span} cells). "
             f"Got {max_tape} instead."
         )
-    status, steps, state, head, buf, buf_origin = impl.run_one(
-        machine.arrays.packed, machine.n_symbols, np.ascontiguousarray(cells, dtype=np.uint8),
-        origin, head, state, max_steps, max_tape)
+    status, steps, state, head, buf, buf_origin = _run_chunked(
+        impl, machine.arrays.packed, machine.n_symbols, np.ascontiguousarray(cells, dtype=np.uint8),
+        origin, head, state, max_steps, max_tape, RUN_CHUNK_STEPS[backend])
     return _result(machine, int(status), int(steps), int(state), int(head), np.asarray(buf), int(buf_origin))
+
+
+def _run_chunked(impl, packed, n_symbols, cells, cells_origin, head, state, max_steps, max_tape, chunk):
+    """:func:`~tmsim._kernels.run_one`'s result, computed by calls of at most ``chunk`` steps with a
+    :func:`tmsim.interrupts.checkpoint` between two (the same result for every ``chunk >= 1``)."""
+    fast, tape, buf_origin, p, rlo, rhi = impl.begin_run(packed, cells, cells_origin, head)
+    steps = 0
+    with interrupts.deferred():
+        while True:
+            status, k, state, p, tape, buf_origin, rlo, rhi = impl.continue_run(
+                fast, n_symbols, tape, buf_origin, p, rlo, rhi, state, min(chunk, max_steps - steps), max_tape)
+            steps += int(k)
+            if status != _STEP_LIMIT or steps >= max_steps:
+                break
+            interrupts.checkpoint()
+    return status, steps, state, int(p) + int(buf_origin), tape, buf_origin
 
 
 def _result(machine: Machine, status: int, steps: int, state: int, head: int, buf: np.ndarray,
@@ -346,32 +378,90 @@ class BatchJobs:
         return len(self.starts)
 
     def run(self, *, backend: str = "numba", n_threads: int | None = None) -> BatchResult:
-        """Run every job (in parallel over jobs with the numba backend) and return a :class:`BatchResult`."""
+        """Run every job (in parallel over jobs with the numba backend) and return a :class:`BatchResult`.
+
+        The jobs run in calls of about ``BATCH_CHUNK_STEPS`` steps in all (each job at least
+        ``BATCH_MIN_STEPS``), the unfinished ones resumed from where they stopped, with a check for Ctrl-C
+        between two calls; the results are those of one call with the whole budget.
+        """
         owner = "tmsim.BatchJobs.run"
         impl = _backend(backend, owner)
-        n = len(self)
-        out_tape = np.zeros(int(self.out_offsets[-1]), dtype=np.uint8)
-        status = np.zeros(n, dtype=np.int8)
-        steps, state, head, tape_start, tape_len, nonblank = (np.zeros(n, dtype=np.int64) for _ in range(6))
-        zeros = np.zeros(n, dtype=np.int64)
-        args = (self.packed_all, self.table_lo, self.table_hi, self.n_symbols, self.cells_all,
-                self.cells_offsets, zeros, zeros, self.starts, np.full(n, self.max_steps, dtype=np.int64),
-                np.full(n, self.max_tape, dtype=np.int64), out_tape, self.out_offsets, status, steps, state,
-                head, tape_start, tape_len, nonblank)
-        if impl is _reference or n == 0 or n_threads is None:
-            impl.run_batch(*args)
-        else:
+        if impl is not _reference and n_threads is not None and len(self):
             import numba  # loaded already by the kernels (see _backend)
 
             n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
             old = numba.get_num_threads()
             numba.set_num_threads(n_threads)
             try:
-                impl.run_batch(*args)
+                return self._run_chunked(impl, BATCH_CHUNK_STEPS[backend])
             finally:
                 numba.set_num_threads(old)
+        return self._run_chunked(impl, BATCH_CHUNK_STEPS[backend])
+
+    def _run_chunked(self, impl, chunk: int, min_steps: int = BATCH_MIN_STEPS) -> BatchResult:
+        n = len(self)
+        out_tape = np.zeros(int(self.out_offsets[-1]), dtype=np.uint8)
+        status = np.zeros(n, dtype=np.int8)
+        steps, state, head, tape_start, tape_len, nonblank = (np.zeros(n, dtype=np.int64) for _ in range(6))
+        # The jobs still running: their configuration (input cells, origin, head, state, visited span), the
+        # budget left, and where their tape goes in out_tape.
+        active = np.arange(n, dtype=np.int64)
+        cells_all, cells_offsets = self.cells_all, self.cells_offsets
+        origin = np.zeros(n, dtype=np.int64)
+        heads = np.zeros(n, dtype=np.int64)
+        states = self.starts.copy()
+        vlo, vhi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        left = np.full(n, self.max_steps, dtype=np.int64)
+        first = True
+        with interrupts.deferred():
+            while len(active):
+                m = len(active)
+                budget = np.minimum(left, max(min_steps, chunk // m))
+                if first:
+                    buf, buf_offsets = out_tape, self.out_offsets
+                else:
+                    spans = vhi - vlo + 1
+                    buf_offsets = np.zeros(m + 1, dtype=np.int64)
+                    np.cumsum(np.minimum(self.max_tape, spans + budget), out=buf_offsets[1:])
+                    buf = np.zeros(int(buf_offsets[-1]), dtype=np.uint8)
+                st, k, q, h, ts, tl, nb = (np.zeros(m, dtype=np.int8),) + tuple(
+                    np.zeros(m, dtype=np.int64) for _ in range(6))
+                impl.run_batch(self.packed_all, self.table_lo[active], self.table_hi[active],
+                               self.n_symbols[active], cells_all, cells_offsets, origin, heads, states, budget,
+                               np.full(m, self.max_tape, dtype=np.int64), buf, buf_offsets, st, k, q, h, ts, tl,
+                               nb, vlo, vhi)
+                steps[active] += k
+                left = left - k
+                done = (st != _STEP_LIMIT) | (left <= 0)
+                fin = active[done]
+                status[fin], state[fin], head[fin], tape_start[fin] = st[done], q[done], h[done], ts[done]
+                tape_len[fin], nonblank[fin] = tl[done], nb[done]
+                if not first:  # the finished jobs' tapes, from this call's buffer to their place in out_tape
+                    _ragged_copy(buf, buf_offsets[:-1][done], out_tape, self.out_offsets[fin], tl[done])
+                keep = ~done
+                if not keep.any():
+                    break
+                interrupts.checkpoint()
+                # Resume the others from their final configuration: the non-blank span as the input cells.
+                cells_offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+                np.cumsum(tl[keep], out=cells_offsets[1:])
+                cells_all = np.zeros(int(cells_offsets[-1]), dtype=np.uint8)
+                _ragged_copy(buf, buf_offsets[:-1][keep], cells_all, cells_offsets[:-1], tl[keep])
+                active, origin, heads, states = active[keep], ts[keep], h[keep], q[keep]
+                vlo, vhi, left = vlo[keep], vhi[keep], left[keep]
+                first = False
         return BatchResult(status, steps, state, head, out_tape, self.out_offsets, tape_len, tape_start,
                            nonblank, self.machines)
+
+
+def _ragged_copy(src: np.ndarray, src_starts: np.ndarray, dst: np.ndarray, dst_starts: np.ndarray,
+                 lengths: np.ndarray) -> None:
+    """``dst[dst_starts[i]:+lengths[i]] = src[src_starts[i]:+lengths[i]]`` for every i, in one gather."""
+    total = int(lengths.sum())
+    if total == 0:
+        return
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    dst[np.repeat(dst_starts, lengths) + within] = src[np.repeat(src_starts, lengths) + within]
 
 
 def prepare_batch(

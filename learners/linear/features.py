@@ -76,11 +76,27 @@ def check_layout(owner: str, layout: Any) -> PositionLayout | None:
     return layout
 
 
+#: Most memory the arrays of one linear model's training may take (weights and their averages, or Gram
+#: matrices); a larger model is refused with its estimate before anything is allocated.
+MAX_TRAINING_BYTES = 4 << 30
+
+
+def check_training_bytes(owner: str, what: str, n_bytes: int) -> None:
+    """Raise a :class:`LearnerError` when ``n_bytes`` (an estimate of ``what``) exceeds MAX_TRAINING_BYTES."""
+    if n_bytes > MAX_TRAINING_BYTES:
+        raise LearnerError(f"{owner}: {what} would take about {n_bytes / 2 ** 30:,.1f} GiB, more than "
+                           f"MAX_TRAINING_BYTES ({MAX_TRAINING_BYTES / 2 ** 30:.0f} GiB); use a shorter window, "
+                           f"fewer offsets or fewer weight blocks (layout, --period).")
+
+
 def period_layout(period: int | None) -> PositionLayout | None:
     """The layout of the former ``period=`` parameter: 1 -> None (one shared block), ``p`` -> one class per
     residue modulo ``p``, None -> the time-dependent layout (one block per absolute position)."""
     if period is None:
         return PositionLayout.time_dependent()
+    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or not 1 <= int(period) <= MAX_OFFSET:
+        raise LearnerError(f"The 'period' parameter must be an integer in [1, {MAX_OFFSET:,}] or None (one block "
+                           f"per absolute position). Got {period!r} instead.")
     if int(period) == 1:
         return None
     return PositionLayout(period=int(period), classes=tuple(range(int(period))))

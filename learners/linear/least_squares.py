@@ -16,7 +16,7 @@ from ..data import Sequences
 from ..errors import LearnerError
 from .base import _impl, _LinearAR
 from .features import (PAD, blocks, check_bool_param, check_float_param, check_int_param as _check_int_param,
-                       param_error as _param_error)
+                       check_training_bytes, param_error as _param_error)
 
 __all__ = ["LeastSquaresAR"]
 
@@ -162,9 +162,15 @@ class LeastSquaresAR(_LinearAR):
             C = self._set_layout(seqs)
         seqs = self._internal(seqs, targets=True)
         if first and self._choose_solver(C, seqs.vocab_size) == "cg":
+            D = len(self.offsets_) * self._n_inputs
+            check_training_bytes(owner, f"the conjugate-gradient arrays ({D:,} features x {self._n_outputs:,} "
+                                        f"outputs, 5 of them)", 8 * 5 * D * self._n_outputs)
             return self._fit_cg(seqs, impl)
         if first:
             D = len(self.offsets_) * self._n_inputs
+            check_training_bytes(owner, f"the Gram matrices ({C:,} blocks x {D:,} x {D:,} features, and "
+                                        f"{D:,} x {self._n_outputs:,} targets)",
+                                 8 * C * D * (D + self._n_outputs))
             self._G = np.zeros((C, D, D))
             self._B = np.zeros((C, D, self._n_outputs))
             self._n = np.zeros(C, dtype=np.int64)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tmsim import interrupts
 from tmsim.encodings import PositionLayout
 
 from ..errors import LearnerError
@@ -145,8 +146,7 @@ class PerceptronAR(_LinearAR):
             order = positions if active is None else active
             if self.shuffle:
                 st["rng"].shuffle(order)  # in place: the order costs no memory of its own
-            m = impl.perceptron_epoch(seqs.tokens, seqs.offsets, order, *kargs, st["W"], st["b"], st["U"], st["ub"],
-                                      st["c"], float(self.margin), gaps[:len(order)])
+            m = _epoch_in_chunks(impl, seqs, order, kargs, st, float(self.margin), gaps[:len(order)])
             st["c"] += len(order)
             self.mistakes_.append(int(m))
             self.n_iter_ += 1
@@ -171,3 +171,27 @@ class PerceptronAR(_LinearAR):
                     self.coef_, self.intercept_ = last
                     self.weights_ = "last"
         return self
+
+
+#: Work (positions x features x outputs) per call of the epoch kernel: an epoch is a sequence of calls with
+#: a check for Ctrl-C / SIGTERM between two (tmsim.interrupts), so a long fit stops within a fraction of a
+#: second. The kernel visits the positions in order, so the pieces make exactly the one-call epoch.
+EPOCH_CHUNK_WORK = 1 << 27
+
+
+def _epoch_in_chunks(impl, seqs, order, kargs, st, margin: float, gaps: np.ndarray,
+                     chunk: int | None = None) -> int:
+    """``impl.perceptron_epoch`` over ``order``, in pieces of ``chunk`` positions (default: by
+    EPOCH_CHUNK_WORK); returns the updates of the whole epoch."""
+    if chunk is None:
+        k, n_out = len(kargs[0]), st["W"].shape[2]
+        chunk = max(1024, EPOCH_CHUNK_WORK // max(1, k * n_out))
+    updates = 0
+    with interrupts.deferred():
+        for a in range(0, len(order), chunk):
+            b = min(len(order), a + chunk)
+            updates += int(impl.perceptron_epoch(seqs.tokens, seqs.offsets, order[a:b], *kargs, st["W"], st["b"],
+                                                 st["U"], st["ub"], st["c"] + a, margin,
+                                                 gaps[a:b] if len(gaps) else gaps))
+            interrupts.checkpoint()
+    return updates

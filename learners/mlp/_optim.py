@@ -118,9 +118,15 @@ class _Trainer:
                 stop_time = False
                 for batch, groups in batches:
                     lr = self._lr(cfg, self.n_steps_, total, t0) if schedule else cfg["lr"]
-                    loss, right, n = self._step(seqs, batch, groups, sampler)
-                    if n:
-                        self._adamw(cfg, lr)
+                    with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported below, once
+                        loss, right, n = self._step(seqs, batch, groups, sampler)
+                        if not math.isfinite(loss):
+                            raise LearnerError(
+                                f"MLPAR: the training loss became {loss} at step {self.n_steps_ + 1} (epoch "
+                                f"{self.n_epochs_ + 1}): the weights diverged. Lower 'learning_rate' (got "
+                                f"{cfg['lr']!r}).")
+                        if n:
+                            self._adamw(cfg, lr)
                     self.n_steps_ += 1
                     ep_loss += loss * n
                     ep_right += right

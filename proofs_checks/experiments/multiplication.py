@@ -541,7 +541,13 @@ def main(argv: list[str] | None = None) -> int:
         r = digit_probe(args.probe_digit, max_time=args.probe_time, seed=args.seed, verbose=0 if args.quiet else 1)
         print(json.dumps(r.to_dict(), indent=1) if args.json else "\n".join(curve_lines(r)))
         return 0
-    formats = args.formats.split(",") if args.formats else None
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats is not None else None
+    if formats is not None:
+        known = list(dict.fromkeys(p.task for p in default_config(args.quick).plans))
+        unknown = [f for f in formats if f not in known]
+        if unknown or not formats:
+            ap.error(f"argument --formats: expected comma-separated task formats from {', '.join(known)}; "
+                     f"got {args.formats!r}")
     result = run_multiplication(args.quick, out_dir=args.out, formats=formats, mlp_time=args.mlp_time,
                                 seed=args.seed, threads=args.threads, verbose=0 if args.quiet else 1)
     print(json.dumps(result.to_dict(), indent=1) if args.json else result.table())

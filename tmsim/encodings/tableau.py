@@ -230,6 +230,9 @@ class Snapshots(Tableau):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_int("every", self.every, 1, self.name)
+        if self.every > 1 << 62:  # the length arithmetic is int64
+            raise EncodingError(f"The 'every' parameter of {self.name} must be an integer in [1, 2**62]. Got "
+                                f"{self.every} instead.")
 
     @property
     def _every(self) -> int:

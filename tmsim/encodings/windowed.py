@@ -19,6 +19,10 @@ from .types import DecodedRun, RunSizes, Trace
 __all__ = ["WindowedEncoding"]
 
 
+#: Largest row width (and ``left``) of the tableau-style encodings: a row of more cells is no CoT.
+MAX_WIDTH = 1 << 31
+
+
 @dataclass(frozen=True)
 class WindowedEncoding(Encoding):
     """Base of the encodings that write configurations as rows of a fixed-width window.
@@ -43,6 +47,11 @@ class WindowedEncoding(Encoding):
         b = self._boundary
         _check_int("width", self.width, 1 + 2 * b, self.name, allow_none=True)
         _check_int("left", self.left, b, self.name, allow_none=True)
+        for name in ("width", "left"):
+            v = getattr(self, name)
+            if v is not None and v > MAX_WIDTH:  # the kernels and the length arithmetic are int64
+                raise EncodingError(f"The {name!r} parameter of {self.name} must be at most MAX_WIDTH = "
+                                    f"{MAX_WIDTH:,}. Got {v} instead.")
         if self.width is not None and self.left is not None and self.left > self.width - 1 - b:
             raise EncodingError(f"The 'left' parameter of {self.name} must leave input position 0 inside the "
                                 f"row (left <= width - {1 + b} = {self.width - 1 - b}). Got left={self.left}.")

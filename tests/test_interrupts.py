@@ -1,0 +1,200 @@
+"""Interrupts: long kernel calls run in chunks (chunked == one call == the plain-Python twin), and SIGINT or
+SIGTERM during ``tmsim run``, ``tmsim dataset`` and ``learners fit`` ends the process within 2 s with one
+line, exit 128 + the signal, and no temporary file left."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tmsim import _kernels, _reference, interrupts, parse_standard, prepare_batch, run, simulate
+from tmsim.testing import machine_and_input
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOP = "1RB1LA_1LA1RB"  # never halts, never leaves a two-cell span
+
+
+# --------------------------------------------------------------------------------------- chunks == one call
+def _packed(m, x):
+    cells = np.ascontiguousarray(m.encode_input(x), dtype=np.uint8)
+    return m.arrays.packed, m.n_symbols, cells, m.state_index[m.start]
+
+
+@given(machine_and_input(max_input=5), st.integers(0, 60), st.integers(1, 7), st.integers(0, 10))
+def test_chunked_run_equals_one_call_and_the_twin(mi, max_steps, chunk, extra_tape):
+    m, x = mi
+    packed, S, cells, state = _packed(m, x)
+    max_tape = max(len(cells), 1) + extra_tape
+    whole = _kernels.run_one(packed, S, cells, 0, 0, state, max_steps, max_tape)
+    ref = _reference.run_one(packed, S, cells, 0, 0, state, max_steps, max_tape)
+    results = [simulate._result(m, int(a[0]), int(a[1]), int(a[2]), int(a[3]), np.asarray(a[4]), int(a[5]))
+               for a in (whole, ref)]
+    for impl in (_kernels, _reference):
+        a = simulate._run_chunked(impl, packed, S, cells, 0, 0, state, max_steps, max_tape, chunk)
+        results.append(simulate._result(m, int(a[0]), int(a[1]), int(a[2]), int(a[3]), np.asarray(a[4]),
+                                        int(a[5])))
+    assert all(r == results[0] for r in results), results
+
+
+@given(machine_and_input(max_input=4), st.integers(0, 30), st.integers(0, 30))
+def test_continue_run_kernel_equals_twin(mi, a_steps, b_steps):
+    """Kernel and twin agree on every returned piece of state after each of two calls."""
+    m, x = mi
+    packed, S, cells, state = _packed(m, x)
+    out = []
+    for impl in (_kernels, _reference):
+        fast, tape, origin, p, lo, hi = impl.begin_run(packed, cells, 0, 0)
+        trail = []
+        q = state
+        for budget in (a_steps, b_steps):
+            status, k, q, p, tape, origin, lo, hi = impl.continue_run(fast, S, tape, origin, p, lo, hi, q, budget, 64)
+            cells_now = {int(origin) + i: int(c) for i, c in enumerate(tape) if c}
+            trail.append((int(status), int(k), int(q), int(p + origin), int(lo + origin), int(hi + origin),
+                          cells_now))
+        out.append(trail)
+    assert out[0] == out[1]
+
+
+@given(st.lists(machine_and_input(max_input=4), min_size=1, max_size=8), st.integers(0, 80),
+       st.integers(1, 40), st.integers(1, 9))
+def test_chunked_batch_equals_one_call(jobs, max_steps, chunk, min_steps):
+    ms, xs = zip(*jobs)
+    batch = prepare_batch(list(ms), list(xs), max_steps=max_steps, max_tape=48)
+    whole = batch._run_chunked(_kernels, 1 << 40)
+    small = batch._run_chunked(_kernels, chunk, min_steps)
+    ref = batch._run_chunked(_reference, chunk, min_steps)
+    for j in range(len(jobs)):
+        assert small[j] == whole[j] == ref[j] == run(ms[j], xs[j], max_steps=max_steps, max_tape=48)
+
+
+def test_deferred_raises_a_pending_signal_at_the_checkpoint():
+    with pytest.raises(interrupts.Interrupted) as e:
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # recorded by the stand-in handler, not raised here
+            time.sleep(0.01)
+            interrupts.checkpoint()
+            pytest.fail("the checkpoint did not raise")
+    assert e.value.exit_code == 130
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_a_long_run_answers_sigint_between_chunks():
+    """In-process: SIGINT 0.2 s into a run of 10**12 steps raises KeyboardInterrupt within a second."""
+    m = parse_standard(LOOP)
+    run(m, max_steps=10)
+    timer = __import__("threading").Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run(m, max_steps=10 ** 12)
+    assert time.monotonic() - t0 < 1.5
+
+
+# --------------------------------------------------------------------------------------- real signals
+_DRIVER = """
+import sys, time
+argv = sys.argv[2:]
+if sys.argv[1] == "tmsim":
+    import tmsim.cli as cli, tmsim
+    tmsim.run(tmsim.parse_standard("1RB1LA_1LA1RB"), max_steps=10)  # load the kernels before 'ready'
+else:
+    import learners.cli as cli
+print("ready", file=sys.stderr, flush=True)
+sys.exit(cli.main(argv))
+"""
+
+
+def _start(tmp_path, prog, *argv):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="2")
+    return subprocess.Popen([sys.executable, "-c", _DRIVER, prog, *argv], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_ready(p, tmp_path, marker=None, timeout=60.0):
+    assert p.stderr.readline().strip() == "ready"
+    deadline = time.monotonic() + timeout
+    while marker is not None and not marker(tmp_path):
+        assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, "the command never reached its long part"
+        time.sleep(0.02)
+    time.sleep(0.3)
+
+
+def _stop(p, sig):
+    t0 = time.monotonic()
+    p.send_signal(sig)
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        pytest.fail(f"no exit within 10 s of {sig!r}")
+    return time.monotonic() - t0, p.returncode, out, err
+
+
+def _temp_files(d):
+    return sorted(n.name for n in Path(d).iterdir() if n.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def train_file(tmp_path_factory):
+    from tmsim.datasets import make_dataset, save
+
+    d = tmp_path_factory.mktemp("fit")
+    return save(make_dataset("zoo:parity", "tableau-triples", n=3000, lengths=(1, 12), width=16, random_state=0),
+                d / "train.npz")
+
+
+_COMMANDS = {
+    "run": (("tmsim", "run", LOOP, "--max-steps", str(10 ** 13)), None),
+    "dataset": (("tmsim", "dataset", "zoo:binary-increment", "--encoding", "tableau", "--width", "40",
+                 "--n", "100000000", "--lengths", "20-30", "--seed", "0", "--chunk-size", "2000",
+                 "--no-progress", "--max-tokens", str(10 ** 12), "--out", "big.jsonl"),
+                lambda d: any(n.endswith(".tmp") for n in _temp_files(d))),
+    "fit": (("learners", "fit", "TRAIN", "--model", "perceptron", "--window", "40", "--max-iter", "100000",
+             "--out", "m.npz", "--quiet"), None),
+}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", sorted(_COMMANDS))
+def test_signal_ends_the_command_cleanly(tmp_path, command, sig, train_file):
+    argv, marker = _COMMANDS[command]
+    argv = [str(train_file) if a == "TRAIN" else a for a in argv]
+    p = _start(tmp_path, *argv)
+    _wait_ready(p, tmp_path, marker)
+    assert p.poll() is None, p.communicate()
+    elapsed, code, out, err = _stop(p, sig)
+    prog = argv[0]
+    assert elapsed < 2.0, (elapsed, err)
+    assert code == 128 + sig, (code, err)
+    # One line about the interruption (tmsim dataset announces its size estimate first, by design).
+    assert [ln for ln in err.splitlines() if "samples, about" not in ln] == [f"{prog}: interrupted"], err
+    assert _temp_files(tmp_path) == []
+    assert not any(n.name in ("big.jsonl", "m.npz") for n in tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------------------- leftovers of a kill
+def test_a_later_write_removes_a_killed_writers_leftovers_only(tmp_path, capsys):
+    """SIGKILL leaves .NAME.PID-*.tmp and .parts behind; the next write of NAME removes them, but keeps a live
+    writer's (this process's, and PID 1's) and another name's."""
+    from tmsim.cli import main
+
+    code = ("import os; from tmsim.io import PendingFile; p = PendingFile('m.json'); p.scratch_directory(); "
+            "p.open('wb').write(b'partial'); os.kill(os.getpid(), 9)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env)
+    assert r.returncode == -9
+    left = _temp_files(tmp_path)
+    assert any(n.endswith(".tmp") for n in left) and any(n.endswith(".parts") for n in left), left
+    live = [f".m.json.{os.getpid()}-aaaa1111.tmp", ".m.json.1-bbbb2222.tmp", ".other.json.999999-c.tmp"]
+    for n in live:
+        (tmp_path / n).write_bytes(b"a live writer's")
+    assert main(["convert", "zoo:bb2", "--to", "json", "--out", str(tmp_path / "m.json")]) == 0
+    assert _temp_files(tmp_path) == sorted(live)
+    assert (tmp_path / "m.json").read_text().startswith("{")
