@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -19,9 +20,9 @@ from ...encodings import Vocabulary
 from ...io import atomic_write
 from ..dataset import Dataset
 from ..errors import DatasetError, DatasetFormatError
-from ._base import IGNORE_INDEX, hf_labels, target_path, vocabulary_checksum
+from ._base import IGNORE_INDEX, format_for_path, hf_labels, read_sidecar, target_path, vocabulary_checksum
 
-__all__ = ["collate", "save_tokenizer", "load_tokenizer", "tokenizer_path", "IGNORE_INDEX"]
+__all__ = ["collate", "save_tokenizer", "load_tokenizer", "tokenizer_path", "file_vocabulary", "IGNORE_INDEX"]
 
 
 # ---------------------------------------------------------------------------------------------- collate
@@ -127,6 +128,39 @@ def collate(batch: Sequence[Any] | Dataset, *, pad_id: int = 0, max_length: int 
 
 
 # ---------------------------------------------------------------------------------------------- tokenizer
+def file_vocabulary(path: str | os.PathLike, format: str | None = None) -> Vocabulary:
+    """The vocabulary of a dataset file, read without its rows: the ``meta`` member of an npz, the schema
+    metadata of a Parquet file, the sidecar of a JSONL file (whose rows' binding :func:`load_dataset`
+    checks).
+
+    Raises
+    ------
+    DatasetFormatError
+        No such file, or no tmsim vocabulary in it.
+    """
+    owner = "load_tokenizer"
+    p = Path(path)
+    fmt = format_for_path(p, format, owner)
+    if not p.is_file():
+        raise DatasetFormatError(f"{owner}: no such dataset file {str(p)!r}.")
+    try:
+        if fmt == "npz":
+            with np.load(p, allow_pickle=False) as z:
+                return Vocabulary.from_json(json.loads(str(z["meta"]))["vocabulary"])
+        if fmt == "parquet":
+            from .parquet import arrow  # pyarrow: imported on first use
+
+            kv = arrow()[1].read_schema(p).metadata or {}
+            if b"tmsim.vocabulary" in kv:
+                return Vocabulary.from_json(kv[b"tmsim.vocabulary"].decode("utf-8"))
+        return read_sidecar(p, owner)[0]
+    except DatasetFormatError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError, RecursionError, zipfile.BadZipFile) as e:
+        raise DatasetFormatError(f"{owner}: {str(p)!r} holds no tmsim vocabulary ({type(e).__name__}: "
+                                 f"{str(e)[:120]}).") from None
+
+
 def tokenizer_path(path: str | os.PathLike) -> Path:
     """Where :func:`save_tokenizer` puts the tokenizer of a dataset file by default: ``PATH.tokenizer.json``."""
     return Path(str(path) + ".tokenizer.json")
@@ -222,9 +256,7 @@ def load_tokenizer(path: str | os.PathLike, *, dataset: Any = None) -> Vocabular
         raise DatasetFormatError(f"{owner}: {str(p)!r} is not a tokenizer.json of a tmsim vocabulary ({e}).") from None
     if dataset is not None:
         if isinstance(dataset, (str, os.PathLike)):
-            from . import load_dataset  # the package imports this module: resolved at call time
-
-            want, where = load_dataset(dataset).vocabulary, str(dataset)
+            want, where = file_vocabulary(dataset), str(dataset)
         elif isinstance(dataset, Dataset):
             want, where = dataset.vocabulary, "the dataset"
         elif isinstance(dataset, Vocabulary):

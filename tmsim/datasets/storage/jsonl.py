@@ -6,6 +6,8 @@ different writes."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,15 +86,55 @@ class JsonlWriter(Writer):
         return lines
 
     def finish(self) -> None:
-        pass  # PendingFile.commit flushes, fsyncs and closes
+        # On disk before the sidecar is renamed into place, so that the data's own rename follows at once
+        # (a reader sees a new sidecar with old data for as short a time as can be; it reads again then).
+        self.fh.flush()
+        if not self.pending.through:
+            os.fsync(self.fh.fileno())
+
+
+class _Mismatch(DatasetFormatError):
+    pass
 
 
 def _mismatch(path: Path, owner: str, why: str) -> DatasetFormatError:
-    return DatasetFormatError(f"{owner}: {str(path)!r} and its sidecar {str(vocabulary_path(path))!r} come from "
-                              f"different writes ({why}); write them again together.")
+    return _Mismatch(f"{owner}: {str(path)!r} and its sidecar {str(vocabulary_path(path))!r} come from "
+                     f"different writes ({why}); write them again together.")
+
+
+def _identity(path: Path) -> tuple:
+    out = []
+    for p in (path, vocabulary_path(path)):
+        try:
+            st = os.stat(p)
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+#: A reader that finds a data file and a sidecar of different writes while either is being replaced (the
+#: two renames of a write) reads again, this many times, before it reports the mismatch.
+MISMATCH_RETRIES = 5
 
 
 def load_jsonl(path: Path, owner: str) -> Dataset:
+    """Read a JSONL dataset and its sidecar; a pair of different writes is an error, unless one of them was
+    replaced while reading (a concurrent writer), in which case the pair is read again."""
+    for attempt in range(MISMATCH_RETRIES + 1):
+        before = _identity(path)
+        try:
+            return _load_jsonl(path, owner)
+        except _Mismatch:
+            # A writer renames the sidecar, then the data: give it a moment to finish, then read again if
+            # either file changed since this attempt began; a pair that stays as it was is reported.
+            time.sleep(0.02 * (attempt + 1))
+            if attempt == MISMATCH_RETRIES or _identity(path) == before:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _load_jsonl(path: Path, owner: str) -> Dataset:
     vocab, meta = read_sidecar(path, owner)
     v2 = meta.get("version", 1) >= 2 if isinstance(meta.get("version", 1), int) else False
     want = meta_checksum(vocab, meta_sources(meta, path, owner)) if v2 else None
