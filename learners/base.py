@@ -20,6 +20,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
+from sklearn.utils import Tags, TargetTags
 from tmsim.encodings import Vocabulary
 from tmsim.io import atomic_write
 
@@ -99,6 +100,27 @@ class ARModel:
     format_version: ClassVar[int] = 1
     #: The attribute whose presence means "fitted" (for the default :meth:`_check_fitted`).
     _fitted_attr: ClassVar[str] = "coef_"
+
+    # ------------------------------------------------------------------ scikit-learn
+    def __sklearn_tags__(self) -> Tags:
+        """scikit-learn's estimator tags, declaring the input type: token-id sequences.
+
+        The native input is a :class:`tmsim.datasets.Dataset`, :class:`learners.Sequences` or a list of
+        token sequences (ragged; the loss mask says which tokens are targets). Its array form, the one
+        scikit-learn's checks can generate, is a 2-D array of non-negative integer token ids, one
+        equal-length sequence per row (``two_d_array``, ``categorical``, ``positive_only``; no NaN, no sparse
+        input). ``y`` is never needed (``target_tags.required=False``): the targets are the next tokens.
+        """
+        sup = getattr(super(), "__sklearn_tags__", None)
+        tags = sup() if sup is not None else Tags(estimator_type=None, target_tags=TargetTags(required=False))
+        tags.input_tags.two_d_array = True
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.target_tags.required = False
+        tags.requires_fit = True
+        return tags
 
     # ------------------------------------------------------------------ hooks (defaults)
     def _owner(self) -> str:

@@ -45,6 +45,12 @@ class Sequences:
     def sequence(self, s: int) -> np.ndarray:
         return self.tokens[self.offsets[s]:self.offsets[s + 1]]
 
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_sequences,)``. Declared so that array-style indexing code (scikit-learn's ``_safe_indexing``,
+        which calls ``seqs[indices, ...]``) keeps Sequences as Sequences, loss mask included."""
+        return (len(self),)
+
     def prompt_lengths(self) -> np.ndarray:
         """Length of each sequence's prompt (its leading run of kind-0 tokens)."""
         out = np.empty(len(self), dtype=np.int64)
@@ -55,16 +61,41 @@ class Sequences:
         return out
 
     def subset(self, index: Sequence[int] | np.ndarray) -> "Sequences":
-        """The sequences ``index`` (in that order), e.g. a cross-validation fold."""
-        index = np.asarray(index, dtype=np.int64)
-        lens = (self.offsets[1:] - self.offsets[:-1])[index]
-        offsets = np.zeros(len(index) + 1, dtype=np.int64)
+        """The sequences ``index`` (integers, negative ones from the end, in that order; or a boolean mask of
+        shape (n_sequences,)), e.g. a cross-validation fold.
+
+        Raises
+        ------
+        IndexError
+            An index out of range, a mask of another length, or a key that is neither.
+        """
+        n = len(self)
+        arr = np.asarray(index)
+        if arr.size == 0 and arr.ndim == 1:
+            arr = arr.astype(np.int64)
+        if arr.dtype == bool:
+            if arr.shape != (n,):
+                raise IndexError(f"A boolean mask of Sequences must have shape ({n},). Got {arr.shape}.")
+            idx = np.flatnonzero(arr)
+        elif arr.dtype.kind in "iu" and arr.ndim == 1:
+            idx = arr.astype(np.int64)
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                raise IndexError(f"Sequences indices must be in [{-n}, {n - 1}]. Got {int(idx.min())}..{int(idx.max())}.")
+            idx = idx % max(n, 1)
+        else:
+            raise IndexError(f"Sequences index must be an int, a slice, an integer array or a boolean mask. "
+                             f"Got {index!r}.")
+        lens = self.offsets[idx + 1] - self.offsets[idx]
+        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
-        take = np.concatenate([np.arange(self.offsets[s], self.offsets[s + 1]) for s in index]) \
-            if len(index) else np.zeros(0, dtype=np.int64)
+        take = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(self.offsets[idx] - offsets[:-1], lens)
         return Sequences(self.tokens[take], offsets, self.kinds[take], self.vocab_size, self.vocabulary)
 
     def __getitem__(self, index) -> "Sequences":
+        """``seqs[key]``: the sequences a slice, an integer (array or list) or a boolean mask picks, as
+        Sequences (an integer gives one sequence); ``seqs[key, ...]`` is ``seqs[key]``."""
+        if isinstance(index, tuple) and len(index) == 2 and index[1] is Ellipsis:
+            index = index[0]
         if isinstance(index, slice):
             index = np.arange(len(self))[index]
         return self.subset(np.atleast_1d(index))
@@ -74,9 +105,11 @@ def as_sequences(X: Any, *, vocab_size: int | None = None, owner: str = "learner
     """Turn ``X`` into :class:`Sequences`, validating shapes, dtypes and token range.
 
     ``X`` may be a :class:`Sequences`; any object with ``tokens``, ``offsets`` and ``kinds`` arrays and a
-    ``vocabulary`` (a tmsim dataset or trace batch); a ``(tokens, offsets, kinds)`` tuple; or a list of 1-D
-    integer sequences (every token after the first is a target). ``vocab_size`` defaults to the
-    vocabulary's length, else ``max token + 1``.
+    ``vocabulary`` (a tmsim dataset or trace batch, or a slice of one); a list of samples (objects with
+    ``tokens`` and ``kinds``: :class:`tmsim.datasets.Sample`, loss masks kept); a ``(tokens, offsets,
+    kinds)`` tuple; a 2-D integer array (one sequence per row); or a list of 1-D integer sequences (in the
+    last two, every token after the first is a target). ``vocab_size`` defaults to the vocabulary's length,
+    else ``max token + 1``.
 
     Raises
     ------
@@ -94,8 +127,33 @@ def as_sequences(X: Any, *, vocab_size: int | None = None, owner: str = "learner
     if all(hasattr(X, a) for a in ("tokens", "offsets", "kinds")):
         tokens, offsets, kinds = X.tokens, X.offsets, X.kinds
         vocabulary = getattr(X, "vocabulary", None)
-    elif isinstance(X, tuple) and len(X) == 3:
+    elif isinstance(X, tuple) and len(X) == 3 and not all(hasattr(x, "kinds") for x in X):
         tokens, offsets, kinds = X
+    elif isinstance(X, (list, tuple)) and X and all(hasattr(x, "tokens") and hasattr(x, "kinds") for x in X):
+        # Samples of a dataset (what list-style indexing of a Dataset gives): their loss masks are kept.
+        vocabulary = getattr(X[0], "vocabulary", None)
+        for i, x in enumerate(X):
+            if getattr(x, "vocabulary", None) != vocabulary:
+                raise LearnerError(f"{owner}: sample {i} has another vocabulary than sample 0; token ids would "
+                                   f"mean different things.")
+        lens = np.array([len(x.tokens) for x in X], dtype=np.int64)
+        offsets = np.zeros(len(X) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        tokens = np.concatenate([np.asarray(x.tokens) for x in X])
+        kinds = np.concatenate([np.asarray(x.kinds) for x in X])
+        if len(kinds) != len(tokens):
+            raise LearnerError(f"{owner}: every sample needs one kind per token.")
+    elif isinstance(X, np.ndarray) and X.ndim != 1:
+        # A 2-D integer array: one equal-length sequence per row (the array form of the input tags).
+        if X.ndim != 2 or (X.size and X.dtype.kind not in "iu"):
+            raise LearnerError(f"{owner}: an array of training data must be 2-D integer token ids (one sequence "
+                               f"per row). Got shape {X.shape}, dtype {X.dtype}.")
+        n, length = X.shape
+        tokens = X.reshape(-1)
+        offsets = np.arange(n + 1, dtype=np.int64) * length
+        kinds = np.ones(n * length, dtype=np.uint8)
+        if length:
+            kinds[offsets[:-1]] = 0
     elif isinstance(X, (list, tuple)):
         arrays = [np.asarray(x) for x in X]
         for i, a in enumerate(arrays):
@@ -108,6 +166,9 @@ def as_sequences(X: Any, *, vocab_size: int | None = None, owner: str = "learner
         tokens = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
         kinds = np.ones(len(tokens), dtype=np.uint8)
         kinds[offsets[:-1][lens > 0]] = 0
+    elif hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise LearnerError(f"{owner}: sparse input is not supported (a {type(X).__name__}); pass token sequences "
+                           f"or a dense 2-D integer array.")
     else:
         raise LearnerError(f"{owner}: cannot read training data from a {type(X).__name__}; expected a tmsim "
                            f"dataset, a (tokens, offsets, kinds) tuple, or a list of token sequences.")

@@ -397,18 +397,21 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     out = write_dataset(entry if entry is not None else machine, args.encoding, args.out, format=fmt, inputs=inputs,
                         n=args.n, lengths=lengths, random_state=args.seed, max_steps=args.max_steps,
                         on_timeout=args.on_timeout, unique=args.unique, alphabet=args.alphabet, width=args.width,
-                        chunk_size=args.chunk_size, max_tokens=args.max_tokens,
+                        split=args.split, chunk_size=args.chunk_size, max_tokens=args.max_tokens,
                         progress=False if args.no_progress else None, token_names=args.token_names,
                         on_estimate=announce, what="--out")
     if args.json:
         print(json.dumps({"samples": out.n_samples, "tokens": out.n_tokens, "dropped": out.dropped,
                           "path": str(out.path), "format": out.format, "bytes": out.n_bytes,
-                          "vocabulary": str(vocabulary_path(out.path)), "seed": out.seed,
+                          "vocabulary": str(vocabulary_path(out.path) if out.format == "jsonl" else out.path),
+                          "split": args.split, "seed": out.seed,
                           "estimated_tokens": out.estimate.n_tokens}))
         return 0
     dropped = f", {out.dropped:,} dropped (did not stop)" if out.dropped else ""
     print(f"wrote {out.n_samples:,} samples, {out.n_tokens:,} tokens{dropped} to {out.path} ({out.format}, "
-          f"{_human_bytes(out.n_bytes)}, seed {out.seed}); vocabulary in {vocabulary_path(out.path)}")
+          f"{_human_bytes(out.n_bytes)}, seed {out.seed}"
+          + (f", split {args.split}" if args.split is not None else "") + "); vocabulary "
+          + (f"in {vocabulary_path(out.path)}" if out.format == "jsonl" else "and provenance inside the file"))
     return 0
 
 
@@ -503,8 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     # --format is the output format here (as the other commands' --to), so the machine file's format is
     # --machine-format.
     p = sub.add_parser("dataset", help="write a CoT dataset of encoded runs",
-                       description="Draw inputs, encode the runs of MACHINE and write a dataset (npz, JSONL or "
-                                   "Parquet, with PATH.vocab.json beside it), chunk by chunk and atomically. Before "
+                       description="Draw inputs, encode the runs of MACHINE and write a dataset (npz or Parquet, "
+                                   "vocabulary and provenance inside; or JSONL, with PATH.vocab.json beside it), "
+                                   "chunk by chunk and atomically. Before "
                                    "a large one (10M tokens or more) the size estimate goes to stderr.")
     p.add_argument("machine", metavar="MACHINE", help="file, standard-format string or zoo:NAME")
     p.add_argument("--machine-format", metavar="FMT", default=None,
@@ -532,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs that do not stop within the budget: fail (default), leave out, or keep labelled")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
                    help=f"refuse datasets estimated above N tokens (default {DEFAULT_MAX_TOKENS:,})")
+    p.add_argument("--split", default=None, metavar="NAME",
+                   help="split name recorded in the provenance and the split column: train, validation or test "
+                        "(the Hugging Face names), or any other (default: none)")
     p.add_argument("--unique", action="store_true", help="no repeated inputs")
     p.add_argument("--chunk-size", type=int, default=1 << 16, metavar="N", help="samples per chunk (memory bound)")
     p.add_argument("--token-names", action="store_true", help="add a token_names column (jsonl, parquet)")

@@ -244,13 +244,15 @@ def test_same_seed_gives_byte_identical_files(tmp_path, fmt):
             write_dataset(ADD, "tableau", p, random_state=seed, progress=False, **kw)
         paths.append(p)
     blobs = [p.read_bytes() for p in paths]
-    sides = [vocabulary_path(p).read_bytes() for p in paths]
+    # Only JSONL has a sidecar (npz and Parquet carry vocabulary and provenance inside).
+    side = (lambda p: vocabulary_path(p).read_bytes()) if fmt == "jsonl" else (lambda p: b"")
+    sides = [side(p) for p in paths]
     if fmt != "parquet":  # Parquet row groups follow the chunks
         assert blobs[0] == blobs[1]
     assert sides[0] == sides[1]
     again = tmp_path / f"again.{fmt}"
     write_dataset(ADD, "tableau", again, random_state=5, progress=False, **kw)
-    assert again.read_bytes() == blobs[0] and vocabulary_path(again).read_bytes() == sides[0]
+    assert again.read_bytes() == blobs[0] and side(again) == sides[0]
     assert blobs[2] != blobs[0]
 
 
@@ -297,12 +299,14 @@ def test_parquet_schema_columns_and_metadata(tmp_path):
     meta = json.loads(pq.ParquetFile(p).metadata.metadata[b"tmsim.dataset"])
     assert meta["n_samples"] == 40 and meta["n_tokens"] == ds.n_tokens
     rows = pq.read_table(p).to_pylist()
+    sources = meta["sources"]  # provenance: once per file (format version 2), a row names its record
     for s, row in zip(ds, rows):
         assert row["input"] == s.input and row["tokens"] == s.tokens.tolist() and row["kinds"] == s.kinds.tolist()
         assert row["token_names"] == s.names() and row["status"] == s.status.value and row["steps"] == s.steps
         assert (row["width"], row["left"], row["split"]) == (s.width, s.left, "train")
-        assert row["encoding"] == "tableau" and row["machine_name"] == "binary-addition"
-        assert get_encoding(row["encoding"]).version == row["encoding_version"]
+        prov = sources[row["source"]]
+        assert prov["encoding"] == "tableau" and prov["machine_name"] == "binary-addition"
+        assert get_encoding(prov["encoding"]).version == prov["encoding_version"]
 
 
 def test_jsonl_rows_and_vocabulary_sidecar(tmp_path):
@@ -313,12 +317,13 @@ def test_jsonl_rows_and_vocabulary_sidecar(tmp_path):
     assert len(lines) == 30
     for s, line in zip(ds, lines):
         row = json.loads(line)
-        assert list(row) == [c for c in COLUMNS if c != "token_names"]
+        assert list(row) == [c for c in COLUMNS if c != "token_names"] + ["meta_checksum"]
         assert row["input"] == s.input and row["tokens"] == s.tokens.tolist() and row["kinds"] == s.kinds.tolist()
-        assert row["width"] is None and row["seed"] == 0 and row["status"] == "halted"
-        assert (row["machine_format"], row["machine"]) == ("standard", PARITY_STD)  # representable: standard
+        assert row["width"] is None and row["status"] == "halted" and row["source"] == 0
     side = json.loads(vocabulary_path(p).read_text())
     assert Vocabulary.from_json(side) == ds.vocabulary and side["dataset"]["n_samples"] == 30
+    prov = side["dataset"]["sources"][0]  # provenance: once, in the sidecar (format version 2)
+    assert prov["seed"] == 0 and (prov["machine_format"], prov["machine"]) == ("standard", PARITY_STD)
 
 
 def test_npz_reads_with_plain_numpy(tmp_path):
@@ -510,11 +515,12 @@ def test_splits_never_share_an_input(seed, a, extra, unique):
                valid=(1, a), n_valid=3)
     parts = make_splits(PARITY, "transitions", sp, random_state=seed, unique=unique)
     sets = {k: set(d.inputs) for k, d in parts.items()}
-    assert not sets["train"] & sets["test"] and not sets["train"] & sets["valid"] and not sets["valid"] & sets["test"]
-    assert [len(parts[k]) for k in ("train", "valid", "test")] == [sp.n_train, 3, 5]
+    assert not sets["train"] & sets["test"] and not sets["train"] & sets["validation"] \
+        and not sets["validation"] & sets["test"]
+    assert [len(parts[k]) for k in ("train", "validation", "test")] == [sp.n_train, 3, 5]
     if unique:
         assert all(len(sets[k]) == len(parts[k]) for k in parts)
-    assert {d.split for d in parts.values()} == {"train", "valid", "test"}
+    assert {d.split for d in parts.values()} == {"train", "validation", "test"}
     seeds = {d.sources[0].seed for d in parts.values()}
     assert len(seeds) == 3  # one seed per part, recorded
 

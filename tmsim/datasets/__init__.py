@@ -8,8 +8,10 @@ function                    what it does
 :func:`make_dataset`        draw inputs (:mod:`~tmsim.datasets.samplers`), encode every run, in memory
 :func:`make_splits`         the parts of a :class:`Split` preset (:data:`SPLITS`), never sharing an input
 :func:`write_dataset`       :func:`make_dataset` streamed chunk by chunk into a file, bounded memory
-:func:`save`                a :class:`Dataset` to ``.npz``/``.jsonl``/``.parquet`` (+ ``PATH.vocab.json``)
+:func:`save`                a :class:`Dataset` to ``.npz``/``.jsonl``/``.parquet`` (a JSONL file: + ``PATH.vocab.json``)
 :func:`load_dataset`        read one back, exactly
+:func:`collate`             pad a batch into ``input_ids``/``labels``/``attention_mask`` (PyTorch, Hugging Face)
+:func:`save_tokenizer`      the vocabulary as a Hugging Face ``tokenizer.json``
 :func:`estimate_dataset`    tokens and bytes before generating (the counting pass on a pilot)
 :mod:`~.tasks`              datasets no machine makes: arithmetic and parity CoT generators
 ==========================  =====================================================================
@@ -44,7 +46,8 @@ from .provenance import Provenance
 from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSampler, ListSampler, Sampler,
                        UniformSampler, get_sampler)
 from .splits import SPLITS, Split, get_split, make_splits
-from .storage import FORMATS, WriteSummary, load_dataset, save, vocabulary_path, write_dataset
+from .storage import (FORMATS, IGNORE_INDEX, WriteSummary, collate, load_dataset, load_tokenizer, save, save_tokenizer,
+                      tokenizer_path, vocabulary_checksum, vocabulary_path, write_dataset)
 from . import tasks
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "Split", "SPLITS", "get_split",
     "Sampler", "UniformSampler", "LanguageSampler", "ExhaustiveSampler", "FunctionSampler", "ListSampler",
     "get_sampler", "SAMPLERS",
+    "collate", "save_tokenizer", "load_tokenizer", "tokenizer_path", "vocabulary_checksum", "IGNORE_INDEX",
     "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT",
     "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError", "TaskError", "tasks",
 ]

@@ -46,9 +46,10 @@ ON_TIMEOUT = ("error", "drop", "label")
 PILOT_SIZE = 4096
 # A random sampler that finds no new input in this many consecutive blocks has run out of inputs.
 _STALL_BLOCKS = 8
-# Rough on-disk bytes per token of a Parquet file (zstd; measured on zoo machines: 0.21-0.22 for transitions,
-# tableau and tableau-triples, 0.005 for gates), an upper-side guess: the estimate says "about" for a reason.
-_PARQUET_BYTES_PER_TOKEN = 0.25
+# Rough on-disk bytes per token of a Parquet file of format version 2 (input_ids, labels, tokens, kinds;
+# zstd; measured on binary-addition: 0.56 for transitions, 0.61 for tableau), a guess: the estimate says
+# "about" for a reason.
+_PARQUET_BYTES_PER_TOKEN = 0.55
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -421,7 +422,8 @@ def estimate_plan(plan: Plan, pilot: int = PILOT_SIZE) -> Estimate:
     prov = len(str(plan.provenance.to_dict())) + 160
     nbytes = {
         "npz": int(total * 5 + n * (53 + text_per) + 4096),
-        "jsonl": int(total * (digits + 3) + n * (prov + text_per)),
+        # input_ids, tokens and labels (ids), kinds and attention_mask per token; provenance in the sidecar.
+        "jsonl": int(total * (3 * digits + 5) + n * (200 + text_per)),
         "parquet": int(total * _PARQUET_BYTES_PER_TOKEN + n * (40 + text_per) + len(str(prov)) + 8192),
     }
     return Estimate(n, total, per, longest, m, exact, nbytes)

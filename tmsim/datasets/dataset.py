@@ -238,6 +238,13 @@ class Dataset:
         return int(self.offsets.shape[0]) - 1
 
     @property
+    def shape(self) -> tuple[int]:
+        """``(n,)``: the samples (each a ragged row of tokens). Declared so that array-style indexing code
+        (scikit-learn's ``_safe_indexing``, which then calls ``ds[indices, ...]``) keeps a Dataset a Dataset,
+        loss mask and provenance included, instead of turning it into a list of :class:`Sample`."""
+        return (len(self),)
+
+    @property
     def n_tokens(self) -> int:
         """Total tokens."""
         return int(self.offsets[-1])
@@ -350,7 +357,10 @@ class Dataset:
         return int(j) % n
 
     def __getitem__(self, key: Any) -> "Sample | Dataset":
-        """``ds[j]`` is a :class:`Sample`; ``ds[a:b]``, ``ds[int array]`` or ``ds[bool mask]`` a Dataset."""
+        """``ds[j]`` is a :class:`Sample`; ``ds[a:b]``, ``ds[int array or list]`` or ``ds[bool mask]`` a Dataset.
+        ``ds[key, ...]`` is ``ds[key]`` (the form array-indexing code such as scikit-learn's uses)."""
+        if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
+            key = key[0]
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             j = self._check_index(key)
             a, b = int(self.offsets[j]), int(self.offsets[j + 1])
@@ -379,6 +389,8 @@ class Dataset:
             idx = np.arange(start, stop, step, dtype=np.int64)
         else:
             arr = np.asarray(key)
+            if arr.size == 0 and arr.ndim == 1:
+                arr = arr.astype(np.int64)  # [] (float64 to numpy): no samples
             if arr.dtype == bool:
                 if arr.shape != (n,):
                     raise IndexError(f"A boolean mask must have shape ({n},). Got {arr.shape}.")

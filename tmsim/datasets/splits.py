@@ -3,7 +3,7 @@ draws every split with its own seed, never lets two splits share an input, and g
 encodings one row layout across all of them.
 
 ========================  ==================  ==================  ==================
-preset                    train               valid               test
+preset                    train               validation          test
 ========================  ==================  ==================  ==================
 ``"short-long"``          1-16, n=10,000      1-16, n=1,000       17-64, n=1,000
 ``"short-long-small"``    1-8, n=200          --                  9-16, n=100
@@ -11,6 +11,8 @@ preset                    train               valid               test
 ========================  ==================  ==================  ==================
 
 (Lengths are input lengths; a zoo entry draws only its well-formed inputs, e.g. ``a+b`` has length >= 3.)
+The parts are named as Hugging Face names splits: ``train``, ``validation``, ``test`` (files written before
+this naming call the middle one ``valid``; they load as they are).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ __all__ = ["Split", "SPLITS", "make_splits", "get_split"]
 
 @dataclass(frozen=True)
 class Split:
-    """A split preset: input lengths and sizes of the train, (valid,) and test parts.
+    """A split preset: input lengths and sizes of the train, (validation,) and test parts.
 
     Parameters
     ----------
@@ -45,8 +47,9 @@ class Split:
     n_train, n_test : int
         Samples per part.
     valid : (int, int), optional
-        Lengths of a validation part (usually the training lengths: in-distribution held-out inputs).
+        Lengths of the ``validation`` part (usually the training lengths: in-distribution held-out inputs).
     n_valid : int, default 0
+        Samples of the ``validation`` part.
 
     Examples
     --------
@@ -78,10 +81,10 @@ class Split:
             set_(self, part, check_int(part, getattr(self, part), 0, owner))
 
     def parts(self) -> tuple[tuple[str, tuple[int, int], int], ...]:
-        """``(part name, lengths, n)`` in generation order: train, valid (when there is one), test."""
+        """``(part name, lengths, n)`` in generation order: train, validation (when there is one), test."""
         out = [("train", self.train, self.n_train)]
         if self.valid is not None:
-            out.append(("valid", self.valid, self.n_valid))
+            out.append(("validation", self.valid, self.n_valid))
         out.append(("test", self.test, self.n_test))
         return tuple(out)
 
@@ -117,7 +120,7 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
                 inputs: Any = None, alphabet: Any = None, max_steps: int | None = None, on_timeout: str = "error",
                 max_tokens: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
                 progress: bool | None = False, backend: str = "numba") -> dict[str, Dataset]:
-    """The parts of a split preset as datasets: ``{"train": ..., ("valid": ...,) "test": ...}``.
+    """The parts of a split preset as datasets: ``{"train": ..., ("validation": ...,) "test": ...}``.
 
     Parameters
     ----------
@@ -138,7 +141,8 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
         own. Ignored by ``transitions``, and by an encoding whose width is already fixed.
     unique : bool, default True
         Remove repeated inputs within a part (draw until ``n`` distinct ones). Across parts, inputs are
-        ALWAYS disjoint: each part excludes every input of the parts drawn before it (train, valid, test).
+        ALWAYS disjoint: each part excludes every input of the parts drawn before it (train, validation,
+        test).
     max_tokens : int, optional
         Refuse (before encoding anything) when all parts together hold more tokens (counted exactly).
 
@@ -160,10 +164,10 @@ def make_splits(machine: Any, encoding: Any = "transitions", split: str | Split 
     """
     owner = "make_splits"
     sp = get_split(split)
-    sizes = {"train": n_train, "valid": n_valid, "test": n_test}
+    sizes = {"train": ("n_train", n_train), "validation": ("n_valid", n_valid), "test": ("n_test", n_test)}
     if n_valid is not None and sp.valid is None:
-        raise DatasetError(f"The 'n_valid' parameter of {owner}: split {sp.name!r} has no valid part.")
-    parts = [(name, lengths, n if sizes[name] is None else check_int(f"n_{name}", sizes[name], 0, owner))
+        raise DatasetError(f"The 'n_valid' parameter of {owner}: split {sp.name!r} has no validation part.")
+    parts = [(name, lengths, n if sizes[name][1] is None else check_int(sizes[name][0], sizes[name][1], 0, owner))
              for name, lengths, n in sp.parts()]
     if not (width is None or width == "auto" or (isinstance(width, numbers.Integral) and not isinstance(width, bool))):
         raise DatasetError(f"The 'width' parameter of {owner} must be 'auto', an integer or None. Got {width!r}.")

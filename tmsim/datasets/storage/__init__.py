@@ -4,14 +4,21 @@
 Every write is atomic: the data goes to a temporary file in the target's directory (an ``.npz`` streams
 its members through a temporary ``.parts`` directory there), is ``fsync``-ed and renamed over the target;
 on any error, Ctrl-C included, the temporary files are removed and no new file is left behind. The same
-seed gives byte-identical files (no timestamps anywhere). Beside every file goes ``PATH.vocab.json``: the
-vocabulary (:meth:`Vocabulary.to_json`, readable by :meth:`Vocabulary.from_json`) plus a ``"dataset"``
-record (sample and token counts, dropped runs, provenance records).
+seed gives byte-identical files (no timestamps anywhere).
+
+The machine, the vocabulary and the provenance are stored once per file (format version 2): inside an npz
+(its ``meta`` member) and a Parquet file (schema and file metadata), which therefore need nothing beside
+them; a JSONL file, which Hugging Face ``datasets.load_dataset("json")`` reads row by row, keeps them in the
+sidecar ``PATH.vocab.json`` (:meth:`Vocabulary.to_json` plus a ``"dataset"`` record: counts, provenance
+records, checksums), and every row carries ``meta_checksum``, the checksum of the sidecar's vocabulary and
+provenance (:func:`~._base.meta_checksum`). The loader recomputes it and refuses, in one line, a data file
+and a sidecar of different writes (a pair renamed separately, copied from elsewhere, or seen half-replaced
+by a concurrent reader). Files of version 1 (provenance columns on every row) still load.
 
 ``npz`` (``numpy.load(path)`` reads it, no pickle)
     One member per array of :class:`Dataset` (``tokens``, ``kinds``, ``offsets``, ``input_text``,
     ``input_offsets``, ``status``, ``steps``, ``index``, ``width``, ``left``, ``source``) and ``meta``, a 0-d
-    string array holding JSON: ``{"format": "tmsim-dataset", "version": 1, "vocabulary": {...}, "sources":
+    string array holding JSON: ``{"format": "tmsim-dataset", "version": 2, "vocabulary": {...}, "sources":
     [...], "dropped": ..., ...}``. Uncompressed (fast; tokens are 4 bytes each).
 
 ``jsonl`` and ``parquet`` (Hugging Face ``datasets.load_dataset("json" | "parquet", data_files=PATH)``)
@@ -21,26 +28,24 @@ record (sample and token counts, dropped runs, provenance records).
     column                 type             meaning
     =====================  ===============  =====================================================
     ``input``              string           the input, over the machine's input symbols
-    ``tokens``             list of int32    token ids (names: the vocabulary sidecar)
+    ``input_ids``          list of int32    token ids (the same as ``tokens``: the Hugging Face name)
+    ``labels``             list of int32    the token id where the loss mask trains it, -100 on the
+                                            prompt (PyTorch's ``ignore_index``; a causal LM shifts)
+    ``attention_mask``     list of int8     all 1 (a row has no padding; :func:`collate` pads)
+    ``tokens``             list of int32    token ids (names: the vocabulary)
     ``kinds``              list of uint8    0 prompt, 1 CoT, 2 answer; the loss mask is kinds > 0
     ``token_names``        list of string   only with ``token_names=True``
     ``status``             string           halted, undefined, step_limit or tape_limit
     ``steps``              int64            steps of the run
     ``index``              int64            position in the sampler's stream
     ``width``, ``left``    int64 or null    tableau row width and left margin (null otherwise)
-    ``split``              string or null   train, valid, test, ...
-    ``seed``               int64 or null    the seed of ``numpy.random.default_rng``
-    ``machine_name``       string
-    ``machine_format``     string           standard or json
-    ``machine``            string           the machine in that format
-    ``encoding``           string           the encoding spec (``tableau(width=24)``)
-    ``encoding_version``   int64
-    ``tmsim_version``      string
-    ``sampler``            string           how the inputs were drawn
-    ``max_steps``          int64            the step budget
+    ``split``              string or null   train, validation, test, ... (also in the provenance)
+    ``source``             int32            index of the sample's provenance record in the file's
+                                            dataset record (machine, encoding, seed, sampler, ...)
+    ``meta_checksum``      string           JSONL only: binds the row to its sidecar
     =====================  ===============  =====================================================
 
-    A Parquet file also carries the vocabulary in its schema metadata (key ``tmsim.vocabulary``) and the
+    A Parquet file carries the vocabulary in its schema metadata (key ``tmsim.vocabulary``) and the
     dataset record in its file metadata (``tmsim.dataset``); one row group per chunk; zstd compression.
 """
 
@@ -50,38 +55,41 @@ import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from ...encodings import Vocabulary
 from ...io import PendingFile
 from .._plan import DEFAULT_CHUNK_SIZE, Estimate, check_budget, check_int, encoded_chunks, estimate_plan, make_plan
 from ..dataset import Dataset
 from ..errors import DatasetError, DatasetFormatError
-from ._base import (COLUMNS, EXTENSIONS, FORMATS, Writer, format_for_path, groups, target_path,
-                    vocabulary_path)
+from ..provenance import Provenance
+from ._base import (COLUMNS, EXTENSIONS, FORMATS, IGNORE_INDEX, Writer, format_for_path, groups, meta_checksum,
+                    target_path, vocabulary_checksum, vocabulary_path)
+from .hf import collate, load_tokenizer, save_tokenizer, tokenizer_path
 from .jsonl import JsonlWriter, load_jsonl
 from .npz import NpzWriter, load_npz
 from .parquet import ParquetWriter, load_parquet
 
 __all__ = ["save", "load_dataset", "write_dataset", "WriteSummary", "FORMATS", "EXTENSIONS", "format_for_path",
-           "vocabulary_path", "COLUMNS"]
+           "vocabulary_path", "COLUMNS", "IGNORE_INDEX", "collate", "save_tokenizer", "load_tokenizer", "tokenizer_path",
+           "vocabulary_checksum", "meta_checksum"]
 
 _WRITERS = {"npz": NpzWriter, "jsonl": JsonlWriter, "parquet": ParquetWriter}
 
 
-def _write_atomic(target: Path, fmt: str, vocabulary: Vocabulary, chunks: Iterable[Dataset],
-                  token_names: bool, what: str) -> Writer:
-    """Write every chunk, then rename the sidecar and the data into place; on any error leave nothing.
+def _write_atomic(target: Path, fmt: str, vocabulary: Vocabulary, sources: Sequence[Provenance],
+                  chunks: Iterable[Dataset], token_names: bool, what: str) -> Writer:
+    """Write every chunk, then rename the sidecar (JSONL) and the data into place; on any error leave nothing.
 
     A character device or FIFO gets the data only (written through; no sidecar is created beside it: the
     npz and Parquet formats carry the vocabulary inside)."""
-    writer = _WRITERS[fmt](target, vocabulary, token_names, what)
+    writer = _WRITERS[fmt](target, vocabulary, token_names, what, sources)
     side: PendingFile | None = None
     try:
         for ds in chunks:
             writer.write(ds)
         writer.finish()
-        if not writer.pending.through:
+        if fmt == "jsonl" and not writer.pending.through:
             doc = {**json.loads(vocabulary.to_json()), "dataset": writer.meta(fmt)}
             side = PendingFile(vocabulary_path(target), what)
             side.open("wb").write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
@@ -98,7 +106,7 @@ def _write_atomic(target: Path, fmt: str, vocabulary: Vocabulary, chunks: Iterab
 # ---------------------------------------------------------------------------------------------- public
 def save(dataset: Dataset, path: str | os.PathLike, format: str | None = None, *, token_names: bool = False,
          what: str | None = None) -> Path:
-    """Write ``dataset`` to ``path`` atomically, with the vocabulary sidecar ``PATH.vocab.json``.
+    """Write ``dataset`` to ``path`` atomically (a JSONL file with its sidecar ``PATH.vocab.json``).
 
     Parameters
     ----------
@@ -141,7 +149,7 @@ def save(dataset: Dataset, path: str | os.PathLike, format: str | None = None, *
     fmt = format_for_path(path, format, owner)
     target = target_path(path, owner, what)
     chunks = (dataset[lo:hi] for lo, hi in groups(dataset)) if fmt != "npz" else [dataset]
-    _write_atomic(target, fmt, dataset.vocabulary, chunks, bool(token_names),
+    _write_atomic(target, fmt, dataset.vocabulary, dataset.sources, chunks, bool(token_names),
                   what or f"The 'path' parameter of {owner}")
     return target
 
@@ -245,7 +253,8 @@ def write_dataset(machine: Any, encoding: Any, path: str | os.PathLike, *, forma
         on_estimate(est)
     chunks = encoded_chunks(plan, chunk_size, max_tokens=max_tokens, progress=progress)
     try:
-        w = _write_atomic(target, fmt, plan.encoding.vocabulary(plan.machine), chunks, bool(token_names),
+        w = _write_atomic(target, fmt, plan.encoding.vocabulary(plan.machine), (plan.provenance,), chunks,
+                          bool(token_names),
                           what or f"The 'path' parameter of {owner}")
     finally:
         chunks.close()

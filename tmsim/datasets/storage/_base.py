@@ -1,12 +1,14 @@
 """Tokens -> dataset (files, shared): the formats, paths and columns of a dataset file, the writer base
-class every format streams chunks through, and the row decoding shared by the JSONL and Parquet loaders."""
+class every format streams chunks through, the checksums that bind a JSONL file to its sidecar, and the row
+decoding shared by the JSONL and Parquet loaders."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -16,24 +18,63 @@ from ..dataset import STATUS_NAMES, Dataset
 from ..errors import DatasetError, DatasetFormatError
 from ..provenance import Provenance
 
-__all__ = ["FORMATS", "EXTENSIONS", "COLUMNS", "PROV_COLUMNS", "META_FORMAT", "META_VERSION", "MAX_GROUP_TOKENS",
-           "format_for_path", "vocabulary_path", "target_path", "Writer", "groups", "read_sidecar", "check_meta",
-           "ragged_from_lists", "from_rows"]
+__all__ = ["FORMATS", "EXTENSIONS", "COLUMNS", "LEGACY_COLUMNS", "PROV_COLUMNS", "META_FORMAT", "META_VERSION",
+           "MAX_GROUP_TOKENS", "IGNORE_INDEX", "format_for_path", "vocabulary_path", "target_path", "Writer",
+           "groups", "read_sidecar", "check_meta", "meta_sources", "ragged_from_lists", "from_rows", "vocabulary_checksum",
+           "meta_checksum", "hf_labels"]
 
 FORMATS = ("npz", "jsonl", "parquet")
 #: File extension (lower case) -> format.
 EXTENSIONS = {".npz": "npz", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-#: Columns of the JSONL and Parquet rows, in order (``token_names`` only when asked for).
-COLUMNS = ("input", "tokens", "kinds", "token_names", "status", "steps", "index", "width", "left", "split", "seed",
-           "machine_name", "machine_format", "machine", "encoding", "encoding_version", "tmsim_version", "sampler",
-           "max_steps")
+#: Columns of the JSONL and Parquet rows (format version 2), in order (``token_names`` only when asked for; a
+#: JSONL row ends with ``meta_checksum``, which binds it to the sidecar).
+COLUMNS = ("input", "input_ids", "labels", "attention_mask", "tokens", "kinds", "token_names", "status", "steps",
+           "index", "width", "left", "split", "source")
+#: The columns of version 1 files (provenance repeated on every row), still read.
+LEGACY_COLUMNS = ("input", "tokens", "kinds", "token_names", "status", "steps", "index", "width", "left", "split",
+                  "seed", "machine_name", "machine_format", "machine", "encoding", "encoding_version",
+                  "tmsim_version", "sampler", "max_steps")
 PROV_COLUMNS = ("split", "seed", "machine_name", "machine_format", "machine", "encoding", "encoding_version",
                  "tmsim_version", "sampler", "max_steps")
 META_FORMAT = "tmsim-dataset"
-META_VERSION = 1
+#: Version 2: Hugging Face columns, provenance once per file, the JSONL sidecar bound by a checksum.
+META_VERSION = 2
+READ_VERSIONS = (1, 2)
+#: The label of a token that is not trained (the prompt), as PyTorch's and Hugging Face's losses ignore it.
+IGNORE_INDEX = -100
 # Row groups of a Parquet file / lines of JSONL are built at most this many tokens at a time (Arrow list
 # offsets are int32).
 MAX_GROUP_TOKENS = 1 << 28
+
+
+# ---------------------------------------------------------------------------------------------- checksums
+def _digest(doc: Any) -> str:
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
+
+
+def vocabulary_checksum(vocabulary: Vocabulary) -> str:
+    """16 hex digits of SHA-256 over the token names in id order: what token ids mean. A tokenizer file
+    (:func:`~tmsim.datasets.save_tokenizer`) carries nothing else, so it is checked against this.
+
+    Examples
+    --------
+    >>> vocabulary_checksum(Vocabulary(("<pad>", "s:0", "s:1")))
+    '1f93cebace8ee5a6'
+    """
+    return _digest(list(vocabulary.tokens))
+
+
+def meta_checksum(vocabulary: Vocabulary, sources: Sequence[Provenance]) -> str:
+    """16 hex digits of SHA-256 over the vocabulary document and the provenance records of a file: every
+    JSONL row carries it as ``meta_checksum``, and the loader recomputes it from the sidecar."""
+    return _digest({"vocabulary": json.loads(vocabulary.to_json()), "sources": [s.to_dict() for s in sources]})
+
+
+def hf_labels(tokens: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The Hugging Face ``labels`` of a token array: the token id where the loss mask trains it (``kinds >
+    0``), :data:`IGNORE_INDEX` (-100) on the prompt. int32, the shape of ``tokens``."""
+    return np.where(np.asarray(kinds) > 0, np.asarray(tokens, dtype=np.int32), np.int32(IGNORE_INDEX))
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -81,14 +122,20 @@ def target_path(path: Any, owner: str, what: str | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------- writers
 class Writer:
     """Appends dataset chunks to a :class:`~tmsim.io.PendingFile` (a temporary file beside the target, or a
-    device or FIFO written through); :meth:`finish` completes the data, :meth:`abort` removes it all."""
+    device or FIFO written through); :meth:`finish` completes the data, :meth:`abort` removes it all.
 
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
+    ``sources`` are the provenance records of the whole file, known before the first row (a JSONL row
+    carries the checksum of the vocabulary and all of them); a chunk whose samples come from another
+    source is refused."""
+
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str,
+                 sources: Sequence[Provenance]) -> None:
         self.target = target
         self.vocabulary = vocabulary
         self.token_names = token_names
-        self.sources: list[Provenance] = []
-        self._where: dict[Provenance, int] = {}
+        self.sources: list[Provenance] = list(dict.fromkeys(sources))
+        self._where: dict[Provenance, int] = {s: i for i, s in enumerate(self.sources)}
+        self.checksum = meta_checksum(vocabulary, self.sources)
         self.n = self.tokens = self.text = self.dropped = 0
         self.pending = PendingFile(target, what)
 
@@ -96,8 +143,8 @@ class Writer:
         remap = np.empty(len(ds.sources), dtype=np.int32)
         for i, s in enumerate(ds.sources):
             if s not in self._where:
-                self._where[s] = len(self.sources)
-                self.sources.append(s)
+                raise DatasetError(f"A chunk of {str(self.target)!r} has samples from a provenance the file did not "
+                                   f"declare ({s.machine_name!r}, {s.encoding!r}, seed {s.seed!r}).")
             remap[i] = self._where[s]
         return remap[ds.source] if len(ds) else np.zeros(0, np.int32)
 
@@ -113,7 +160,8 @@ class Writer:
 
     def meta(self, fmt: str) -> dict:
         return {"format": META_FORMAT, "version": META_VERSION, "data_format": fmt, "n_samples": self.n,
-                "n_tokens": self.tokens, "dropped": self.dropped, "sources": [s.to_dict() for s in self.sources]}
+                "n_tokens": self.tokens, "dropped": self.dropped, "sources": [s.to_dict() for s in self.sources],
+                "vocabulary_checksum": vocabulary_checksum(self.vocabulary), "meta_checksum": self.checksum}
 
     def _write(self, ds: Dataset, codes: np.ndarray) -> None:
         raise NotImplementedError
@@ -142,29 +190,41 @@ def groups(ds: Dataset) -> list[tuple[int, int]]:
 
 # ---------------------------------------------------------------------------------------------- loading
 def read_sidecar(path: Path, owner: str) -> tuple[Vocabulary, dict]:
+    """The vocabulary and the ``"dataset"`` record of the sidecar ``PATH.vocab.json``."""
     side = vocabulary_path(path)
     try:
         doc = json.loads(side.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DatasetFormatError(f"{owner}: the vocabulary sidecar {str(side)!r} of {str(path)!r} is missing; it is "
-                                 f"written beside every dataset file.") from None
-    except (OSError, ValueError) as e:
+                                 f"written beside every JSONL dataset file.") from None
+    except (OSError, ValueError, RecursionError) as e:
         raise DatasetFormatError(f"{owner}: cannot read the vocabulary sidecar {str(side)!r}: {e}.") from None
     try:
         vocab = Vocabulary.from_json(doc)
-    except ValueError as e:
+    except (ValueError, TypeError, KeyError) as e:
         raise DatasetFormatError(f"{owner}: {str(side)!r}: {e}") from None
-    return vocab, doc.get("dataset", {}) if isinstance(doc, dict) else {}
+    meta = doc.get("dataset", {}) if isinstance(doc, dict) else {}
+    return vocab, meta if isinstance(meta, dict) else {}
 
 
 def check_meta(meta: Any, path: Path, owner: str) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
         raise DatasetFormatError(f"{owner}: {str(path)!r} is not a tmsim dataset (no {META_FORMAT!r} record).")
-    if meta.get("version") != META_VERSION:
+    if meta.get("version") not in READ_VERSIONS:
         raise DatasetFormatError(f"{owner}: {str(path)!r} has dataset format version {meta.get('version')!r}; this "
-                                 f"toolkit reads version {META_VERSION}.")
+                                 f"toolkit reads versions {', '.join(map(str, READ_VERSIONS))}.")
     return meta
 
+
+def meta_sources(meta: dict, path: Path, owner: str) -> tuple[Provenance, ...]:
+    """The provenance records of a version 2 file's dataset record."""
+    recs = meta.get("sources")
+    if not isinstance(recs, list):
+        raise DatasetFormatError(f"{owner}: {str(path)!r}: the dataset record has no list of 'sources'.")
+    try:
+        return tuple(Provenance.from_dict(r) for r in recs)
+    except (DatasetError, TypeError, KeyError, AttributeError) as e:
+        raise DatasetFormatError(f"{owner}: {str(path)!r}: a malformed provenance record ({e}).") from None
 
 
 def ragged_from_lists(lists: list[list[int]], dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -176,12 +236,15 @@ def ragged_from_lists(lists: list[list[int]], dtype) -> tuple[np.ndarray, np.nda
 
 
 def from_rows(path: Path, vocab: Vocabulary, meta: dict, inputs: list[str], tokens, tok_off, kinds,
-               status: list, steps, index, width: list, left: list, prov_cols: dict, owner: str) -> Dataset:
+               status: list, steps, index, width: list, left: list, owner: str, *, prov_cols: dict | None = None,
+               source: Any = None, sources: tuple[Provenance, ...] = ()) -> Dataset:
+    """A Dataset from decoded columns: a version 2 file gives ``source`` codes into ``sources`` (its dataset
+    record); a version 1 file gives ``prov_cols``, the provenance columns of every row."""
     n = len(inputs)
     codes = {s: i for i, s in enumerate(STATUS_NAMES)}
     try:
         st = np.array([codes[s] for s in status], dtype=np.int8)
-    except KeyError as e:
+    except (KeyError, TypeError) as e:
         raise DatasetFormatError(f"{owner}: {str(path)!r}: unknown status {e.args[0]!r}; expected one of "
                                  f"{STATUS_NAMES!r}.") from None
     raw = [x.encode("utf-8") for x in inputs]
@@ -190,14 +253,21 @@ def from_rows(path: Path, vocab: Vocabulary, meta: dict, inputs: list[str], toke
     np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=n), out=toff[1:])
     w = np.array([-1 if x is None else x for x in width], dtype=np.int64)
     lf = np.array([-1 if x is None else x for x in left], dtype=np.int64)
-    # Provenance: one record per distinct combination of the provenance columns, in order of first use.
-    where: dict[tuple, int] = {}
-    src = np.empty(n, dtype=np.int32)
-    for j, key in enumerate(zip(*(prov_cols[k] for k in PROV_COLUMNS))):
-        c = where.get(key)
-        if c is None:
-            c = where[key] = len(where)
-        src[j] = c
-    sources = tuple(Provenance.from_dict(dict(zip(PROV_COLUMNS, key))) for key in where)
+    if prov_cols is not None:
+        # Version 1: one record per distinct combination of the provenance columns, in order of first use.
+        where: dict[tuple, int] = {}
+        src = np.empty(n, dtype=np.int32)
+        for j, key in enumerate(zip(*(prov_cols[k] for k in PROV_COLUMNS))):
+            c = where.get(key)
+            if c is None:
+                c = where[key] = len(where)
+            src[j] = c
+        sources = tuple(Provenance.from_dict(dict(zip(PROV_COLUMNS, key))) for key in where)
+    else:
+        src = np.asarray(source, dtype=np.int64)
+        if src.size and (int(src.min()) < 0 or int(src.max()) >= len(sources)):
+            raise DatasetFormatError(f"{owner}: {str(path)!r}: a row's 'source' must index the file's "
+                                     f"{len(sources)} provenance records. Got {int(src.max())}.")
+        src = src.astype(np.int32)
     return Dataset(tokens, kinds, tok_off, text, toff, st, np.asarray(steps, dtype=np.int64),
                    np.asarray(index, dtype=np.int64), w, lf, src, vocab, sources, int(meta.get("dropped", 0)))

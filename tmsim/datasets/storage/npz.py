@@ -15,8 +15,7 @@ import numpy as np
 from ...encodings import Vocabulary
 from ..dataset import _ARRAYS, Dataset
 from ..errors import DatasetFormatError
-from ..provenance import Provenance
-from ._base import Writer, check_meta
+from ._base import Writer, check_meta, meta_sources
 
 __all__ = ["NpzWriter", "load_npz", "NPZ_MEMBERS"]
 
@@ -52,8 +51,8 @@ def _meta_array(meta: dict) -> tuple[bytes, bytes]:
 class NpzWriter(Writer):
     """Streams every member to a raw file in a temporary ``.parts`` directory, then assembles the zip."""
 
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
-        super().__init__(target, vocabulary, token_names, what)
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str, sources) -> None:
+        super().__init__(target, vocabulary, token_names, what, sources)
         self.parts = self.pending.scratch_directory()
         self.files = {k: open(self.parts / k, "wb") for k in NPZ_MEMBERS}
         for k in ("offsets", "input_offsets"):
@@ -107,11 +106,14 @@ def load_npz(path: Path, owner: str) -> Dataset:
                 raise DatasetFormatError(f"{owner}: {str(path)!r} lacks the members {missing!r} of a tmsim dataset.")
             arrays = {k: z[k] for k in NPZ_MEMBERS}
             meta = json.loads(str(z["meta"]))
-    except (zipfile.BadZipFile, ValueError) as e:
+    except (zipfile.BadZipFile, ValueError, EOFError, KeyError, RecursionError) as e:
         if isinstance(e, DatasetFormatError):
             raise
         raise DatasetFormatError(f"{owner}: {str(path)!r} is not a readable .npz file: {e}.") from None
     meta = check_meta(meta, path, owner)
-    vocab = Vocabulary.from_json(meta["vocabulary"])
-    sources = tuple(Provenance.from_dict(s) for s in meta.get("sources", []))
+    try:
+        vocab = Vocabulary.from_json(meta["vocabulary"])
+    except (ValueError, TypeError, KeyError) as e:
+        raise DatasetFormatError(f"{owner}: {str(path)!r}: the 'meta' member has no valid vocabulary ({e}).") from None
+    sources = meta_sources({"sources": meta.get("sources", [])}, path, owner)
     return Dataset(vocabulary=vocab, sources=sources, dropped=int(meta.get("dropped", 0)), **arrays)

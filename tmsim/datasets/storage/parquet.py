@@ -1,6 +1,6 @@
 """Tokens -> dataset (files, Parquet): :class:`ParquetWriter` writes one row group per chunk (zstd), the
-vocabulary in the schema metadata and the dataset record in the file metadata; :func:`load_parquet` reads
-it back. pyarrow is imported when a Parquet file is written or read."""
+vocabulary in the schema metadata and the dataset record (provenance, counts) in the file metadata, so a
+Parquet file is complete on its own; :func:`load_parquet` reads it back (version 1 files too). pyarrow is imported when a Parquet file is written or read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from ...encodings import Vocabulary
 from ..dataset import STATUS_NAMES, Dataset
 from ..errors import DatasetError, DatasetFormatError
-from ._base import COLUMNS, PROV_COLUMNS, Writer, from_rows, groups, read_sidecar
+from ._base import PROV_COLUMNS, Writer, check_meta, from_rows, groups, hf_labels, meta_sources, read_sidecar
 
 __all__ = ["ParquetWriter", "load_parquet", "arrow"]
 
@@ -30,20 +30,19 @@ def arrow():
 
 def _arrow_schema(token_names: bool, vocabulary: Vocabulary):
     pa, _ = arrow()
-    cols = [("input", pa.string()), ("tokens", pa.list_(pa.int32())), ("kinds", pa.list_(pa.uint8()))]
+    ids = pa.list_(pa.int32())
+    cols = [("input", pa.string()), ("input_ids", ids), ("labels", ids), ("attention_mask", pa.list_(pa.int8())),
+            ("tokens", ids), ("kinds", pa.list_(pa.uint8()))]
     if token_names:
         cols.append(("token_names", pa.list_(pa.string())))
     cols += [("status", pa.string()), ("steps", pa.int64()), ("index", pa.int64()), ("width", pa.int64()),
-             ("left", pa.int64()), ("split", pa.string()), ("seed", pa.int64()), ("machine_name", pa.string()),
-             ("machine_format", pa.string()), ("machine", pa.string()), ("encoding", pa.string()),
-             ("encoding_version", pa.int64()), ("tmsim_version", pa.string()), ("sampler", pa.string()),
-             ("max_steps", pa.int64())]
+             ("left", pa.int64()), ("split", pa.string()), ("source", pa.int32())]
     return pa.schema(cols, metadata={b"tmsim.vocabulary": vocabulary.to_json().encode()})
 
 
 class ParquetWriter(Writer):
-    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str) -> None:
-        super().__init__(target, vocabulary, token_names, what)
+    def __init__(self, target: Path, vocabulary: Vocabulary, token_names: bool, what: str, sources) -> None:
+        super().__init__(target, vocabulary, token_names, what, sources)
         pa, pq = arrow()
         self.schema = _arrow_schema(token_names, vocabulary)
         self.names = pa.array(vocabulary.tokens, type=pa.string())
@@ -51,16 +50,20 @@ class ParquetWriter(Writer):
 
     def _write(self, ds: Dataset, codes: np.ndarray) -> None:
         for lo, hi in groups(ds):
-            self.writer.write_table(self._table(ds[lo:hi]), row_group_size=max(hi - lo, 1))
+            self.writer.write_table(self._table(ds[lo:hi], codes[lo:hi]), row_group_size=max(hi - lo, 1))
 
-    def _table(self, ds: Dataset):
+    def _table(self, ds: Dataset, codes: np.ndarray):
         pa, _ = arrow()
         n = len(ds)
         off32 = pa.array(ds.offsets.astype(np.int32))
+        tokens = pa.ListArray.from_arrays(off32, pa.array(ds.tokens, type=pa.int32()))
         cols = {
             "input": pa.StringArray.from_buffers(n, pa.py_buffer(ds.input_offsets.astype(np.int32).tobytes()),
                                                  pa.py_buffer(ds.input_text.tobytes())),
-            "tokens": pa.ListArray.from_arrays(off32, pa.array(ds.tokens, type=pa.int32())),
+            "input_ids": tokens,
+            "labels": pa.ListArray.from_arrays(off32, pa.array(hf_labels(ds.tokens, ds.kinds), type=pa.int32())),
+            "attention_mask": pa.ListArray.from_arrays(off32, pa.array(np.ones(ds.n_tokens, np.int8), type=pa.int8())),
+            "tokens": tokens,
             "kinds": pa.ListArray.from_arrays(off32, pa.array(ds.kinds, type=pa.uint8())),
         }
         if self.token_names:
@@ -70,10 +73,9 @@ class ParquetWriter(Writer):
             "status": pa.array(STATUS_NAMES, type=pa.string()).take(pa.array(ds.status.astype(np.int32))),
             "steps": pa.array(ds.steps), "index": pa.array(ds.index),
             "width": pa.array(ds.width, mask=ds.width < 0), "left": pa.array(ds.left, mask=ds.width < 0),
+            "split": pa.array([s.split for s in ds.sources], type=pa.string()).take(src),
+            "source": pa.array(codes.astype(np.int32), type=pa.int32()),
         })
-        for k in PROV_COLUMNS:
-            typ = self.schema.field(k).type
-            cols[k] = pa.array([getattr(s, k) for s in ds.sources], type=typ).take(src)
         return pa.Table.from_arrays([cols[f.name] for f in self.schema], schema=self.schema)
 
     def finish(self) -> None:
@@ -93,17 +95,29 @@ def load_parquet(path: Path, owner: str) -> Dataset:
     try:
         pf = pq.ParquetFile(path)
         kv = pf.metadata.metadata or {}
-        table = pf.read()
+        names = pf.schema_arrow.names
     except (pa.ArrowException, OSError) as e:
         raise DatasetFormatError(f"{owner}: {str(path)!r} is not a readable Parquet file: {e}.") from None
-    if b"tmsim.vocabulary" in kv:
-        vocab = Vocabulary.from_json(kv[b"tmsim.vocabulary"].decode("utf-8"))
-        meta = json.loads(kv[b"tmsim.dataset"]) if b"tmsim.dataset" in kv else {}
-    else:
-        vocab, meta = read_sidecar(path, owner)
-    missing = [k for k in COLUMNS if k != "token_names" and k not in table.column_names]
+    try:
+        if b"tmsim.vocabulary" in kv:
+            vocab = Vocabulary.from_json(kv[b"tmsim.vocabulary"].decode("utf-8"))
+            meta = json.loads(kv[b"tmsim.dataset"]) if b"tmsim.dataset" in kv else {}
+        else:
+            vocab, meta = read_sidecar(path, owner)
+    except (ValueError, TypeError, KeyError, RecursionError) as e:
+        raise DatasetFormatError(f"{owner}: {str(path)!r}: malformed tmsim metadata ({e}).") from None
+    v2 = "source" in names
+    if v2:
+        meta = check_meta(meta, path, owner)
+    need = ["input", "tokens", "kinds", "status", "steps", "index", "width", "left"] + \
+        (["source"] if v2 else list(PROV_COLUMNS))
+    missing = [k for k in need if k not in names]
     if missing:
         raise DatasetFormatError(f"{owner}: {str(path)!r} lacks the columns {missing!r} of a tmsim dataset.")
+    try:
+        table = pf.read(columns=need)
+    except (pa.ArrowException, OSError) as e:
+        raise DatasetFormatError(f"{owner}: {str(path)!r} is not a readable Parquet file: {e}.") from None
 
     import pyarrow.compute as pc  # deferred with the rest of pyarrow (see arrow)
 
@@ -117,8 +131,12 @@ def load_parquet(path: Path, owner: str) -> Dataset:
         return col.flatten().to_numpy(zero_copy_only=False).astype(dtype), off
 
     tokens, off = ragged("tokens", np.int32)
-    kinds, _ = ragged("kinds", np.uint8)
+    kinds, koff = ragged("kinds", np.uint8)
+    if not np.array_equal(off, koff):
+        raise DatasetFormatError(f"{owner}: {str(path)!r}: 'tokens' and 'kinds' differ in length in some row.")
     get = lambda k: table.column(k).to_pylist()  # noqa: E731
-    return from_rows(path, vocab, meta, get("input"), tokens, off, kinds, get("status"),
-                      table.column("steps").to_numpy(), table.column("index").to_numpy(), get("width"), get("left"),
-                      {k: get(k) for k in PROV_COLUMNS}, owner)
+    common = (path, vocab, meta, get("input"), tokens, off, kinds, get("status"), table.column("steps").to_numpy(),
+              table.column("index").to_numpy(), get("width"), get("left"), owner)
+    if v2:
+        return from_rows(*common, source=table.column("source").to_numpy(), sources=meta_sources(meta, path, owner))
+    return from_rows(*common, prov_cols={k: get(k) for k in PROV_COLUMNS})
