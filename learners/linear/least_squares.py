@@ -102,6 +102,8 @@ class LeastSquaresAR(_LinearAR):
         :func:`~learners.discovery.discover_layout` among ``window`` (largest offset searched; default the
         layout's period + 1), ``max_offsets``, ``validation`` (fraction of traces held out), ``tie_break``,
         ``max_alternatives``, ``backend``. Its seed is ``random_state``.
+    random_state : int, Generator or None, default None
+        The seed of feature discovery (its held-out traces); the fit itself draws nothing.
 
     Attributes
     ----------
@@ -142,8 +144,9 @@ class LeastSquaresAR(_LinearAR):
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
                  fit_intercept: bool = True, layout: PositionLayout | None = None, solver: str = "auto",
                  tol: float = 1e-10, max_cg_iter: int = 2000, compact: bool = False, features: str | None = None,
-                 discovery: dict | None = None):
+                 discovery: dict | None = None, random_state: int | np.random.Generator | None = None):
         self.window = window
+        self.random_state = random_state
         self.features = features
         self.discovery = discovery
         self.offsets = offsets
