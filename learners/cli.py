@@ -2,6 +2,12 @@
 linear model (perceptron, least squares) or an MLP and saves it; ``eval`` and ``generate`` read any saved
 kind (:func:`learners.load_model`: linear, MLP, compiled) by the format tag in its file.
 
+``fit`` of a linear model reads, per position class of the dataset's layout, the offsets
+``--features`` chooses: ``auto`` (the default) discovers them from the training traces
+(:func:`learners.discovery.discover_layout`) and prints them, ``declared`` takes the encoding's, ``window``
+the offsets 1..``--window`` (also what ``--window`` or ``--period`` given alone select, as before
+``--features`` existed); ``--offsets`` wins over all.
+
 Bad input (a missing or malformed dataset or model file, a bad parameter, mismatched vocabularies, an
 unknown encoding) exits with status 2 and one line ``learners: error: <message>`` on stderr, never a
 traceback.
@@ -13,8 +19,15 @@ Examples
 >>> d = tempfile.mkdtemp()
 >>> data = save(make_dataset("zoo:parity", "tableau-triples", n=200, lengths=(1, 5), width=10,
 ...                          random_state=0), os.path.join(d, "parity.npz"))
->>> main(["fit", str(data), "--model", "perceptron", "--window", "23", "--out", os.path.join(d, "m.npz"),
-...       "--seed", "0", "--quiet"])
+>>> main(["fit", str(data), "--model", "perceptron", "--out", os.path.join(d, "m.npz"), "--seed", "0"])
+...                                                          # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
+model: perceptron, out: ..., converged: True, epochs: ..., features: auto
+offsets per class, discovered from the training traces (search window 23, 160 search + 40 held-out traces; every
+training token decided):
+  header: 2
+  filler: 1
+  intermediate: ...
+  cell: 1, 22
 0
 >>> main(["eval", os.path.join(d, "m.npz"), str(data), "--json"])  # doctest: +ELLIPSIS
 {"token_accuracy": 1.0, "sequence_error": 0.0, "exact_match": 1.0, "answer_exact_match": 1.0, ...}
