@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from learners import LeastSquaresAR, LearnerError, PerceptronAR, evaluate, load_model
 from learners.discovery import DiscoveryReport, discover_layout, learner_features, offset_conflicts
-from test_cli import cli  # the tmsim CLI helper (in-process main)
+from cli_helpers import cli  # tests/cli_helpers.py: the tmsim CLI in-process
 from test_learners_cli import run_cli as learners_cli
 from tmsim import zoo
 from tmsim.datasets import make_dataset
