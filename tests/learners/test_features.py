@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from learners import LeastSquaresAR, LearnerError, PerceptronAR, evaluate, load_model
+from learners import LeastSquaresAR, LearnerError, PerceptronAR, load_model
 from learners.discovery import DiscoveryReport, discover_layout, learner_features, offset_conflicts
+from learners.evaluate import evaluate  # (not `from learners import evaluate`: the submodule of that name)
 from cli_helpers import cli  # tests/cli_helpers.py: the tmsim CLI in-process
 from test_learners_cli import run_cli as learners_cli
 from tmsim import zoo
