@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from learners import evaluate, load_model
+from learners import load_model
+from learners.evaluate import evaluate  # (`from learners import evaluate` can return the submodule of that name)
 from learners.cli import main
 from tmsim.datasets import load_dataset, make_dataset, save
 
