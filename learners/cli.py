@@ -2,6 +2,12 @@
 linear model (perceptron, least squares) or an MLP and saves it; ``eval`` and ``generate`` read any saved
 kind (:func:`learners.load_model`: linear, MLP, compiled) by the format tag in its file.
 
+``fit`` of a linear model reads, per position class of the dataset's layout, the offsets
+``--features`` chooses: ``auto`` (the default) discovers them from the training traces
+(:func:`learners.discovery.discover_layout`) and prints them, ``declared`` takes the encoding's, ``window``
+the offsets 1..``--window`` (also what ``--window`` or ``--period`` given alone select, as before
+``--features`` existed); ``--offsets`` wins over all.
+
 Bad input (a missing or malformed dataset or model file, a bad parameter, mismatched vocabularies, an
 unknown encoding) exits with status 2 and one line ``learners: error: <message>`` on stderr, never a
 traceback.
@@ -13,8 +19,15 @@ Examples
 >>> d = tempfile.mkdtemp()
 >>> data = save(make_dataset("zoo:parity", "tableau-triples", n=200, lengths=(1, 5), width=10,
 ...                          random_state=0), os.path.join(d, "parity.npz"))
->>> main(["fit", str(data), "--model", "perceptron", "--window", "23", "--out", os.path.join(d, "m.npz"),
-...       "--seed", "0", "--quiet"])
+>>> main(["fit", str(data), "--model", "perceptron", "--out", os.path.join(d, "m.npz"), "--seed", "0"])
+...                                                          # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
+model: perceptron, out: ..., converged: True, epochs: ..., features: auto
+offsets per class, discovered from the training traces (search window 23, 160 search + 40 held-out traces; every
+training token decided):
+  header: 2
+  filler: 1
+  intermediate: ...
+  cell: 1, 22
 0
 >>> main(["eval", os.path.join(d, "m.npz"), str(data), "--json"])  # doctest: +ELLIPSIS
 {"token_accuracy": 1.0, "sequence_error": 0.0, "exact_match": 1.0, "answer_exact_match": 1.0, ...}
@@ -36,6 +49,7 @@ import numpy as np
 
 from tmsim import interrupts, zoo
 from tmsim.datasets import load_dataset
+from tmsim.encodings import PositionLayout
 from tmsim.resolve import load_machine, resolve_encoding
 
 from .base import load_model
@@ -103,25 +117,90 @@ def _check_out(out: Path) -> None:
         raise _Error(f"--out {str(out)!r} is a directory; give a file name, e.g. {str(out / 'model.npz')!r}.")
 
 
+def _features(args: argparse.Namespace, offsets: tuple[int, ...] | None) -> str:
+    """The feature choice of a linear fit: ``offsets`` when --offsets is given (it wins), else --features,
+    else ``window`` when --window or --period is given (what they meant before --features), else ``auto``."""
+    if offsets is not None:
+        return "offsets"
+    features = args.features
+    if features is None:
+        features = "window" if args.window is not None or args.period is not None else "auto"
+    if features != "window" and args.window is not None:
+        raise _Error(f"--window sets the offsets 1..K of --features window (and of --model mlp); the discovery "
+                     f"search window of --features auto is --discovery-window. Got --window {args.window} with "
+                     f"--features {features}.")
+    if features != "auto" and args.discovery_window is not None:
+        raise _Error(f"--discovery-window applies to --features auto. Got it with --features {features}.")
+    return features
+
+
+def _linear_layout(args: argparse.Namespace, features: str):
+    """The ``layout=`` of a linear model: from --period (None: one shared block, or with auto / declared the
+    dataset's own layout)."""
+    period = _parse_period("1" if args.period is None else args.period)
+    if features in ("auto", "declared") and args.period is not None and period == 1:
+        return PositionLayout.shift_invariant()  # an explicit --period 1: one class, not the dataset's
+    return period_layout(period)
+
+
 def _make_model(args: argparse.Namespace):
     offsets = _parse_offsets(args.offsets)
-    period = _parse_period(args.period)
     if args.model == "mlp":
+        period = _parse_period("1" if args.period is None else args.period)
         if period != 1:
             raise _Error(f"--period applies to the linear models (perceptron, least-squares), not --model mlp. "
                          f"Got {args.period!r}.")
-        return MLPAR(embedding_dim=args.embedding_dim, window=args.window, offsets=offsets, context=args.context,
+        for flag, value in (("--features", args.features), ("--discovery-window", args.discovery_window),
+                            ("--margin", args.margin), ("--shrinking", args.shrinking or None),
+                            ("--compact", args.compact or None)):
+            if value is not None:
+                raise _Error(f"{flag} applies to the linear models (perceptron, least-squares), not --model mlp.")
+        window = 8 if args.window is None else args.window
+        return MLPAR(embedding_dim=args.embedding_dim, window=window, offsets=offsets, context=args.context,
                      context_length=args.context_length, hidden_layer_sizes=_parse_hidden(args.hidden),
                      learning_rate=args.learning_rate, weight_decay=args.weight_decay, batch_size=args.batch_size,
                      max_epochs=args.max_epochs, lr_schedule=args.lr_schedule, max_time=args.max_time,
                      validation_fraction=args.validation_fraction, sampling=args.sampling,
                      activation=args.activation, n_threads=args.threads, random_state=args.seed,
                      verbose=0 if args.quiet or args.json else 1)
-    layout = period_layout(period)
+    features = _features(args, offsets)
+    common = dict(window=8 if args.window is None else args.window, offsets=offsets,
+                  layout=_linear_layout(args, features), compact=args.compact,
+                  features=None if features == "offsets" else features,
+                  discovery=None if args.discovery_window is None else {"window": args.discovery_window})
     if args.model == "perceptron":
-        return PerceptronAR(window=args.window, offsets=offsets, averaged=not args.last_weights,
-                            max_iter=args.max_iter, random_state=args.seed, layout=layout)
-    return LeastSquaresAR(window=args.window, offsets=offsets, alpha=args.alpha, layout=layout)
+        return PerceptronAR(averaged=not args.last_weights, max_iter=args.max_iter, random_state=args.seed,
+                            margin=0.0 if args.margin is None else args.margin, shrinking=args.shrinking,
+                            **common)
+    for flag, value in (("--margin", args.margin), ("--shrinking", args.shrinking or None)):
+        if value is not None:
+            raise _Error(f"{flag} applies to --model perceptron, not --model {args.model}.")
+    return LeastSquaresAR(alpha=args.alpha, random_state=args.seed, **common)
+
+
+def _class_offsets(model) -> dict[str, list[int]]:
+    """The offsets each weight block of a fitted linear model reads, by class name."""
+    layout = model.layout_
+    names = ("every position",) if layout.period is None else layout.names
+    use = model.use_[:len(names)]
+    return {name: model.offsets_[u.astype(bool)].tolist() for name, u in zip(names, use)}
+
+
+def _features_text(summary: dict, model) -> str:
+    kind = summary["features"]
+    how = {"auto": "discovered from the training traces", "declared": "declared by the dataset's encoding",
+           "window": "the window 1..K", "offsets": "given by --offsets"}[kind]
+    rep = getattr(model, "discovery_", None)
+    if rep is not None:
+        how += (f" (search window {rep.window}, {rep.n_search} search + {rep.n_valid} held-out traces; "
+                + ("every training token decided)" if rep.decides else f"{rep.conflicts} training tokens undecided)"))
+    # discovered: what discovery found (a class with none predicts a constant; its weights read offset 1)
+    offsets = summary["discovery"]["offsets"] if rep is not None else summary["offsets"]
+    width = max(map(len, offsets))
+    lines = [f"offsets per class, {how}:"]
+    lines += [f"  {name:>{width}}: {', '.join(map(str, offs)) or '(none: a constant token)'}"
+              for name, offs in offsets.items()]
+    return "\n".join(lines)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -140,10 +219,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     elif args.model == "mlp":
         summary.update(epochs=int(model.n_epochs_), stop_reason=model.stop_reason_,
                        parameters=int(model.n_parameters_))
+    if args.model != "mlp":
+        summary.update(features=_features(args, model.offsets), offsets=_class_offsets(model))
+        rep = model.discovery_
+        if rep is not None:
+            summary["discovery"] = {"window": rep.window, "decides": rep.decides, "conflicts": rep.conflicts,
+                                    "search_traces": rep.n_search, "held_out_traces": rep.n_valid,
+                                    "offsets": {c.name: list(c.offsets) for c in rep.classes}}
     if args.json:
         print(json.dumps(summary))
     elif not args.quiet:
-        print(", ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in summary.items()))
+        print(", ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in summary.items()
+                        if not isinstance(v, dict)))
+        if "offsets" in summary:
+            print(_features_text(summary, model))
     return 0
 
 
@@ -231,15 +320,30 @@ def build_parser() -> argparse.ArgumentParser:
                        "learners.load_model and 'learners eval').")
     f.add_argument("dataset")
     f.add_argument("--model", choices=("perceptron", "least-squares", "mlp"), required=True)
-    f.add_argument("--window", type=int, default=8, help="offsets 1..K (default 8)")
-    f.add_argument("--offsets", help="explicit offsets, comma-separated (overrides --window)")
-    f.add_argument("--period", default="1", help="linear models: weight blocks by position: 1, P, or 'none' "
-                   "(time-dependent)")
+    f.add_argument("--window", type=int, default=None, help="offsets 1..K (default 8): of --features window "
+                   "and of --model mlp")
+    f.add_argument("--offsets", help="explicit offsets, comma-separated (overrides --window and --features)")
+    f.add_argument("--period", default=None, help="linear models: weight blocks by position: 1, P, or 'none' "
+                   "(time-dependent); default: the dataset's position classes with --features auto|declared, "
+                   "one shared block otherwise")
     f.add_argument("--seed", type=int, default=None)
     lin = f.add_argument_group("linear models")
+    lin.add_argument("--features", choices=("auto", "window", "declared"), default=None,
+                     help="the offsets each position class reads: auto (the default: discovered from the "
+                     "training traces and the dataset's position classes, no declared offset read), window "
+                     "(1..--window, the default when --window or --period is given), declared (the offsets the "
+                     "dataset's encoding declares); --offsets wins over all")
+    lin.add_argument("--discovery-window", type=int, default=None, help="--features auto: the largest offset "
+                     "searched (default: the row period + 1)")
     lin.add_argument("--alpha", type=float, default=1.0, help="ridge penalty (least-squares)")
     lin.add_argument("--max-iter", type=int, default=100, help="epochs at most (perceptron)")
     lin.add_argument("--last-weights", action="store_true", help="perceptron: no averaging")
+    lin.add_argument("--margin", type=float, default=None, help="perceptron: also update when the target wins "
+                     "by less than this (default 0: the plain perceptron)")
+    lin.add_argument("--shrinking", action="store_true", help="perceptron: revisit only the windows near the "
+                     "margin between full passes (faster on traces)")
+    lin.add_argument("--compact", action="store_true", help="weights over the tokens seen in training only "
+                     "(large vocabularies)")
     mlp = f.add_argument_group("--model mlp (see learners.MLPAR)")
     mlp.add_argument("--embedding-dim", type=int, default=16, help="token embedding size d (default 16)")
     mlp.add_argument("--hidden", default="256", help="hidden ReLU layer sizes, comma-separated (default 256; "

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from sklearn.base import clone
@@ -52,10 +52,9 @@ from ._discovery_kernels import extend_contexts, extend_contexts_reference
 from .data import Sequences, as_sequences
 from .errors import LearnerError
 from .evaluate import evaluate
-from .linear import PerceptronAR
 
 __all__ = ["discover_layout", "DiscoveryReport", "ClassDiscovery", "offset_conflicts", "learner_features",
-           "extend_contexts", "extend_contexts_reference", "TIE_BREAKS"]
+           "check_discovery", "extend_contexts", "extend_contexts_reference", "TIE_BREAKS", "DISCOVERY_OPTIONS"]
 
 OWNER = "discover_layout"
 #: How equally small deciding sets are told apart (see the module docstring).
@@ -65,6 +64,50 @@ TIE_BREAKS = ("linear", "coverage", "perceptron", "simplest")
 DEFAULT_MAX_ALTERNATIVES = 8
 #: Rounds of swap search per class (each restarts from a strictly smaller set, so this bounds the work).
 MAX_SWAP_ROUNDS = 8
+#: The largest search window and option counts accepted.
+_MAX_WINDOW = 1 << 20
+_MAX_COUNT = 1 << 10
+
+
+def _is_int(v: Any, low: int, high: int) -> bool:
+    return not isinstance(v, bool) and isinstance(v, numbers.Integral) and low <= int(v) <= high
+
+
+#: The options of :func:`discover_layout` a linear learner's ``discovery`` parameter may set, each with its
+#: constraint (JSON values only, so that a saved model keeps them; held-out traces are a fraction here).
+DISCOVERY_OPTIONS: dict[str, tuple[str, Any]] = {
+    "window": (f"an int in [1, {_MAX_WINDOW}] or None", lambda v: v is None or _is_int(v, 1, _MAX_WINDOW)),
+    "max_offsets": (f"an int in [1, {_MAX_COUNT}]", lambda v: _is_int(v, 1, _MAX_COUNT)),
+    "validation": ("a fraction in [0, 1) or None", lambda v: v is None or (
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and 0.0 <= float(v) < 1.0)),
+    "tie_break": (f"one of {TIE_BREAKS}", lambda v: isinstance(v, str) and v in TIE_BREAKS),
+    "max_alternatives": (f"an int in [1, {_MAX_COUNT}]", lambda v: _is_int(v, 1, _MAX_COUNT)),
+    "backend": ("'numba' or 'python'", lambda v: isinstance(v, str) and v in ("numba", "python")),
+}
+
+
+def check_discovery(owner: str, discovery: Any) -> dict[str, Any]:
+    """A learner's ``discovery`` parameter checked: None or a dict of :data:`DISCOVERY_OPTIONS` (the keyword
+    arguments of :func:`discover_layout` it passes on). Returns them as a dict; a bad key or value is a
+    one-line :class:`LearnerError` naming the parameter and the key.
+
+    >>> check_discovery("PerceptronAR", {"window": 40})
+    {'window': 40}
+    """
+    if discovery is None:
+        return {}
+    if not isinstance(discovery, Mapping):
+        raise LearnerError(f"The 'discovery' parameter of {owner} must be None or a dict of discover_layout "
+                           f"options (keys from {tuple(DISCOVERY_OPTIONS)}). Got {discovery!r} instead.")
+    for key, value in discovery.items():
+        if key not in DISCOVERY_OPTIONS:
+            raise LearnerError(f"The 'discovery' parameter of {owner} must have keys from "
+                               f"{tuple(DISCOVERY_OPTIONS)}. Got the key {key!r} instead.")
+        constraint, ok = DISCOVERY_OPTIONS[key]
+        if not ok(value):
+            raise LearnerError(f"The 'discovery' parameter of {owner} must have {key!r} {constraint}. Got "
+                               f"{value!r} instead.")
+    return dict(discovery)
 
 
 # ---------------------------------------------------------------------- results
@@ -403,8 +446,10 @@ def _split(seqs: Sequences, validation: Any, rng: np.random.Generator) -> tuple[
             Sequences(valid.tokens, valid.offsets, valid.kinds, V, valid.vocabulary))
 
 
-def _default_learner(random_state: Any, window: int = 8) -> PerceptronAR:
+def _default_learner(random_state: Any, window: int = 8) -> Any:
     """The margin perceptron of the tie-breaks (the learner the discovered offsets are meant for)."""
+    from .linear import PerceptronAR  # the linear learners discover their features here: a cycle
+
     return PerceptronAR(window=window, averaged=True, margin=10.0, compact=True, shrinking=True, max_iter=1000,
                         random_state=random_state)
 

@@ -19,7 +19,8 @@ from ..base import (MAX_VOCAB_SIZE, ARModel, _first_line, check_array, field_err
                     register_model_format)
 from ..data import Sequences, as_sequences, for_model, params_json
 from ..errors import LearnerError, VocabularyMismatchError
-from .features import PAD, blocks, check_layout, param_error as _param_error, period_layout, window_offsets
+from .features import (PAD, blocks, check_layout, param_error as _param_error, period_layout, resolve_features,
+                       window_offsets)
 
 __all__ = ["LinearAR"]
 
@@ -48,12 +49,18 @@ class _LinearAR(ARModel, BaseEstimator):
         super().__init_subclass__(**kwargs)
         _CLASSES[cls.__name__] = cls  # what the loader may instantiate
 
-    def _set_layout(self, seqs: Sequences) -> int:
-        """Fix the features at the first fit, from ``layout`` and the window: ``offsets_`` (the union of every
-        block's offsets), ``use_`` (which offsets each block reads), the kernels' period and class map, and,
-        with ``compact``, the tokens the weights cover (``token_ids_``). Returns the number of weight blocks."""
-        b = blocks(self._owner(), getattr(self, "layout", None), self.offsets, self.window,
-                   int(np.diff(seqs.offsets).max(initial=1)))
+    def _set_layout(self, seqs: Sequences, X: Any = None) -> int:
+        """Fix the features at the first fit, from ``features``, ``layout`` and the window
+        (:func:`~learners.linear.features.resolve_features`; ``X``: the training data as given, whose
+        ``layout`` ``features="auto"|"declared"`` may read): ``layout_`` (the layout used), ``discovery_``,
+        ``offsets_`` (the union of every block's offsets), ``use_`` (which offsets each block reads), the
+        kernels' period and class map, and, with ``compact``, the tokens the weights cover (``token_ids_``).
+        Returns the number of weight blocks."""
+        owner = self._owner()
+        self.layout_, self.discovery_ = resolve_features(
+            owner, getattr(self, "features", None), getattr(self, "layout", None), self.offsets, self.window,
+            getattr(self, "discovery", None), X, seqs, getattr(self, "random_state", None))
+        b = blocks(owner, self.layout_, self.offsets, self.window, int(np.diff(seqs.offsets).max(initial=1)))
         C, self.kernel_period_, self.kernel_classes_, self.offsets_, self.use_ = \
             b.n_blocks, b.period, b.classes, b.offsets, b.use
         self.vocab_size_ = seqs.vocab_size
@@ -186,11 +193,18 @@ class _LinearAR(ARModel, BaseEstimator):
                 for s in range(len(plist))]
 
     def _save_payload(self) -> tuple[dict, dict[str, np.ndarray]]:
+        params = params_json(self.get_params())
+        if isinstance(params.get("discovery"), dict):
+            params["discovery"] = params_json(params["discovery"])
         meta = {
-            "params": params_json(self.get_params()),
+            "params": params,
             "vocabulary": self.vocabulary_.to_json() if self.vocabulary_ is not None else None,
             "vocab_size": self.vocab_size_,
         }
+        if getattr(self, "features", None) is not None:
+            # The layout the features resolved to (discovered offsets, or the training dataset's layout):
+            # not a function of the parameters, so it is saved; with features=None the parameters fix it.
+            meta["layout_"] = self.layout_.to_json()
         offs, _, _, _, classes, use = self._kernel_args()
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "offsets": offs, "use": use,
                   "kernel_classes": classes}
@@ -213,6 +227,41 @@ def _legacy_params(params: dict) -> dict:
         offs = None if class_offsets is None else tuple(tuple(o) for o in class_offsets)
         params["layout"] = PositionLayout(period=period, classes=classes, offsets=offs)
     return params
+
+
+def _saved_layout(meta: dict, path: Path, model: "_LinearAR") -> PositionLayout:
+    """The layout a saved model reads: from its parameters (``features=None``), else the saved ``layout_``
+    (checked against the parameters' layout structure)."""
+    saved = meta.get("layout_")
+    if getattr(model, "features", None) is None:
+        if "layout_" in meta:
+            raise field_error(path, "meta.layout_", "absent when meta.params.features is null (the parameters fix "
+                              "the layout)", saved)
+        return PositionLayout.shift_invariant() if model.layout is None else model.layout
+    try:
+        layout = PositionLayout.from_json(saved)
+    except ValueError as e:
+        raise field_error(path, "meta.layout_", f"a PositionLayout JSON object ({_first_line(e)})", saved) from None
+    if model.layout is not None and layout.undeclared() != model.layout.undeclared():
+        raise field_error(path, "meta.layout_", "a layout of the structure of meta.params.layout", saved)
+    return layout
+
+
+def _check_saved_blocks(path: Path, layout: PositionLayout, offsets: np.ndarray, use: np.ndarray,
+                        classes: np.ndarray, C: int) -> None:
+    """The saved arrays are the weight blocks of the saved ``layout_`` (its declared offsets, class map)."""
+    try:
+        b = blocks("load_model", layout, offsets, None, C)
+    except LearnerError as e:
+        raise field_error(path, "meta.layout_", f"a layout a linear model can read ({_first_line(e)})",
+                          layout.to_json()) from None
+    if not np.array_equal(b.offsets, offsets):
+        raise field_error(path, "offsets", f"the offsets meta.layout_ declares, {b.offsets.tolist()[:8]}",
+                          offsets.tolist()[:8])
+    if not np.array_equal(b.use, use):
+        raise field_error(path, "use", "the offsets each class of meta.layout_ reads", use.tolist()[:4])
+    if not np.array_equal(b.classes, classes):
+        raise field_error(path, "kernel_classes", "the classes of meta.layout_", classes.tolist()[:8])
 
 
 def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
@@ -260,8 +309,8 @@ def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
     intercept = check_array(arrays, path, "intercept", ndim=2, kind="f", shape=(C, n_out))
     use = check_array(arrays, path, "use", ndim=2, kind="iu", shape=(C, k), low=0, high=1, required=False)
     use = np.ones((C, k), dtype=np.uint8) if use is None else use.astype(np.uint8)
-    layout = model.layout
-    period = 1 if layout is None else 0 if layout.period is None else layout.period
+    layout = _saved_layout(meta, path, model)
+    period = 0 if layout.period is None else layout.period
     classes = check_array(arrays, path, "kernel_classes", ndim=1, kind="iu", low=0, high=C - 1, required=False)
     classes = np.zeros(0, dtype=np.int64) if classes is None else classes.astype(np.int64)
     if len(classes) not in (0, period) or (period == 0 and len(classes)):
@@ -269,14 +318,17 @@ def _load_linear(meta: dict, arrays: dict, path: Path) -> "_LinearAR":
                           classes.tolist()[:8])
     if period and not len(classes) and C != period:
         raise field_error(path, "coef", f"one weight block per residue of the layout's period {period}", C)
-    if layout is not None and layout.period is not None and C != layout.n_classes:
+    if layout.period is not None and C != layout.n_classes:
         raise field_error(path, "coef", f"one weight block per class of the layout ({layout.n_classes})", C)
+    if getattr(model, "features", None) is not None:
+        _check_saved_blocks(path, layout, offsets, use, classes, C)
     model.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
     model.intercept_ = np.ascontiguousarray(intercept, dtype=np.float64)
     model.offsets_ = offsets.astype(np.int64)
     model.use_, model.kernel_classes_, model.kernel_period_ = use, classes, period
     model.token_ids_ = None if token_ids is None else token_ids.astype(np.int32)
     model.vocab_size_, model.vocabulary_ = V, vocabulary
+    model.layout_, model.discovery_ = layout, None  # the discovery report is not saved: the layout it found is
     return model
 
 
@@ -339,6 +391,7 @@ class LinearAR(_LinearAR):
                                           f"the weights {coef.shape[2]}.")
         model.coef_, model.intercept_, model.offsets_ = coef, intercept, offs
         model.use_, model.kernel_period_, model.kernel_classes_ = b.use, b.period, b.classes
+        model.layout_, model.discovery_ = (PositionLayout.shift_invariant() if layout is None else layout), None
         model.vocab_size_ = coef.shape[2]
         model.vocabulary_ = vocabulary
         return model

@@ -1,26 +1,30 @@
 """Learner (linear features): what a linear AR learner reads — the window (offsets 1..k or an explicit set)
 and, from a :class:`tmsim.encodings.PositionLayout`, its weight blocks (position classes) and the offsets
-each block declares — and the parameter checks shared by the linear learners. (Discovered features:
-:mod:`learners.discovery`.)"""
+each block declares or that :mod:`learners.discovery` finds in the training traces (the ``features``
+parameter, :func:`resolve_features`) — and the parameter checks shared by the linear learners."""
 
 from __future__ import annotations
 
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from tmsim.encodings import PositionLayout
 from tmsim.encodings.layout import MAX_OFFSET
 
+from ..discovery import DiscoveryReport, check_discovery, discover_layout, learner_features
 from ..errors import LearnerError
 
-__all__ = ["PAD", "param_error", "check_int_param", "check_float_param", "check_bool_param", "window_offsets",
-           "check_layout", "period_layout", "Blocks", "blocks"]
+__all__ = ["PAD", "FEATURES", "param_error", "check_int_param", "check_float_param", "check_bool_param",
+           "window_offsets", "check_layout", "period_layout", "Blocks", "blocks", "check_features",
+           "resolve_features"]
 
 PAD = 0
+#: The values of the linear learners' ``features`` parameter besides None (the layout as given).
+FEATURES = ("auto", "window", "declared")
 
 
 def param_error(owner: str, name: str, expected: str, got: Any) -> LearnerError:
@@ -150,3 +154,61 @@ def blocks(owner: str, layout: Any, offsets: Any, window: Any, longest: int) -> 
     union = np.array(layout.union_offsets(), dtype=np.int64)
     use = np.array([[int(o) in set(c) for o in union] for c in layout.offsets], dtype=np.uint8)
     return Blocks(C, period, cls, union, use)
+
+
+def _view(features: str | None, layout: PositionLayout | None, offsets: Any) -> PositionLayout | None:
+    """The layout as the features will read it: its declared offsets kept only where they are used
+    (``features`` None or ``"declared"`` without explicit ``offsets``)."""
+    if layout is None or features is None or (features == "declared" and offsets is None):
+        return layout
+    return layout.undeclared()
+
+
+def check_features(owner: str, features: Any, layout: Any, offsets: Any, window: Any, discovery: Any) -> None:
+    """Every feature parameter checked together (a LearnerError names the first bad one): ``features``,
+    ``layout`` (as ``features`` reads it), ``offsets`` / ``window`` and the ``discovery`` options."""
+    if features is not None and (not isinstance(features, str) or features not in FEATURES):
+        raise param_error(owner, "features", f"None or one of {FEATURES}", features)
+    layout = check_layout(owner, layout)
+    if features == "auto" and offsets is None and layout is not None and layout.period is None:
+        raise param_error(owner, "layout", "a layout with a period (position classes to discover offsets for) "
+                          "with features='auto'", layout)
+    if features == "declared" and offsets is None and layout is not None and layout.offsets is None:
+        raise param_error(owner, "layout", "a layout that declares per-class offsets with features='declared' "
+                          "(or None, to use the training dataset's layout)", layout)
+    blocks(owner, _view(features, layout, offsets), offsets, window, 1)
+    check_discovery(owner, discovery)
+
+
+def resolve_features(owner: str, features: str | None, layout: PositionLayout | None, offsets: Any, window: Any,
+                     discovery: Mapping[str, Any] | None, X: Any, seqs: Any, random_state: Any
+                     ) -> tuple[PositionLayout, DiscoveryReport | None]:
+    """The layout a linear learner reads — what :func:`blocks` is given, with ``offsets`` / ``window`` — and
+    the discovery report behind it (None unless discovered).
+
+    Precedence: explicit ``offsets`` (every block of the layout's structure reads them) > ``"declared"``
+    (the layout's per-class offsets) > ``"auto"`` (:func:`learners.discovery.discover_layout` on the
+    training data ``seqs`` and the layout's structure; no declared offset is read) > ``"window"`` (every
+    block reads ``1..window``). ``features=None`` keeps ``layout`` as given. The layout is ``layout``, or
+    with ``"auto"`` / ``"declared"`` and ``layout=None`` the training dataset's own (``X.layout``); None
+    anywhere else is :meth:`PositionLayout.shift_invariant` (one block shared by every position).
+    """
+    if features is None:
+        return (PositionLayout.shift_invariant() if layout is None else layout), None
+    if layout is None and features in ("auto", "declared"):
+        layout = getattr(X, "layout", None)
+        layout = layout if isinstance(layout, PositionLayout) else None
+    if offsets is not None or features == "window":
+        return (PositionLayout.shift_invariant() if layout is None else layout.undeclared()), None
+    if features == "declared":
+        if layout is None or layout.offsets is None:
+            raise LearnerError(f"{owner}: features='declared' needs a layout that declares per-class offsets: "
+                               f"pass layout= (e.g. encoding.layout(machine, width=W)) or train on a dataset "
+                               f"whose layout declares them. Got {'no layout' if layout is None else layout}.")
+        return layout, None
+    layout = PositionLayout.shift_invariant() if layout is None else layout.undeclared()
+    if layout.period is None:
+        raise LearnerError(f"{owner}: features='auto' needs a layout with a period (position classes to "
+                           f"discover offsets for); the training data's layout is time-dependent.")
+    report = discover_layout(seqs, layout, random_state=random_state, **dict(discovery or {}))
+    return learner_features(report)["layout"], report

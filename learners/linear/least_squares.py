@@ -15,8 +15,8 @@ from .. import _kernels, _reference
 from ..data import Sequences
 from ..errors import LearnerError
 from .base import _impl, _LinearAR
-from .features import (PAD, blocks, check_bool_param, check_float_param, check_int_param as _check_int_param,
-                       check_training_bytes, param_error as _param_error)
+from .features import (PAD, blocks, check_bool_param, check_features, check_float_param,
+                       check_int_param as _check_int_param, check_training_bytes, param_error as _param_error)
 
 __all__ = ["LeastSquaresAR"]
 
@@ -85,6 +85,25 @@ class LeastSquaresAR(_LinearAR):
     tol : float, default 1e-10
         CG stops when every column's squared residual norm is below ``tol`` times its initial one.
     max_cg_iter : int, default 2000
+    features : {None, "auto", "window", "declared"}, default None
+        Which offsets each weight block reads. Precedence: explicit ``offsets`` (every block of the layout
+        reads them) > ``"declared"`` (each class's offsets that the layout declares, e.g. an encoding's
+        local rule) > ``"auto"`` (discovered from the training traces alone,
+        :func:`learners.discovery.discover_layout`: per class the smallest offset set on which the next
+        token is a function of the tokens there; the layout's period and classes are used, never its
+        declared offsets) > ``"window"`` (every block reads ``1..window``). With ``"auto"`` and
+        ``"declared"`` and ``layout=None``, the layout is the training dataset's own (``X.layout``;
+        ``"auto"`` without one discovers for one shared class). None (the default) keeps the behaviour from
+        before this parameter: ``layout`` as given — its declared offsets when it has them, else ``offsets``
+        or ``1..window`` — and the dataset's layout is never read (the ``learners fit`` CLI defaults to
+        ``"auto"``; docs/theory.md#position-classes-and-local-rules).
+    discovery : dict or None, default None
+        Options of the discovery search with ``features="auto"``: keyword arguments of
+        :func:`~learners.discovery.discover_layout` among ``window`` (largest offset searched; default the
+        layout's period + 1), ``max_offsets``, ``validation`` (fraction of traces held out), ``tie_break``,
+        ``max_alternatives``, ``backend``. Its seed is ``random_state``.
+    random_state : int, Generator or None, default None
+        The seed of feature discovery (its held-out traces); the fit itself draws nothing.
 
     Attributes
     ----------
@@ -94,6 +113,12 @@ class LeastSquaresAR(_LinearAR):
     offsets_ : ndarray of int64, shape (k,)
     use_ : ndarray of uint8, shape (C, k)
         Which offsets each block reads (all ones unless the layout declares offsets).
+    layout_ : PositionLayout
+        The layout the weights were fitted with (with the discovered or declared per-class offsets when
+        ``features`` is ``"auto"`` / ``"declared"``; ``PositionLayout.shift_invariant()`` for one shared block).
+    discovery_ : DiscoveryReport or None
+        What discovery found, with ``features="auto"`` (None otherwise, and on a loaded model: the file keeps
+        the discovered ``layout_``, not the report).
     token_ids_ : ndarray of int32 or None
         With ``compact``: the vocabulary ids the weights cover (model id ``i`` is ``token_ids_[i]``; ``V``
         in the shapes is then ``len(token_ids_) + 1`` rows and ``len(token_ids_)`` columns).
@@ -118,8 +143,12 @@ class LeastSquaresAR(_LinearAR):
 
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, alpha: float = 1.0,
                  fit_intercept: bool = True, layout: PositionLayout | None = None, solver: str = "auto",
-                 tol: float = 1e-10, max_cg_iter: int = 2000, compact: bool = False):
+                 tol: float = 1e-10, max_cg_iter: int = 2000, compact: bool = False, features: str | None = None,
+                 discovery: dict | None = None, random_state: int | np.random.Generator | None = None):
         self.window = window
+        self.random_state = random_state
+        self.features = features
+        self.discovery = discovery
         self.offsets = offsets
         self.layout = layout
         self.compact = compact
@@ -132,7 +161,7 @@ class LeastSquaresAR(_LinearAR):
     def _validate_params(self) -> None:
         """Every hyper-parameter checked (a LearnerError names the first bad one)."""
         owner = self._owner()
-        blocks(owner, self.layout, self.offsets, self.window, 1)
+        check_features(owner, self.features, self.layout, self.offsets, self.window, self.discovery)
         check_float_param(owner, "alpha", self.alpha, 0.0)
         check_float_param(owner, "tol", self.tol, 0.0)
         if self.solver not in ("auto", "cholesky", "cg"):
@@ -159,7 +188,7 @@ class LeastSquaresAR(_LinearAR):
         first = not hasattr(self, "_G")
         seqs = self._data(X, fitting=first)
         if first:
-            C = self._set_layout(seqs)
+            C = self._set_layout(seqs, X)
         seqs = self._internal(seqs, targets=True)
         if first and self._choose_solver(C, seqs.vocab_size) == "cg":
             D = len(self.offsets_) * self._n_inputs

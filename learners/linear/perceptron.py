@@ -12,7 +12,7 @@ from tmsim.encodings import PositionLayout
 
 from ..errors import LearnerError
 from .base import _impl, _LinearAR
-from .features import blocks, check_bool_param, check_float_param, check_int_param as _check_int_param
+from .features import check_bool_param, check_features, check_float_param, check_int_param as _check_int_param
 
 __all__ = ["PerceptronAR"]
 
@@ -55,14 +55,20 @@ class PerceptronAR(_LinearAR):
         feature combinations that longer inputs bring and short ones never showed.
     shrinking : bool, default False
         After a full pass with updates, revisit only the windows whose score gap was below
-        ``3 * max(margin, 1)`` (the rest were far from any update: in a trace, mostly copied cells), until
+        ``margin + 2`` (the rest were far from any update: in a trace, mostly copied cells), until
         a pass over them makes no update; then a full pass again, which alone can end training (so a
         converged model still has every training window right, with the margin). Several times faster on
         traces; ``n_iter_`` and ``mistakes_`` count every pass, full or not.
+    features : {None, "auto", "window", "declared"}, default None
+        Which offsets each weight block reads, as in :class:`LeastSquaresAR`: ``"auto"`` discovers them
+        from the training traces (:func:`learners.discovery.discover_layout`).
+    discovery : dict or None, default None
+        Options of the discovery search with ``features="auto"``, as in :class:`LeastSquaresAR`.
 
     Attributes
     ----------
-    coef_, intercept_, offsets_, use_, token_ids_, vocab_size_, vocabulary_ : as :class:`LeastSquaresAR`
+    coef_, intercept_, offsets_, use_, token_ids_, vocab_size_, vocabulary_, layout_, discovery_ : as
+        :class:`LeastSquaresAR`
     n_iter_ : int
         Epochs run.
     mistakes_ : list of int
@@ -84,8 +90,10 @@ class PerceptronAR(_LinearAR):
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, averaged: bool = True,
                  max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None,
                  layout: PositionLayout | None = None, compact: bool = False, margin: float = 0.0,
-                 shrinking: bool = False):
+                 shrinking: bool = False, features: str | None = None, discovery: dict | None = None):
         self.layout = layout
+        self.features = features
+        self.discovery = discovery
         self.shrinking = shrinking
         self.compact = compact
         self.margin = margin
@@ -99,7 +107,7 @@ class PerceptronAR(_LinearAR):
     def _validate_params(self) -> None:
         """Every hyper-parameter checked (a LearnerError names the first bad one)."""
         owner = self._owner()
-        blocks(owner, self.layout, self.offsets, self.window, 1)
+        check_features(owner, self.features, self.layout, self.offsets, self.window, self.discovery)
         _check_int_param(owner, "max_iter", self.max_iter, 1)
         check_float_param(owner, "margin", self.margin, 0.0)
         for name in ("averaged", "shuffle", "compact", "shrinking"):
@@ -124,7 +132,7 @@ class PerceptronAR(_LinearAR):
         first = not hasattr(self, "_state")
         seqs = self._data(X, fitting=first)
         if first:
-            C = self._set_layout(seqs)
+            C = self._set_layout(seqs, X)
             D, V = len(self.offsets_) * self._n_inputs, self._n_outputs
             rng = np.random.default_rng(self.random_state)
             self._state = dict(W=np.zeros((C, D, V)), b=np.zeros((C, V)),

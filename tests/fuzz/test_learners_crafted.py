@@ -21,8 +21,8 @@ L = 2 * WIDTH + 2  # the tableau row period
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """A dataset and one valid saved model of each kind (linear plain, linear with classes and compact, MLP
-    window, MLP causal, compiled)."""
+    """A dataset and one valid saved model of each kind (linear plain, linear with classes and compact, linear
+    with discovered features, MLP window, MLP causal, compiled)."""
     d = tmp_path_factory.mktemp("crafted")
     ds = make_dataset("zoo:parity", "tableau-triples", n=20, lengths=(1, 3), width=WIDTH, random_state=0)
     data = save(ds, d / "data.npz")
@@ -35,6 +35,8 @@ def files(tmp_path_factory):
                      random_state=0).fit(ds).save(d / "mlp.npz"),
         "causal": MLPAR(context="causal", embedding_dim=2, hidden_layer_sizes=(), max_epochs=1, verbose=0,
                         random_state=0).fit(ds).save(d / "causal.npz"),
+        "auto": PerceptronAR(features="auto", discovery={"validation": None}, max_iter=2, random_state=0).fit(ds).save(
+            d / "auto.npz"),
         "compiled": compile_linear(zoo.get("parity").machine, "tableau-triples", width=WIDTH).save(d / "compiled.npz"),
     }
     return d, data, good
@@ -96,6 +98,21 @@ CASES = [
     ("class-unknown", "linear", {}, {"class": "EvilAR"}, "'meta.class'"),
     ("format-unknown", "linear", {}, {"format": "pickle"}, "known format"),
     ("format-not-a-string", "linear", {}, {"format": ["learners-linear-ar"]}, "known format"),
+    ("layout_-missing", "auto", {}, {"layout_": None}, "'meta.layout_' field must be a PositionLayout JSON object"),
+    ("layout_-garbage", "auto", {}, {"layout_.period": -3}, "'meta.layout_' field must be a PositionLayout"),
+    ("layout_-without-features", "linear", {}, {"layout_": PositionLayout.shift_invariant().to_json()},
+     "'meta.layout_' field must be absent when meta.params.features is null"),
+    ("layout_-vs-params", "auto", {}, {"params.layout": PositionLayout(period=2, classes=(0, 1)).to_json()},
+     "'meta.layout_' field must be a layout of the structure of meta.params.layout"),
+    ("layout_-vs-blocks", "auto", {}, {"layout_": {"period": L, "classes": [0] * L, "names": ["all"],
+                                                   "offsets": [[1]]}}, "'coef' field must be one weight block"),
+    ("layout_-vs-offsets", "auto", {}, {"layout_.offsets": [[1], [1], [1], [1]]},
+     "'offsets' field must be the offsets meta.layout_ declares"),
+    ("layout_-vs-use", "auto", {"use": "ones"}, {}, "'use' field must be the offsets each class of meta.layout_"),
+    ("layout_-vs-classes", "auto", {"kernel_classes": np.zeros(L, np.int64)}, {},
+     "'kernel_classes' field must be the classes of meta.layout_"),
+    ("params-features", "auto", {}, {"params.features": "magic"}, "'features' parameter"),
+    ("params-discovery", "auto", {}, {"params.discovery": {"window": 0}}, "'discovery' parameter"),
     ("mlp-theta-size", "mlp", {"theta": np.zeros(7, np.float32)}, {}, "'theta' field must have shape"),
     ("mlp-theta-nan", "mlp", {"theta": None}, {}, "'theta' field must be finite"),
     ("mlp-theta-ints", "mlp", {"theta": "int"}, {}, "'theta' field must be a 1-D array of floats"),
@@ -121,6 +138,8 @@ def _craft(files, case):
     for k, v in arrays.items():
         if isinstance(v, str) and v == "int":
             v = a[k].astype(np.int64)
+        elif isinstance(v, str) and v == "ones":
+            v = np.ones_like(a[k])
         elif v is None:  # poison one entry of the stored array
             v = a[k].copy()
             if k in ("coef_indices",):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from learners import PerceptronAR, evaluate
+from learners import PerceptronAR
+from learners.evaluate import evaluate  # (`from learners import evaluate` can return the submodule of that name)
 from learners.discovery import (DiscoveryReport, discover_layout, extend_contexts, extend_contexts_reference,
                                 learner_features, offset_conflicts)
 from learners.errors import LearnerError

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from learners import evaluate, load_model
+from learners import load_model
+from learners.evaluate import evaluate  # (`from learners import evaluate` can return the submodule of that name)
 from learners.cli import main
 from tmsim.datasets import load_dataset, make_dataset, save
 
@@ -80,6 +81,19 @@ def test_least_squares_and_compile(files, capsys):
     (["eval", "{d}/p2.npz", "{other}"], "vocabulary"),
     (["generate", "{d}/p2.npz", "--prompt", "NOT_A_TOKEN"], "not in the model's vocabulary"),
     (["compile", "zoo:nope", "--encoding", "gates", "--width", "8", "--out", "{d}/c.npz"], "nope"),
+    (["fit", "{other}", "--model", "perceptron", "--features", "auto", "--window", "3", "--out", "{d}/m.npz"],
+     "--window sets the offsets 1..K of --features window"),
+    (["fit", "{other}", "--model", "perceptron", "--features", "window", "--discovery-window", "5", "--out",
+      "{d}/m.npz"], "--discovery-window applies to --features auto"),
+    (["fit", "{other}", "--model", "perceptron", "--discovery-window", "0", "--out", "{d}/m.npz"],
+     "'discovery' parameter"),
+    (["fit", "{other}", "--model", "perceptron", "--features", "auto", "--period", "none", "--out", "{d}/m.npz"],
+     "'layout' parameter"),
+    (["fit", "{other}", "--model", "perceptron", "--margin", "-1", "--out", "{d}/m.npz"], "'margin' parameter"),
+    (["fit", "{other}", "--model", "least-squares", "--margin", "1", "--out", "{d}/m.npz"],
+     "--margin applies to --model perceptron"),
+    (["fit", "{other}", "--model", "mlp", "--features", "auto", "--out", "{d}/m.npz"],
+     "--features applies to the linear models"),
 ])
 def test_bad_input_is_one_line(files, capsys, argv, fragment):
     d, train, test, other = files
@@ -92,6 +106,42 @@ def test_bad_input_is_one_line(files, capsys, argv, fragment):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("learners: error:") and fragment in lines[0]
     assert "Traceback" not in err
+
+
+def test_fit_features_flags_and_the_printed_offsets(files, capsys):
+    """--features auto is the default and prints the discovered offsets per class; declared, window, and
+    --offsets (which wins) print theirs; --margin / --shrinking / --discovery-window reach the model."""
+    d, _, _, other = files
+    layout = load_dataset(other).layout
+    L = layout.period
+
+    def fit(*flags):
+        code, out, err = run_cli(capsys, "fit", str(other), "--model", "perceptron", "--seed", "0", "--out",
+                                 str(d / "f.npz"), *flags)
+        assert code == 0, err
+        return json.loads(out) if "--json" in flags else out
+
+    auto = fit("--json")
+    assert auto["features"] == "auto" and set(auto["offsets"]) == set(layout.names)
+    assert auto["discovery"]["decides"] and auto["discovery"]["window"] == L + 1
+    assert auto["discovery"]["offsets"]["cell"] == auto["offsets"]["cell"] == [1, L]
+    assert load_model(d / "f.npz").layout_.offsets == tuple(tuple(o) for o in auto["offsets"].values())
+    text = fit()
+    assert "features: auto" in text and "offsets per class, discovered from the training traces" in text
+    assert f"cell: 1, {L}" in text and "header: 2" in text
+    declared = fit("--features", "declared", "--json")
+    assert declared["features"] == "declared" and "discovery" not in declared
+    assert declared["offsets"] == {n: list(o) for n, o in zip(layout.names, layout.offsets)}
+    assert fit("--window", "3", "--json")["offsets"] == {"all": [1, 2, 3]}
+    given = fit("--offsets", "1,2", "--features", "declared", "--json")
+    assert (given["features"], given["offsets"]) == ("offsets", {"all": [1, 2]})
+    tuned = fit("--discovery-window", "5", "--margin", "2.5", "--shrinking", "--json")
+    model = load_model(d / "f.npz")
+    assert tuned["discovery"]["window"] == 5 and max(model.offsets_) <= 5
+    assert (model.margin, model.shrinking, model.discovery) == (2.5, True, {"window": 5})
+    code, out, err = run_cli(capsys, "fit", str(other), "--model", "least-squares", "--features", "auto",
+                             "--compact", "--out", str(d / "ls-auto.npz"), "--json")
+    assert code == 0 and json.loads(out)["features"] == "auto" and load_model(d / "ls-auto.npz").compact
 
 
 def test_python_m_learners(files):
