@@ -99,24 +99,53 @@ def test_parity_log_length_quick_and_shuffled_cot():
     check = get_check("parity-log-length")
     r = check.run("quick")
     _assert_result(r, True)
-    assert r.measured["growth_fit"] == "log n"
-    assert r.measured["min_accuracy_cot"] >= 0.99 and r.measured["max_accuracy_nocot"] < 0.6
-    assert r.measured["cot_length"] == {str(n): n.bit_length() for n in (8, 16, 32, 64)}
+    need = r.measured["samples_to_threshold"]
+    bound = r.bound["pac_to_ar_values"]
+    assert all(isinstance(need[n], int) and need[n] <= bound[n] for n in need)
+    assert r.measured["max_exact_nocot"] < 0.6 and r.measured["max_exact_dropped_bit"] < 0.99
+    assert r.measured["train_test_overlap"] == 0
+    assert r.measured["cot_length (information)"] == {str(n): n.bit_length() for n in (8, 16, 32)}
+    for row in r.raw["rows"]:  # the count CoT reached the threshold at the size it reports
+        assert row["curve"][-1]["n_train"] == row["samples_needed"] and row["curve"][-1]["exact_match"] >= 0.99
     bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
     _assert_result(bad, False)
-    assert bad.measured["min_accuracy_cot"] < 0.99
+    assert all(isinstance(v, str) for v in bad.measured["samples_to_threshold"].values())
+
+
+def test_disjoint_inputs_never_share_an_input():
+    from proofs_checks.checks.parity import disjoint_inputs
+
+    for n, m in ((8, 300), (12, 500), (24, 400)):
+        train, test = disjoint_inputs(n, m, 64, np.random.default_rng(n))
+        seen = {bytes(r) for r in train}
+        assert len(seen) == len(train) and not seen & {bytes(r) for r in test} and len(test) == 64
+        assert len(train) == min(m, 2 ** n - 64)
 
 
 def test_parity_k_sparse_quick_and_shuffled_cot():
     check = get_check("parity-k-sparse")
     r = check.run("quick")
     _assert_result(r, True)
-    assert r.measured["growth_fit_k2"] == r.measured["growth_fit_k3"] == "n"
-    assert 1.5 < r.measured["search_time_exponent_k2"] < 2.5
+    assert r.measured["cot_length_growth_fit_k2 (information)"] == "n"
+    assert r.measured["cot_length_growth_fit_k3 (information)"] == "n"
+    assert 1.5 < r.measured["work_exponent_k2"] < 2.5 and 2.5 < r.measured["work_exponent_k3"] < 3.5
     assert r.measured["rollout_accuracy_min"] == 1.0
+    for key, examined in r.measured["mean_subsets_examined"].items():  # the search stops early, on average
+        assert examined < r.measured["subsets_in_the_space (information)"][key]
     bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
     _assert_result(bad, False)
     assert bad.measured["steps_unidentified"] > 0
+
+
+def test_first_consistent_subset_finds_the_parity_and_counts_its_work():
+    from proofs_checks.checks.parity import first_consistent_subset
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(64, 12), dtype=np.uint8)
+    g = first_consistent_subset(x, x[:, 3] ^ x[:, 7], 2, np.random.default_rng(1))
+    assert g["subset"] == (3, 7) and 1 <= g["examined"] <= 12 + 66 and g["sample_checks"] >= 64
+    none = first_consistent_subset(x, x[:, 0] ^ x[:, 1] ^ x[:, 2], 2, np.random.default_rng(1))
+    assert none["subset"] is None and none["examined"] == 12 + 66
 
 
 def test_length_vs_samples_quick_and_shuffled_cot():
