@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from learners import PerceptronAR
+from learners import PerceptronAR, as_sequences
 from proofs_checks import CheckError, SweepRunner, get_check, list_checks, run_report
 from proofs_checks import registry
 from proofs_checks.bounds import (PAC_TO_AR, PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, evaluate_bound,
                                   fit_growth)
 from proofs_checks.cli import main
 from proofs_checks.sweep import _demo_task, cache_key, grid
+from tmsim import zoo
 from tmsim.datasets import TaskError
 from tmsim.datasets.tasks import ParityTask, chain_cot_length, count_cot_length
 
@@ -81,9 +82,31 @@ def test_emulation_construction_quick_and_corrupted_weight():
     rows = r.raw["rows"]
     assert {row["encoding"] for row in rows} == {"tableau-triples", "gates"}
     assert all(row["lengths"] == row["formula"] for row in rows)
+    assert min(r.measured["longest_run_steps"].values()) >= 100  # runs long enough to matter
+    assert r.measured["learned_full_cot_exact"] == {"zoo:parity": 1.0, "zoo:binary-increment": 1.0}
+    assert set(r.measured["learned_exact_by_thinning"]) == {f"{m} / every {k}" for m in ("zoo:parity",
+                                                            "zoo:binary-increment") for k in (1, 2, 3)}
     bad = check.run("quick", machines=("zoo:parity",), corrupt_weights=1)
     _assert_result(bad, False)
     assert bad.measured["traces_exact"] < bad.measured["traces_checked"]
+
+
+def test_thin_rows_keeps_every_kth_configuration_row():
+    from proofs_checks.checks.emulation import thin_rows
+    from tmsim.encodings import get_encoding
+
+    enc = get_encoding("tableau-triples", width=9)
+    tr = enc.encode(zoo.get("binary-increment").machine, "1011")
+    L = 2 * 9 + 2
+    full = as_sequences([tr.tokens])
+    full = type(full)(full.tokens, full.offsets, np.asarray(tr.kinds, dtype=np.uint8), full.vocab_size)
+    T = len(tr) // L - 2
+    for every in (1, 2, 3):
+        thin = thin_rows(full, L, every)
+        keep = sorted(set(range(0, T + 1, every)) | {T, T + 1})
+        rows = tr.tokens[:(T + 2) * L].reshape(T + 2, L)
+        assert np.array_equal(thin.tokens, np.concatenate([rows[keep].ravel(), tr.tokens[(T + 2) * L:]]))
+        assert len(thin.tokens) == len(keep) * L + len(tr) - (T + 2) * L and thin.kinds[0] == 0
 
 
 def test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above():
