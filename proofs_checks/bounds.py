@@ -26,7 +26,8 @@ from tmsim.encodings import get_encoding
 
 from .errors import CheckError
 
-__all__ = ["n", "k", "T", "eps", "delta", "d", "PAC_SAMPLES", "PAC_TO_AR", "PARITY_COUNT_LENGTH",
+__all__ = ["n", "k", "T", "eps", "delta", "d", "PAC_SAMPLES", "PAC_TO_AR", "PAC_CONSISTENT", "PAC_TO_AR_CONSISTENT",
+           "PARITY_COUNT_LENGTH",
            "PARITY_CHAIN_LENGTH", "PARITY_STEP_TIME", "PARITY_STEP_SAMPLES", "GROWTH_FORMS", "GrowthFit",
            "fit_growth", "evaluate_bound", "encoding_length_formulas"]
 
@@ -38,6 +39,13 @@ eps, delta = sympy.symbols("epsilon delta", positive=True)
 PAC_SAMPLES = (d * sympy.log(1 / eps) + sympy.log(1 / delta)) / eps
 #: [paper, Thm 3.3] PAC => AR: T per-position classes, each learned to eps/T, delta/T (union bound).
 PAC_TO_AR = PAC_SAMPLES.subs({eps: eps / T, delta: delta / T}, simultaneous=True)
+#: docs/theory.md#pac-sample-bounds: the same bound with its constants (Blumer, Ehrenfeucht, Haussler and Warmuth
+#: 1989), for any learner that outputs a hypothesis of the class consistent with its samples:
+#: m >= max((4/eps) log2(2/delta), (8 d/eps) log2(13/eps)).
+PAC_CONSISTENT = sympy.Max(4 / eps * sympy.log(2 / delta, 2), 8 * d / eps * sympy.log(13 / eps, 2))
+#: docs/theory.md#from-pac-to-ar: T positions, each learned to eps/T with confidence delta/T, by a consistent
+#: learner of a class of dimension d per position (the time-dependent linear class).
+PAC_TO_AR_CONSISTENT = PAC_CONSISTENT.subs({eps: eps / T, delta: delta / T}, simultaneous=True)
 #: docs/theory.md#counting-cot: the counting CoT of parity has floor(log2 n) + 1 tokens.
 PARITY_COUNT_LENGTH = sympy.floor(sympy.log(n, 2)) + 1
 #: [paper, Thm 3.12]: steps that are parities of at most k tokens need Theta(n/k) of them; our chain over

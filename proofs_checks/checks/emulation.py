@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learners import PerceptronAR, compile_linear
+from learners import PerceptronAR, Sequences, as_sequences, compile_linear, evaluate
 from tmsim import zoo
+from tmsim.datasets import Split, make_splits
 from tmsim.encodings import get_encoding
 from tmsim.zoo.random import random_halting_machine
 
-from ..experiments.learned_emulation import learned_emulation
+from ..experiments.learned_emulation import default_learner, learned_emulation
 from ..plots import new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
@@ -52,15 +53,31 @@ def _inputs(machine, entry, lengths: tuple[int, int], n: int, seed: int) -> list
 @dataclass(frozen=True)
 class ConstructionConfig:
     """``machines``: zoo entries (``zoo:NAME``) and random halting machines (``random:SEED``);
-    ``n_inputs`` random inputs per machine with lengths in ``lengths``; ``encodings`` the compiled traces;
-    ``corrupt_weights``: negate that many of the largest compiled weights first (the negative control: the
-    check must then fail)."""
+    ``n_inputs`` random inputs per machine with lengths in ``lengths`` (``gates_lengths`` for the gate trace,
+    about G times longer per step); ``encodings`` the compiled traces; every encoding must verify at least one
+    run of ``min_steps`` steps. The measured side of length complexity: ``learn_machines`` are learned from
+    ``learn_n_train`` tableau-triples traces of inputs of ``learn_lengths`` by one learner (the averaged margin
+    perceptron of :func:`proofs_checks.experiments.learned_emulation.default_learner`, one weight block per
+    position class, reading the tokens of the cells within ``every + 1`` columns one row up and the last few
+    of its own row), on the full CoT and on the CoT thinned to every ``every`` steps of ``learn_every``; the
+    full CoT must be ``learn_threshold`` exact on ``learn_n_test`` held-out inputs. ``corrupt_weights``:
+    negate that many of the largest compiled weights first (the negative control: the check must then fail;
+    the learned part, which does not use them, is skipped)."""
 
-    machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "zoo:unary-addition",
-                                 "random:0", "random:1", "random:2")
+    machines: tuple[str, ...] = ("zoo:copy", "zoo:bb4", "zoo:palindrome", "zoo:binary-addition",
+                                 "zoo:unary-addition", "random:0", "random:1", "random:2")
     encodings: tuple[str, ...] = ("tableau-triples", "gates")
     n_inputs: int = 40
-    lengths: tuple[int, int] = (0, 10)
+    lengths: tuple[int, int] = (4, 10)
+    gates_lengths: tuple[int, int] = (0, 5)
+    min_steps: int = 300
+    learn_machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "random:0",
+                                       "random:1")
+    learn_every: tuple[int, ...] = (1, 2, 3)
+    learn_n_train: int = 200
+    learn_n_test: int = 100
+    learn_lengths: tuple[int, int] = (1, 8)
+    learn_threshold: float = 0.99
     seed: int = 0
     corrupt_weights: int = 0
 
@@ -79,7 +96,10 @@ def construction_task(machine: str, encoding: str, n_inputs: int, lengths: list,
                       corrupt_weights: int) -> dict:
     """Compile one machine for one encoding, verify it on random inputs, and size it (a sweep task)."""
     m, entry = _machine(machine)
-    inputs = _inputs(m, entry, tuple(lengths), n_inputs, seed)
+    lo, hi = lengths
+    if entry is not None and not any(entry.language.count(x) for x in range(lo, hi + 1)):
+        lo = hi = next(x for x in range(0, 64) if entry.language.count(x))  # bb4: the empty tape only
+    inputs = sorted(set(_inputs(m, entry, (lo, hi), n_inputs, seed)))
     answer = "state" if entry is not None and entry.task == "accept" else "tape"
     enc = get_encoding(encoding, answer=answer)
     max_steps = entry.max_steps if entry is not None else 4 * lengths[1] ** 2 + 64
@@ -89,6 +109,7 @@ def construction_task(machine: str, encoding: str, n_inputs: int, lengths: list,
     v = cm.verify(inputs, max_steps=max_steps)
     rep = cm.report(inputs, max_steps=max_steps)
     runs = rep["runs"]
+    gates = enc.circuit(m).size if encoding == "gates" else None
     return {"machine": machine, "name": m.name, "encoding": encoding, "width": width,
             "vocab_size": rep["vocab_size"], "window": rep["window"], "nonzero": rep["nonzero"],
             "dense_parameters": rep["dense_parameters"], "max_abs_weight": rep["max_abs_weight"],
@@ -97,46 +118,136 @@ def construction_task(machine: str, encoding: str, n_inputs: int, lengths: list,
             "min_margin": v["min_margin"], "teacher_forced_errors": v["teacher_forced_errors"],
             "steps": [r["steps"] for r in runs], "lengths": [r["length"] for r in runs],
             "cot_tokens": [r["cot_tokens"] for r in runs], "formula": [r["formula"] for r in runs],
-            "formula_matches": int(sum(r["matches_formula"] for r in runs))}
+            "formula_matches": int(sum(r["matches_formula"] for r in runs)), "gates_per_cell": gates}
 
 
-_QUICK_C = ConstructionConfig(machines=("zoo:parity", "zoo:binary-increment", "random:0"), n_inputs=12,
-                              lengths=(0, 6))
+def thin_rows(data, period: int, every: int) -> Sequences:
+    """Tableau-triples traces with only every ``every``-th configuration row kept (the prompt row 0, rows
+    ``every, 2 every, ...``, the last configuration and the END row, then the answer): the same tokens, a
+    CoT about ``every`` times shorter. Each kept row's intermediates still name the triples of the row before
+    it, which is no longer in the trace: they must be computed ``every`` steps ahead."""
+    seqs = as_sequences(data)
+    toks, kinds, offs = [], [], [0]
+    for i in range(len(seqs)):
+        a, b = seqs.offsets[i], seqs.offsets[i + 1]
+        n_rows = (b - a) // period
+        T = n_rows - 2  # rows: prompt, T configurations, END; the answer tail is shorter than a row
+        keep = sorted(set(range(0, T + 1, every)) | {T, T + 1})
+        idx = np.concatenate([np.arange(r * period, (r + 1) * period) for r in keep]
+                             + [np.arange(n_rows * period, b - a)])
+        toks.append(seqs.tokens[a + idx])
+        kinds.append(seqs.kinds[a + idx])
+        offs.append(offs[-1] + len(idx))
+    return Sequences(np.concatenate(toks).astype(np.int32), np.array(offs, dtype=np.int64),
+                     np.concatenate(kinds).astype(np.uint8), seqs.vocab_size, seqs.vocabulary)
+
+
+def thinned_task(machine: str, every: int, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
+    """One learner on tableau-triples traces thinned to every ``every`` steps (1: the full CoT); free-rollout
+    exact match on held-out inputs of the training lengths (a sweep task)."""
+    m, entry = _machine(machine)
+    enc = get_encoding("tableau-triples", answer="state" if entry is not None and entry.task == "accept" else "tape")
+    parts = make_splits(entry if entry is not None else m, enc, Split("thinned", train=tuple(lengths),
+                                                                      test=tuple(lengths), n_train=n_train,
+                                                                      n_test=n_test),
+                        random_state=seed, width="auto", on_timeout="error" if entry is not None else "drop")
+    W = int(parts["train"].width[0])
+    L = 2 * W + 2
+    r = every + 1  # columns each side: an every-step update reads every cells each side, one spare
+    # The cells one row up sit at offsets L + 1 - 2c for the column c places to the right (c < 0: left).
+    offs = tuple(sorted(set(range(1, 2 * r + 1)) | {L} | {L + 1 - 2 * c for c in range(-r, r + 1)}))
+    layout = enc.layout(m, width=W)
+    layout = layout.with_offsets([offs] * layout.n_classes)
+    train, test = parts["train"], parts["test"]
+    if every > 1:
+        train, test = thin_rows(train, L, every), thin_rows(test, L, every)
+    model = default_learner(seed).set_params(layout=layout, max_iter=50)
+    model.fit(train)
+    ev = evaluate(model, test)
+    return {"machine": machine, "every": every, "n_train": n_train, "exact_match": ev.exact_match,
+            "token_accuracy": ev.token_accuracy, "converged": bool(model.converged_),
+            "mean_length": float(np.diff(np.asarray(as_sequences(test).offsets)).mean()), "offsets": len(offs)}
+
+
+_QUICK_C = ConstructionConfig(machines=("zoo:copy", "zoo:bb4", "random:0"), n_inputs=8, lengths=(4, 7),
+                              gates_lengths=(0, 3), min_steps=100, learn_machines=("zoo:parity",
+                                                                                   "zoo:binary-increment"),
+                              learn_n_train=200, learn_n_test=50)
 _FULL_C = ConstructionConfig()
 
 
 @register("emulation-construction",
           claim="Compiled linear weights (tableau-triples and gates) reproduce the simulator's trace token for "
-                "token on random machines and inputs, with CoT lengths equal to the symbolic length formula.",
+                "token on zoo and random machines, on runs of hundreds of steps; and the same linear learner "
+                "trained on the full tableau-triples CoT emulates held-out inputs exactly.",
           theorem="[paper] Thm 3.8 and its corollary (linear AR + CoT of length poly(T) computes TIME(T)); "
-                  "docs/theory.md#tableau-triples, #gates, #compiled-weights",
+                  "docs/theory.md#tableau-triples, #gates, #compiled-weights, #length-complexity",
           quick=_QUICK_C, full=_FULL_C,
           control={"corrupt_weights": 1}, control_breaks="the compiled weights: the largest one negated")
 def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
-    points = grid(machine=list(cfg.machines), encoding=list(cfg.encodings), n_inputs=[cfg.n_inputs],
-                  lengths=[list(cfg.lengths)], seed=[cfg.seed], corrupt_weights=[cfg.corrupt_weights])
+    points = [dict(machine=mc, encoding=e, n_inputs=cfg.n_inputs,
+                   lengths=list(cfg.gates_lengths if e == "gates" else cfg.lengths), seed=cfg.seed,
+                   corrupt_weights=cfg.corrupt_weights) for mc in cfg.machines for e in cfg.encodings]
     rows = runner.map(construction_task, points, desc="emulation-construction")
+    learned = []
+    if cfg.corrupt_weights == 0:  # the control breaks the compiled weights, which the learner never reads
+        learned = runner.map(thinned_task, grid(machine=list(cfg.learn_machines), every=list(cfg.learn_every),
+                                                n_train=[cfg.learn_n_train], n_test=[cfg.learn_n_test],
+                                                lengths=[list(cfg.learn_lengths)], seed=[cfg.seed]),
+                             desc="emulation-construction (learned, thinned)")
     traces = sum(r["traces"] for r in rows)
     exact = sum(r["exact"] for r in rows)
     matches = sum(r["formula_matches"] for r in rows)
     n_runs = sum(len(r["lengths"]) for r in rows)
-    passed = traces > 0 and exact == traces and matches == n_runs and all(r["teacher_forced_errors"] == 0
-                                                                          for r in rows)
+    longest = {e: max((max(r["steps"], default=0) for r in rows if r["encoding"] == e), default=0)
+               for e in cfg.encodings}
+    long_ok = all(v >= cfg.min_steps for v in longest.values())
+    full = {r["machine"]: r["exact_match"] for r in learned if r["every"] == 1}
+    learn_ok = bool(full) and all(v >= cfg.learn_threshold for v in full.values())
+    compiled_ok = traces > 0 and exact == traces and all(r["teacher_forced_errors"] == 0 for r in rows)
+    passed = compiled_ok and long_ok and learn_ok
+    thinned = {f"{r['machine']} / every {r['every']}": round(r["exact_match"], 3) for r in learned}
+    least = {}
+    for mc in cfg.learn_machines:
+        ok = [r["every"] for r in learned if r["machine"] == mc and r["exact_match"] >= cfg.learn_threshold]
+        least[mc] = f"every {max(ok)} steps" if ok else "none"
     measured = {"traces_checked": traces, "traces_exact": exact,
-                "exact_fraction": exact / traces if traces else 0.0,
+                "exact_fraction": round(exact / traces, 4) if traces else 0.0,
                 "mismatched_tokens": sum(r["mismatched_tokens"] for r in rows),
                 "min_margin": min((r["min_margin"] for r in rows if r["min_margin"] is not None), default=None),
-                "lengths_matching_formula": f"{matches}/{n_runs}",
-                "per_machine": {f"{r['machine']} / {r['encoding']}": {
-                    "exact": f"{r['exact']}/{r['traces']}", "weights": r["nonzero"], "vocab": r["vocab_size"],
-                    "window": r["window"], "mean_cot_tokens": float(np.mean(r["cot_tokens"]))} for r in rows}}
-    bound = {f"length[{r['encoding']}, {r['machine']}]": r["length_formula"] for r in rows}
+                "longest_run_steps": longest,
+                "learned_full_cot_exact": full,
+                "learned_exact_by_thinning": thinned,
+                "thinnest_cot_learned_exactly": least,
+                "lengths_matching_formula (information)": f"{matches}/{n_runs}",
+                "per_machine (information)": {f"{r['machine']} / {r['encoding']}": {
+                    "exact": f"{r['exact']}/{r['traces']}", "max_steps": max(r["steps"], default=0),
+                    "weights": r["nonzero"], "vocab": r["vocab_size"], "window": r["window"],
+                    "gates_per_cell": r["gates_per_cell"],
+                    "mean_cot_tokens": round(float(np.mean(r["cot_tokens"])), 1) if r["cot_tokens"] else None}
+                    for r in rows}}
+    bound = {f"length[{r['encoding']}, {r['machine']}] (information)": _plain_formula(r["length_formula"])
+             for r in rows}
     verdict = (f"{exact}/{traces} compiled rollouts exact over {len(cfg.machines)} machines x "
-               f"{len(cfg.encodings)} encodings; {matches}/{n_runs} trace lengths equal the formula"
-               + ("" if passed else " -- the construction FAILED"))
+               f"{len(cfg.encodings)} encodings, the longest run "
+               + ", ".join(f"{v} steps ({e})" for e, v in longest.items())
+               + f" (at least {cfg.min_steps} needed)"
+               + (f"; learned on the full CoT: " + ", ".join(f"{m} {v:.2f}" for m, v in full.items())
+                  + f" exact (threshold {cfg.learn_threshold:g}); thinnest CoT still learned exactly: "
+                  + ", ".join(f"{m} {v}" for m, v in least.items()) if learned else
+                  "; learned part not run (control)"))
     figures = {"construction_lengths": _fig_lengths(rows), "construction_weights": _fig_weights(rows)}
-    return Outcome(passed, measured, {"exact_fraction": 1.0, "lengths_matching_formula": "all",
-                                      "teacher_forced_errors": 0}, verdict, bound, {"rows": rows}, figures)
+    if learned:
+        figures["construction_thinned"] = _fig_thinned(learned, cfg)
+    return Outcome(passed, measured, {"exact_fraction": 1.0, "teacher_forced_errors": 0,
+                                      "longest_run_steps_at_least": cfg.min_steps,
+                                      "learned_full_cot_exact_at_least": cfg.learn_threshold},
+                   verdict, bound, {"rows": rows, "learned": learned}, figures)
+
+
+def _plain_formula(text: str) -> str:
+    """A length formula for readers: ``S`` is the row width W (docs/theory.md#encoding-lengths)."""
+    return text.replace("S", "W")
 
 
 def _fig_lengths(rows):
@@ -147,25 +258,48 @@ def _fig_lengths(rows):
     for i, r in enumerate(rows):
         s = np.asarray(r["steps"])
         o = np.argsort(s)
-        ax.plot(s[o], np.asarray(r["formula"])[o], "-", lw=1, alpha=0.7, color=colors(i % 20))
-        ax.plot(s, r["lengths"], "o", ms=3, color=colors(i % 20), label=f"{r['machine']} / {r['encoding']}")
+        ax.plot(s[o], np.asarray(r["formula"])[o], "-", lw=1, alpha=0.7, color=colors(i % 20),
+                label=f"{r['machine']} / {r['encoding']}: length formula")
+        ax.plot(s, r["lengths"], "o", ms=3, color=colors(i % 20), label=f"{r['machine']} / {r['encoding']}: trace")
     ax.set_xlabel("steps T of the run")
-    ax.set_ylabel("trace length (tokens); line: sympy length formula")
+    ax.set_ylabel("trace length (tokens)")
     ax.set_yscale("log")
-    ax.set_title("Compiled emulation: CoT length vs steps, measured (dots) and formula (lines)")
-    ax.legend(fontsize=7)
+    ax.set_title("Compiled emulation: trace length vs steps (information)")
+    ax.legend(fontsize=6, ncol=2)
     return fig
 
 
 def _fig_weights(rows):
     fig, ax = new_figure()
     labels = [f"{r['machine']}\n{r['encoding']}" for r in rows]
-    ax.bar(range(len(rows)), [r["nonzero"] for r in rows], color=["C0" if r["exact"] == r["traces"] else "C3"
-                                                                   for r in rows])
+    ok = [r["exact"] == r["traces"] for r in rows]
+    for flag, color, name in ((True, "C0", "every rollout exact"), (False, "C3", "not exact")):
+        idx = [i for i, o in enumerate(ok) if o is flag]
+        if idx:
+            ax.bar(idx, [rows[i]["nonzero"] for i in idx], color=color, label=name)
     ax.set_xticks(range(len(rows)), labels, fontsize=6, rotation=60, ha="right")
     ax.set_yscale("log")
+    ax.set_xlabel("machine / encoding")
     ax.set_ylabel("non-zero compiled weights")
-    ax.set_title("Compiled weights per machine (red: not exact)")
+    ax.set_title("Compiled weights per machine (information)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _fig_thinned(learned, cfg):
+    fig, ax = new_figure()
+    machines = sorted({r["machine"] for r in learned})
+    for i, mc in enumerate(machines):
+        pts = sorted((r["every"], r["exact_match"]) for r in learned if r["machine"] == mc)
+        ax.plot([p for p, _ in pts], [e for _, e in pts], "o-", color=f"C{i}", label=mc)
+    ax.axhline(cfg.learn_threshold, ls=":", c="k", lw=1, label=f"threshold {cfg.learn_threshold:g}")
+    ev = sorted(set(cfg.learn_every))
+    ax.set_xticks(ev, ["full CoT" if e == 1 else f"every {e} steps" for e in ev])
+    ax.set_xlabel("tableau-triples rows kept")
+    ax.set_ylabel("held-out exact rollouts (fraction)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"One linear learner, thinner CoTs ({cfg.learn_n_train} training traces)")
+    ax.legend(fontsize=7)
     return fig
 
 

@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from learners import PerceptronAR, as_sequences
 from proofs_checks import CheckError, SweepRunner, get_check, list_checks, run_report
 from proofs_checks import registry
 from proofs_checks.bounds import (PAC_TO_AR, PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, evaluate_bound,
                                   fit_growth)
 from proofs_checks.cli import main
 from proofs_checks.sweep import _demo_task, cache_key, grid
+from tmsim import zoo
 from tmsim.datasets import TaskError
 from tmsim.datasets.tasks import ParityTask, chain_cot_length, count_cot_length
 
@@ -80,9 +82,31 @@ def test_emulation_construction_quick_and_corrupted_weight():
     rows = r.raw["rows"]
     assert {row["encoding"] for row in rows} == {"tableau-triples", "gates"}
     assert all(row["lengths"] == row["formula"] for row in rows)
+    assert min(r.measured["longest_run_steps"].values()) >= 100  # runs long enough to matter
+    assert r.measured["learned_full_cot_exact"] == {"zoo:parity": 1.0, "zoo:binary-increment": 1.0}
+    assert set(r.measured["learned_exact_by_thinning"]) == {f"{m} / every {k}" for m in ("zoo:parity",
+                                                            "zoo:binary-increment") for k in (1, 2, 3)}
     bad = check.run("quick", machines=("zoo:parity",), corrupt_weights=1)
     _assert_result(bad, False)
     assert bad.measured["traces_exact"] < bad.measured["traces_checked"]
+
+
+def test_thin_rows_keeps_every_kth_configuration_row():
+    from proofs_checks.checks.emulation import thin_rows
+    from tmsim.encodings import get_encoding
+
+    enc = get_encoding("tableau-triples", width=9)
+    tr = enc.encode(zoo.get("binary-increment").machine, "1011")
+    L = 2 * 9 + 2
+    full = as_sequences([tr.tokens])
+    full = type(full)(full.tokens, full.offsets, np.asarray(tr.kinds, dtype=np.uint8), full.vocab_size)
+    T = len(tr) // L - 2
+    for every in (1, 2, 3):
+        thin = thin_rows(full, L, every)
+        keep = sorted(set(range(0, T + 1, every)) | {T, T + 1})
+        rows = tr.tokens[:(T + 2) * L].reshape(T + 2, L)
+        assert np.array_equal(thin.tokens, np.concatenate([rows[keep].ravel(), tr.tokens[(T + 2) * L:]]))
+        assert len(thin.tokens) == len(keep) * L + len(tr) - (T + 2) * L and thin.kinds[0] == 0
 
 
 def test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above():
@@ -99,24 +123,53 @@ def test_parity_log_length_quick_and_shuffled_cot():
     check = get_check("parity-log-length")
     r = check.run("quick")
     _assert_result(r, True)
-    assert r.measured["growth_fit"] == "log n"
-    assert r.measured["min_accuracy_cot"] >= 0.99 and r.measured["max_accuracy_nocot"] < 0.6
-    assert r.measured["cot_length"] == {str(n): n.bit_length() for n in (8, 16, 32, 64)}
+    need = r.measured["samples_to_threshold"]
+    bound = r.bound["pac_to_ar_values"]
+    assert all(isinstance(need[n], int) and need[n] <= bound[n] for n in need)
+    assert r.measured["max_exact_nocot"] < 0.6 and r.measured["max_exact_dropped_bit"] < 0.99
+    assert r.measured["train_test_overlap"] == 0
+    assert r.measured["cot_length (information)"] == {str(n): n.bit_length() for n in (8, 16, 32)}
+    for row in r.raw["rows"]:  # the count CoT reached the threshold at the size it reports
+        assert row["curve"][-1]["n_train"] == row["samples_needed"] and row["curve"][-1]["exact_match"] >= 0.99
     bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
     _assert_result(bad, False)
-    assert bad.measured["min_accuracy_cot"] < 0.99
+    assert all(isinstance(v, str) for v in bad.measured["samples_to_threshold"].values())
+
+
+def test_disjoint_inputs_never_share_an_input():
+    from proofs_checks.checks.parity import disjoint_inputs
+
+    for n, m in ((8, 300), (12, 500), (24, 400)):
+        train, test = disjoint_inputs(n, m, 64, np.random.default_rng(n))
+        seen = {bytes(r) for r in train}
+        assert len(seen) == len(train) and not seen & {bytes(r) for r in test} and len(test) == 64
+        assert len(train) == min(m, 2 ** n - 64)
 
 
 def test_parity_k_sparse_quick_and_shuffled_cot():
     check = get_check("parity-k-sparse")
     r = check.run("quick")
     _assert_result(r, True)
-    assert r.measured["growth_fit_k2"] == r.measured["growth_fit_k3"] == "n"
-    assert 1.5 < r.measured["search_time_exponent_k2"] < 2.5
+    assert r.measured["cot_length_growth_fit_k2 (information)"] == "n"
+    assert r.measured["cot_length_growth_fit_k3 (information)"] == "n"
+    assert 1.5 < r.measured["work_exponent_k2"] < 2.5 and 2.5 < r.measured["work_exponent_k3"] < 3.5
     assert r.measured["rollout_accuracy_min"] == 1.0
+    for key, examined in r.measured["mean_subsets_examined"].items():  # the search stops early, on average
+        assert examined < r.measured["subsets_in_the_space (information)"][key]
     bad = check.run("quick", ns=(8, 16, 32), shuffle_cot=True)
     _assert_result(bad, False)
     assert bad.measured["steps_unidentified"] > 0
+
+
+def test_first_consistent_subset_finds_the_parity_and_counts_its_work():
+    from proofs_checks.checks.parity import first_consistent_subset
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(64, 12), dtype=np.uint8)
+    g = first_consistent_subset(x, x[:, 3] ^ x[:, 7], 2, np.random.default_rng(1))
+    assert g["subset"] == (3, 7) and 1 <= g["examined"] <= 12 + 66 and g["sample_checks"] >= 64
+    none = first_consistent_subset(x, x[:, 0] ^ x[:, 1] ^ x[:, 2], 2, np.random.default_rng(1))
+    assert none["subset"] is None and none["examined"] == 12 + 66
 
 
 def test_length_vs_samples_quick_and_shuffled_cot():
@@ -139,10 +192,58 @@ def test_rollout_vs_teacher_forced_quick_and_a_sampling_decoder():
     assert r.measured["runs_with_0<tf_error<1"] > 0
     for row in r.raw["rows"]:
         assert row["rollout_error"] <= row["teacher_forced_sequence_error"]
-    bad = check.run("quick", tasks=("parity:16",), learners=("perceptron",), n_train_grid=(100,),
-                    decoder_noise=0.05)
+        for s in row["sampled"]:  # fixed length: survival never rises; sampling compounds below greedy exactness
+            if row["task"].startswith("parity:"):
+                assert all(a >= b for a, b in zip(s["measured"], s["measured"][1:]))
+            assert s["measured"][-1] <= 1 - row["rollout_error"] + 0.05
+    assert r.measured["sampled_survival_points_outside_the_interval"].startswith("0/")
+    bad = check.run("quick", tasks=("parity:16",), decoder_noise=0.05)
     _assert_result(bad, False)
-    assert bad.measured["sequences_tf_right_but_rollout_wrong"] > 0
+    assert not bad.measured["sampled_survival_points_outside_the_interval"].startswith("0/")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), V=st.integers(2, 5), k=st.integers(1, 3))
+def test_greedy_rollout_is_exact_iff_every_teacher_forced_step_is_right(seed, V, k):
+    """The identity the check keeps: a greedy rollout reproduces a sequence exactly when the model is right at
+    every teacher-forced step of it (random linear models, random sequences)."""
+    from learners import Sequences
+    from learners.linear.base import LinearAR
+
+    rng = np.random.default_rng(seed)
+    model = LinearAR.from_weights(rng.integers(-2, 3, size=(1, k * V, V)).astype(float),
+                                  rng.normal(0, 0.1, size=(1, V)), offsets=range(1, k + 1))
+    # Half the sequences follow the model (so that some are right), half are random.
+    seqs = []
+    for i in range(12):
+        p = [int(t) for t in rng.integers(0, V, size=int(rng.integers(1, 4)))]
+        n_new = int(rng.integers(1, 6))
+        s = model.generate([p], max_new_tokens=n_new)[0].tolist() if i % 2 else p + rng.integers(
+            0, V, size=n_new).tolist()
+        seqs.append((p, s))
+    tokens = np.concatenate([np.asarray(s, dtype=np.int32) for _, s in seqs])
+    offsets = np.cumsum([0] + [len(s) for _, s in seqs]).astype(np.int64)
+    kinds = np.concatenate([np.r_[np.zeros(len(p)), np.ones(len(s) - len(p))] for p, s in seqs]).astype(np.uint8)
+    from learners import evaluate
+
+    ev = evaluate(model, Sequences(tokens, offsets, kinds, V))
+    assert np.array_equal(ev.first_error < 0, ev.teacher_forced_first_error < 0)
+    assert math.isclose(ev.exact_match, 1 - ev.sequence_error)
+
+
+def test_step_scores_argmax_is_the_models_prediction():
+    from learners import as_sequences
+    from proofs_checks.checks.rollout import _data, step_scores
+
+    train, test, feats = _data("parity:16", 100, 0)
+    model = PerceptronAR(random_state=0, max_iter=20, **feats).fit(train)
+    s = as_sequences(test)
+    plens, lens = s.prompt_lengths(), np.diff(s.offsets)
+    ref = np.asarray(s.tokens).reshape(len(s), -1)
+    rows = np.repeat(np.arange(len(s)), lens - plens)
+    pos = np.concatenate([np.arange(plens[i], lens[i]) for i in range(len(s))])
+    assert np.array_equal(model._to_vocabulary(step_scores(model, ref, rows, pos).argmax(axis=1)),
+                          model.predict(test))
 
 
 def test_multiplication_adapter_maps_the_experiment_and_its_failures():
