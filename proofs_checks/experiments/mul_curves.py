@@ -35,7 +35,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +48,7 @@ from tmsim.io import atomic_write
 from ..errors import CheckError
 from ..plots import new_figure
 from ._cli import positive_seconds
-from .multiplication import _rollout_scores
+from .multiplication import _jsonable, _rollout_scores
 
 __all__ = ["CurvesConfig", "Curve", "CurvesResult", "run_curves", "samples_to", "extrapolate", "figures", "main",
            "PAPER_SEQUENCES", "PAPER_PARAMETERS"]
@@ -269,16 +269,6 @@ class CurvesResult:
                           "complete": self.complete, "samples_to": self.samples_table(),
                           "extrapolations": self.extrapolations(), "seconds": self.seconds,
                           "files": list(self.files)})
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints
@@ -520,24 +510,25 @@ def figures(result: CurvesResult) -> dict[str, Any]:
     figs["learning_curves"] = fig
 
     fig, ax = new_figure()
-    handles = []
-    for f in cfg.formats:
+    handles = [Line2D([], [], color=_COLORS[f], lw=6, alpha=0.6, label=LABELS[f]) for f in cfg.formats]
+    for i, f in enumerate(cfg.formats):
+        dx = 0.06 * (i - (len(cfg.formats) - 1) / 2)  # side by side where budgets coincide
+        cs = [c for c in result.curves if c.format == f]
         for lv, ls in ((0.5, "-"), (0.9, "-.")):
-            cs = [c for c in result.curves if c.format == f]
-            hit = [(c.digits, samples_to(c, lv)) for c in cs if samples_to(c, lv) is not None]
-            miss = [(c.digits, c.budget) for c in cs if samples_to(c, lv) is None]
+            hit = [(c.digits + dx, samples_to(c, lv)) for c in cs if samples_to(c, lv) is not None]
+            miss = [(c.digits + dx, c.budget) for c in cs if samples_to(c, lv) is None]
             if hit:
-                ax.plot(*zip(*hit), ls, marker="o", color=_COLORS[f])
-                handles.append(Line2D([], [], color=_COLORS[f], ls=ls, marker="o",
-                                      label=f"{LABELS[f]}: {lv:.0%} exact"))
+                ax.plot(*zip(*hit), ls, marker="o" if lv == 0.5 else "s", color=_COLORS[f])
             if miss:
                 ax.plot(*zip(*miss), "^", mfc="none", color=_COLORS[f], ms=8)
-            e = extrapolate(dict((c.digits, samples_to(c, lv)) for c in cs), {c.digits: c.budget for c in cs}, 4)
+            e = extrapolate({c.digits: samples_to(c, lv) for c in cs}, {c.digits: c.budget for c in cs}, 4)
             if "predicted" in e and max(e["reached"]) < 4:
                 x0 = max(e["reached"])
-                ax.plot([x0, 4], [e["reached"][x0], e["predicted"]], ":", color=_COLORS[f])
-    handles += [Line2D([], [], color="gray", marker="^", mfc="none", ls="none", ms=8,
-                       label="not reached within the budget (lower bound)"),
+                ax.plot([x0 + dx, 4 + dx], [e["reached"][x0], e["predicted"]], ":", color=_COLORS[f])
+    handles += [Line2D([], [], color="gray", ls="-", marker="o", label="sequences to 50% exact (reached)"),
+                Line2D([], [], color="gray", ls="-.", marker="s", label="sequences to 90% exact (reached)"),
+                Line2D([], [], color="gray", marker="^", mfc="none", ls="none", ms=8,
+                       label="50% or 90% not reached: the budget, a lower bound"),
                 Line2D([], [], color="gray", ls=":", label="fit, extrapolated to 4 digits")]
     ax.axhline(PAPER_SEQUENCES, color="k", lw=0.8)
     handles.append(Line2D([], [], color="k", lw=0.8, label="the paper's budget (1e8 sequences, 4 digits)"))
