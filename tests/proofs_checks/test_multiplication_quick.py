@@ -1,5 +1,6 @@
 """proofs_checks.experiments.multiplication in quick mode: the local-CoT linear learner is exact on held-out and longer
-operands, the MLP with a CoT beats the same MLP without one, and the table, JSON and plots are written."""
+operands, the MLP with the paper's CoT beats the same MLP without one (same budget), every verdict is a measured
+value against a fixed threshold, and the table, JSON and plots are written."""
 
 from __future__ import annotations
 
@@ -25,9 +26,26 @@ def test_local_cot_linear_learner_is_exact(quick):
     assert add and all(r.exact_match == 1.0 for r in add)
 
 
-def test_mlp_with_cot_beats_the_no_cot_baseline(quick):
+def test_mlp_with_the_papers_cot_beats_the_same_mlp_without_cot(quick):
     result, _ = quick
-    assert result.checks["mlp_cot_beats_nocot"]["passed"], result.table()
+    c = result.checks["paper_cot_mlp_beats_nocot"]
+    assert c["passed"], result.table()
+    paper = [r for r in result.rows if r.format == "mul-paper" and r.model == "mlp"]
+    nocot = [r for r in result.rows if r.format == "mul-nocot" and r.model == "mlp"]
+    assert len(paper) == len(nocot) == 1
+    p, q = paper[0], nocot[0]
+    # the same model and budget: architecture (parameter count), operand length, optimizer steps
+    assert p.parameters == q.parameters and p.digits == q.digits == 2 and p.train_steps == q.train_steps > 0
+    assert c["measured"] == pytest.approx(p.exact_match - q.exact_match)
+
+
+def test_every_threshold_is_a_fixed_number_and_every_measurement_is_in_measured(quick):
+    result, _ = quick
+    for name, c in result.checks.items():
+        assert isinstance(c["threshold"], float) and isinstance(c["measured"], float), name
+        assert c["passed"] == (c["measured"] >= c["threshold"]), name
+    assert result.checks["local_cot_linear_exact"]["threshold"] == 0.999
+    assert result.checks["paper_cot_mlp_beats_nocot"]["threshold"] == result.config.paper_margin == 0.05
 
 
 def test_table_rows_and_files(quick):
@@ -39,7 +57,9 @@ def test_table_rows_and_files(quick):
     for r in result.rows:
         assert len(r.per_digit) == (r.digits + 1 if r.format == "add-local" else 2 * r.digits)
         assert r.parameters > 0 and r.train_time > 0
-        assert r.n_test == (cfg.n_test if r.digits == r.train_digits else cfg.n_test_long)
+        plan_n_test = {p.task: p.n_test for p in cfg.plans if p.n_test and p.params["digits"] == r.train_digits}
+        assert r.n_test == (plan_n_test.get(r.format, cfg.n_test) if r.digits == r.train_digits
+                            else cfg.n_test_long)
         # A whole right rollout has a right answer, and a right answer has every digit right.
         assert r.cot_exact <= r.exact_match <= min(r.per_digit), r
         if r.format.endswith("-local") and r.model == "perceptron":
