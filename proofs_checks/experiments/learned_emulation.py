@@ -452,7 +452,7 @@ def learned_emulation(machine_or_entry: Any, *, max_length: int = _C.max_length,
                       random_state: int = _C.random_state, learner: Any = None, features: str | None = _C.features,
                       slack: int = _C.slack, stop_when_exact: bool = _C.stop_when_exact,
                       max_steps: int | None = _C.max_steps, max_errors: int = _C.max_errors,
-                      progress: bool = False) -> EmulationResult:
+                      n_pool: int | None = None, progress: bool = False) -> EmulationResult:
     """Run the protocol of the module docstring for one machine, feature choice and seed.
 
     Parameters
@@ -487,6 +487,9 @@ def learned_emulation(machine_or_entry: Any, *, max_length: int = _C.max_length,
         Step budget per run (default: the dataset default).
     max_errors : int
         First errors kept per part.
+    n_pool : int, optional
+        Training inputs drawn, and measured for the layout (default: the largest size of the grid; give
+        the same pool to runs of different grids that must share one layout).
     progress : bool
         One line per size on stderr.
 
@@ -525,7 +528,8 @@ def learned_emulation(machine_or_entry: Any, *, max_length: int = _C.max_length,
                            f"{n_valid} validation ones plus any training size of {tuple(n_train_grid)}; widen "
                            f"'train_lengths'.")
     test_lens = list(range(train[1] + 1, int(max_length) + 1))
-    tr_in, va_in, te_in = sample_inputs(src, train, grid[-1], n_valid, test_lens, int(n_per_length), random_state)
+    pool_n = grid[-1] if n_pool is None else min(max(int(n_pool), grid[-1]), words - n_valid)
+    tr_in, va_in, te_in = sample_inputs(src, train, pool_n, n_valid, test_lens, int(n_per_length), random_state)
     steps = {} if max_steps is None else {"max_steps": int(max_steps)}
     rule, enc = training_layout(src, tr_in, int(max_length), int(slack), max_steps)  # step 2
 
