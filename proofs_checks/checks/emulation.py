@@ -288,15 +288,16 @@ def _fig_learned(rows, cfg):
     cols = min(3, len(machines))
     nrows = -(-len(machines) // cols)
     fig.set_size_inches(4.2 * cols, 3.2 * nrows + 0.6)
-    styles = {"discovered": ("C0", "o-"), "declared": ("C2", "s--"), "window": ("C3", "^:")}
+    # discovered (thick) under declared (dashed): where the two curves coincide both stay visible
+    styles = {"discovered": ("C0", "o-", 2.4), "declared": ("C2", "s--", 1.0), "window": ("C3", "^:", 1.2)}
     for i, m in enumerate(machines):
         ax = fig.add_subplot(nrows, cols, i + 1)
         ax.grid(alpha=0.3)
         for f in dict.fromkeys(r["features"] for r in rows):
             ls, rate, ci = _curve([r for r in rows if r["machine"] == m and r["features"] == f])
-            color, style = styles.get(f, ("C7", "x-"))
+            color, style, lw = styles.get(f, ("C7", "x-", 1.0))
             name = f if cfg.window is None or f != cfg.features[0] else f"plain window 1..{cfg.window}"
-            ax.plot(ls, rate, style, ms=3, color=color, label=f"{name} offsets")
+            ax.plot(ls, rate, style, ms=3, lw=lw, color=color, label=f"{name} offsets")
             ax.fill_between(ls, ci[:, 0], ci[:, 1], color=color, alpha=0.15)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(m, fontsize=9)

@@ -208,13 +208,15 @@ def figure(out: dict[str, Any], path: Path) -> None:
     fig, ax = new_figure()
     fig.delaxes(ax)
     fig.set_size_inches(3.6 * cols, 2.7 * nrows + 0.6)
-    colors = {"discovered": "C0", "declared": "C2", "window": "C3"}
+    # discovered (thick) under declared (dashed): where the two curves coincide both stay visible
+    styles = {"discovered": ("C0", "o-", 2.4), "declared": ("C2", "s--", 1.0), "window": ("C3", "^:", 1.2)}
     for i, label in enumerate(labels):
         ax = fig.add_subplot(nrows, cols, i + 1)
         ax.grid(alpha=0.3)
         for f, c in out["curves"][label].items():
-            ax.plot(c["lengths"], c["rate"], "o-", ms=2, color=colors.get(f, "C7"), label=f"{f} offsets")
-            ax.fill_between(c["lengths"], c["lo"], c["hi"], color=colors.get(f, "C7"), alpha=0.15)
+            color, style, lw = styles.get(f, ("C7", "x-", 1.0))
+            ax.plot(c["lengths"], c["rate"], style, ms=2, lw=lw, color=color, label=f"{f} offsets")
+            ax.fill_between(c["lengths"], c["lo"], c["hi"], color=color, alpha=0.15)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("input length", fontsize=7)
