@@ -179,8 +179,8 @@ class LearnedConfig:
     ``max_length``, for every seed and feature choice. The verdict is on ``features[0]`` (discovered: from
     the traces alone); the others are the comparison curves (``"window"``, which fits 10-40x slower, is
     fitted once, at the largest size of the grid, with the same training pool and layout). ``window``: None
-    for the experiment's learner; an int k replaces the learner of ``features[0]`` with a plain window of offsets 1..k that
-    cannot see the row above (the negative control: the check must then fail)."""
+    for the experiment's learner; an int k replaces the learner of ``features[0]`` with a plain window of
+    offsets 1..k that cannot see the row above (the negative control: the check must then fail)."""
 
     # unary-addition is left out: lengths 1-8 hold only 36 well-formed inputs, too few for the grid.
     machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "zoo:copy", "random:0",
@@ -299,8 +299,10 @@ def _fig_learned(rows, cfg):
         for f in dict.fromkeys(r["features"] for r in rows):
             ls, rate, ci = _curve([r for r in rows if r["machine"] == m and r["features"] == f])
             color, style, lw = styles.get(f, ("C7", "x-", 1.0))
-            name = f if cfg.window is None or f != cfg.features[0] else f"plain window 1..{cfg.window}"
-            ax.plot(ls, rate, style, ms=3, lw=lw, color=color, label=f"{name} offsets")
+            name = {"window": "whole window 1..period+1"}.get(f, f"{f} offsets")
+            if cfg.window is not None and f == cfg.features[0]:
+                name = f"plain window 1..{cfg.window} (control)"
+            ax.plot(ls, rate, style, ms=3, lw=lw, color=color, label=name)
             ax.fill_between(ls, ci[:, 0], ci[:, 1], color=color, alpha=0.15)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(m, fontsize=9)
@@ -309,7 +311,8 @@ def _fig_learned(rows, cfg):
         ax.set_ylabel("exact rollouts (fraction)", fontsize=8)
         if i == 0:
             ax.legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"Learned emulation: exact match vs input length, {len(cfg.seeds)} seed(s) pooled, "
+    seeds = f"{len(cfg.seeds)} seed{'s' * (len(cfg.seeds) > 1)}"
+    fig.suptitle(f"Learned emulation: exact match vs input length, {seeds} pooled, "
                  "bands: 95% Wilson intervals", fontsize=10)
     fig.tight_layout()
     return fig

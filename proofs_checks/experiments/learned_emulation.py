@@ -63,7 +63,8 @@ from tmsim.resolve import resolve_machine
 from tmsim.zoo.random import random_halting_machine
 
 from ._cli import size_list
-from ._protocol import DEFAULT_SLACK, LayoutRule, _words, fixed_layout, sample_inputs, training_layout, wilson  # noqa: F401
+from ._protocol import (DEFAULT_SLACK, LayoutRule, _words, fixed_layout, sample_inputs,  # noqa: F401 (re-exported)
+                        training_layout, wilson)
 
 __all__ = ["default_learner", "learned_emulation", "fixed_layout", "training_layout", "sample_inputs", "wilson",
            "curves", "result_json", "machine_arg", "EmulationRun", "EmulationResult", "FirstError", "LayoutRule",

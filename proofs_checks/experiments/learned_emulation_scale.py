@@ -225,7 +225,8 @@ def figure(out: dict[str, Any], path: Path) -> None:
         ax.grid(alpha=0.3)
         for f, c in out["curves"][label].items():
             color, style, lw = styles.get(f, ("C7", "x-", 1.0))
-            ax.plot(c["lengths"], c["rate"], style, ms=2, lw=lw, color=color, label=f"{f} offsets")
+            name = "whole window 1..period+1" if f == "window" else f"{f} offsets"
+            ax.plot(c["lengths"], c["rate"], style, ms=2, lw=lw, color=color, label=name)
             ax.fill_between(c["lengths"], c["lo"], c["hi"], color=color, alpha=0.15)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(label, fontsize=8)
