@@ -153,3 +153,15 @@ def test_cli_bad_machine_or_sizes_exit_2_with_one_line(argv, needle, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and needle in err and err.count("\n") == 1
+
+
+def test_local_layout_follows_the_encodings_local_rule():
+    from learners import PerceptronAR
+    from tmsim.encodings import get_encoding
+
+    f = get_encoding("tableau-triples").layout(zoo.get("parity").machine, width=5)
+    L = 12
+    assert f.period == L and len(f.classes) == L
+    assert f.classes[:4] == (0, 1, 2, 3) and set(f.classes[2:]) == {2, 3}
+    assert f.offsets == ((2, L), (1,), (2, 4, 6, L - 3, L - 1, L + 1), (1, L))
+    PerceptronAR(layout=f)._validate_params()  # valid learner parameters
