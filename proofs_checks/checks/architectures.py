@@ -20,7 +20,7 @@ __all__ = ["run_architectures_check"]
           control={"cot_fraction": 0.0},
           control_breaks="the CoT: every training sequence is prompt -> answer only")
 def run_architectures_check(cfg: ArchitecturesConfig, runner) -> Outcome:
-    result = run_architectures(cfg)
+    result = run_architectures(cfg, progress=bool(getattr(runner, "progress", False)))
     threshold = {"exact_in_distribution": cfg.threshold, "samples_budget": cfg.epochs * cfg.n_train,
                  "optimiser_steps": cfg.steps}
     return Outcome(result.passed, result.measured, threshold, result.verdict, {},
