@@ -35,6 +35,8 @@ def test_rows_have_exactly_the_keys_and_cover_every_model(tiny):
     for r in rows:
         assert tuple(r) == A.ROW_KEYS and r["dataset"] == "task:parity"
         assert set(r["exact_by_length"]) == {"6"} and r["parameters"] > 0 and r["train_seconds"] >= 0
+        assert 0 < r["samples_to_exact"] <= TINY.epochs * TINY.n_train  # the claim holds here, within the budget
+    assert result.passed and d["passed"] is True
     conditions = {(r["model"], r["condition"]) for r in d["raw"]["runs"]}
     assert conditions == {(m, c) for m in A.MODELS for c in ("f=1", "f=0", "f=0.5", "loss-mask")}
     assert not get_check("architectures").in_report
