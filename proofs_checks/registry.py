@@ -13,7 +13,7 @@ True
 >>> get_check("parity-loglength")
 Traceback (most recent call last):
 ...
-proofs_checks.errors.CheckError: Unknown check 'parity-loglength'. The checks are: emulation-construction, emulation-learned, parity-log-length, parity-k-sparse, length-vs-samples, rollout-vs-teacher-forced, multiplication, text.
+proofs_checks.errors.CheckError: Unknown check 'parity-loglength'. The checks are: emulation-construction, emulation-learned, parity-log-length, parity-k-sparse, length-vs-samples, rollout-vs-teacher-forced, multiplication, text, architectures.
 """
 
 from __future__ import annotations

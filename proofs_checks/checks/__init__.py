@@ -6,3 +6,4 @@ from . import samples  # noqa: F401
 from . import rollout  # noqa: F401
 from . import arithmetic  # noqa: F401
 from . import text  # noqa: F401
+from . import architectures  # noqa: F401

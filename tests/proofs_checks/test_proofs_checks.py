@@ -23,7 +23,7 @@ from tmsim.datasets import TaskError
 from tmsim.datasets.tasks import ParityTask, chain_cot_length, count_cot_length
 
 NAMES = ["emulation-construction", "emulation-learned", "parity-log-length", "parity-k-sparse",
-         "length-vs-samples", "rollout-vs-teacher-forced", "multiplication", "text"]
+         "length-vs-samples", "rollout-vs-teacher-forced", "multiplication", "text", "architectures"]
 
 
 # ---------------------------------------------------------------------------------------------- registry
@@ -490,7 +490,7 @@ def test_text_check_runs_from_the_cli_and_stays_out_of_the_default_report(tmp_pa
     """``proofs-checks run text --corpus PATH``: the text experiment through the registry (a small
     TinyStories-style file the test writes); the default report leaves it out (its own budget)."""
     assert not get_check("text").in_report
-    assert all(get_check(n).in_report for n in NAMES if n != "text")
+    assert all(get_check(n).in_report for n in NAMES if n not in ("text", "architectures"))
     stories = [f"Once upon a time there was a {a} named {n}. {n} liked to {v}. One day {n} saw a big {a}. "
                f"They played and {v} all day. Then {n} went home and slept. The end."
                for a in ("cat", "dog", "bird") for n in ("Tom", "Lily", "Ben", "Sue") for v in ("run", "sing", "swim")]
