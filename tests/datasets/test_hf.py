@@ -21,7 +21,7 @@ from tmsim.datasets import (DatasetError, DatasetFormatError, collate, concat, l
 from tmsim.datasets.storage import COLUMNS
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
-V1 = Path(__file__).parent / "data" / "datasets_v1"  # written by the format-1 writer (parity, split 'valid')
+V1 = Path(__file__).parents[1] / "data" / "datasets_v1"  # written by the format-1 writer (parity, split 'valid')
 PARITY = zoo.get("parity")
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 from tmsim import _kernels, _reference, interrupts, parse_standard, prepare_batch, run, simulate
 from tmsim.testing import machine_and_input
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LOOP = "1RB1LA_1LA1RB"  # never halts, never leaves a two-cell span
 
 
