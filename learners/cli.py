@@ -47,17 +47,10 @@ from typing import Sequence
 
 import numpy as np
 
-from tmsim import interrupts, zoo
-from tmsim.datasets import load_dataset
-from tmsim.encodings import PositionLayout
-from tmsim.resolve import load_machine, resolve_encoding
+from tmsim import interrupts
 
-from .base import load_model
-from .compile import compile_linear
-from .evaluate import evaluate
-from .linear import LeastSquaresAR, PerceptronAR
-from .linear.features import period_layout
-from .mlp import MLPAR
+# The datasets, encodings and learners are imported by the commands that use them (below), so that
+# ``learners --help`` and usage errors answer without loading scikit-learn, numba or sympy.
 
 __all__ = ["main", "build_parser"]
 
@@ -69,6 +62,8 @@ class _Error(Exception):
 
 
 def _load_data(path: str):
+    from tmsim.datasets import load_dataset
+
     if not Path(path).is_file():
         raise _Error(f"no dataset file at {path!r}.")
     return load_dataset(path)
@@ -137,6 +132,10 @@ def _features(args: argparse.Namespace, offsets: tuple[int, ...] | None) -> str:
 def _linear_layout(args: argparse.Namespace, features: str):
     """The ``layout=`` of a linear model: from --period (None: one shared block, or with auto / declared the
     dataset's own layout)."""
+    from tmsim.encodings import PositionLayout
+
+    from .linear.features import period_layout
+
     period = _parse_period("1" if args.period is None else args.period)
     if features in ("auto", "declared") and args.period is not None and period == 1:
         return PositionLayout.shift_invariant()  # an explicit --period 1: one class, not the dataset's
@@ -144,6 +143,9 @@ def _linear_layout(args: argparse.Namespace, features: str):
 
 
 def _make_model(args: argparse.Namespace):
+    from .linear import LeastSquaresAR, PerceptronAR
+    from .mlp import MLPAR
+
     offsets = _parse_offsets(args.offsets)
     if args.model == "mlp":
         period = _parse_period("1" if args.period is None else args.period)
@@ -237,6 +239,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from .base import load_model
+    from .evaluate import evaluate
+
     model = load_model(args.model)
     data = _load_data(args.dataset)
     ev = evaluate(model, data, rollout=not args.no_rollout)
@@ -250,6 +255,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from .base import load_model
 
     model = load_model(args.model)
     vocab = model.vocabulary_
@@ -279,6 +285,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
+    from tmsim import zoo
+    from tmsim.resolve import load_machine, resolve_encoding
+
+    from .compile import compile_linear
+
     machine = load_machine(args.machine, args.format)
     out = Path(args.out)
     _check_out(out)
