@@ -130,6 +130,7 @@ def test_a_concurrent_reader_never_sees_a_silent_mix(tmp_path):
         while time.monotonic() < stop:
             save(pair[k % 2], p)
             k += 1
+            time.sleep(0.002)
         done.set()
 
     t = threading.Thread(target=writer)
