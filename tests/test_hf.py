@@ -20,7 +20,14 @@ from tmsim.datasets import (DatasetError, DatasetFormatError, collate, concat, l
                             vocabulary_path, write_dataset)
 from tmsim.datasets.storage import COLUMNS
 
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
+def _installed(name):
+    """True when ``name`` is an installed module or package, not a folder that merely has its name (a test
+    folder ``tests/datasets/`` on ``sys.path`` is a namespace package called ``datasets``: no origin)."""
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.origin is not None
+
+
+HAVE_TORCH = _installed("torch")
 V1 = Path(__file__).parent / "data" / "datasets_v1"  # written by the format-1 writer (parity, split 'valid')
 PARITY = zoo.get("parity")
 
@@ -231,7 +238,7 @@ def test_tokenizer_json_loads_with_tokenizers_and_is_checked_against_a_dataset(t
         vocabulary_checksum(ds.vocabulary)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("transformers") is None, reason="transformers is not installed")
+@pytest.mark.skipif(not _installed("transformers"), reason="transformers is not installed")
 def test_pretrained_tokenizer_fast_loads_the_tokenizer(tmp_path, ds):
     from transformers import PreTrainedTokenizerFast
 
@@ -240,7 +247,7 @@ def test_pretrained_tokenizer_fast_loads_the_tokenizer(tmp_path, ds):
     assert tok(ds[0].text())["input_ids"] == ds[0].tokens.tolist() and tok.pad_token_id == 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("datasets") is None, reason="Hugging Face datasets is not installed")
+@pytest.mark.skipif(not _installed("datasets"), reason="Hugging Face datasets is not installed")
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_hugging_face_load_dataset_reads_the_files(tmp_path, ds, fmt):
     import datasets
