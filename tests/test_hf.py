@@ -20,14 +20,7 @@ from tmsim.datasets import (DatasetError, DatasetFormatError, collate, concat, l
                             vocabulary_path, write_dataset)
 from tmsim.datasets.storage import COLUMNS
 
-def _installed(name):
-    """True when ``name`` is an installed module or package, not a folder that merely has its name (a test
-    folder ``tests/datasets/`` on ``sys.path`` is a namespace package called ``datasets``: no origin)."""
-    spec = importlib.util.find_spec(name)
-    return spec is not None and spec.origin is not None
-
-
-HAVE_TORCH = _installed("torch")
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 V1 = Path(__file__).parent / "data" / "datasets_v1"  # written by the format-1 writer (parity, split 'valid')
 PARITY = zoo.get("parity")
 
@@ -236,6 +229,13 @@ def test_tokenizer_json_loads_with_tokenizers_and_is_checked_against_a_dataset(t
     assert "\n" not in str(e.value) and vocabulary_checksum(other.vocabulary) in str(e.value)
     assert json.loads(pq.ParquetFile(data).metadata.metadata[b"tmsim.dataset"])["vocabulary_checksum"] == \
         vocabulary_checksum(ds.vocabulary)
+
+
+def _installed(name):
+    """True when ``name`` is an installed module or package, not a folder that merely has its name (a test
+    folder ``tests/datasets/`` on ``sys.path`` is a namespace package called ``datasets``: no origin)."""
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.origin is not None
 
 
 @pytest.mark.skipif(not _installed("transformers"), reason="transformers is not installed")
