@@ -130,6 +130,7 @@ def test_a_concurrent_reader_never_sees_a_silent_mix(tmp_path):
         while time.monotonic() < stop:
             save(pair[k % 2], p)
             k += 1
+            time.sleep(0.002)
         done.set()
 
     t = threading.Thread(target=writer)
@@ -230,7 +231,14 @@ def test_tokenizer_json_loads_with_tokenizers_and_is_checked_against_a_dataset(t
         vocabulary_checksum(ds.vocabulary)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("transformers") is None, reason="transformers is not installed")
+def _installed(name):
+    """True when ``name`` is an installed module or package, not a folder that merely has its name (a test
+    folder ``tests/datasets/`` on ``sys.path`` is a namespace package called ``datasets``: no origin)."""
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.origin is not None
+
+
+@pytest.mark.skipif(not _installed("transformers"), reason="transformers is not installed")
 def test_pretrained_tokenizer_fast_loads_the_tokenizer(tmp_path, ds):
     from transformers import PreTrainedTokenizerFast
 
@@ -239,7 +247,7 @@ def test_pretrained_tokenizer_fast_loads_the_tokenizer(tmp_path, ds):
     assert tok(ds[0].text())["input_ids"] == ds[0].tokens.tolist() and tok.pad_token_id == 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("datasets") is None, reason="Hugging Face datasets is not installed")
+@pytest.mark.skipif(not _installed("datasets"), reason="Hugging Face datasets is not installed")
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_hugging_face_load_dataset_reads_the_files(tmp_path, ds, fmt):
     import datasets
