@@ -408,7 +408,8 @@ def _run_plan(plan: FormatPlan, cfg: MultiplicationConfig, verbose: int, rows: l
 
 def _sub(passed: bool, measured: float, threshold: float, detail: str) -> dict:
     """One sub-check: its verdict, the measured value and the fixed threshold it is compared with."""
-    return {"passed": bool(passed), "measured": float(measured), "threshold": float(threshold), "detail": detail}
+    return {"passed": bool(passed), "measured": round(float(measured), 6), "threshold": float(threshold),
+            "detail": detail}
 
 
 def _checks(rows: Sequence[Row], cfg: MultiplicationConfig) -> dict:

@@ -36,7 +36,7 @@ def test_mlp_with_the_papers_cot_beats_the_same_mlp_without_cot(quick):
     p, q = paper[0], nocot[0]
     # the same model and budget: architecture (parameter count), operand length, optimizer steps
     assert p.parameters == q.parameters and p.digits == q.digits == 2 and p.train_steps == q.train_steps > 0
-    assert c["measured"] == pytest.approx(p.exact_match - q.exact_match)
+    assert c["measured"] == pytest.approx(p.exact_match - q.exact_match, abs=1e-6)
 
 
 def test_every_threshold_is_a_fixed_number_and_every_measurement_is_in_measured(quick):
