@@ -34,7 +34,7 @@ from tmsim.encodings import get_encoding
 from tmsim.resolve import resolve_machine
 from tmsim.zoo.random import random_halting_machine
 
-from .learned_emulation import FEATURES, _words, curves, learned_emulation, sample_inputs
+from .learned_emulation import FEATURES, _words, learned_emulation, sample_inputs, wilson
 
 __all__ = ["ScaleConfig", "QUICK", "learned_emulation_at_scale", "draw_random_machines", "main"]
 
@@ -126,7 +126,7 @@ def learned_emulation_at_scale(cfg: ScaleConfig = ScaleConfig(), progress: bool 
     for label, *_ in rand:
         kinds.setdefault(label.split(":")[0], []).append(label)
     windowless = {x for v in kinds.values() for x in v[cfg.window_random:]} | {"unary-addition"}
-    rows, results = [], {}
+    rows = []
     for label, m, train, max_length, steps in jobs:
         words = sum(_words(*resolve_machine(m, owner="learned_emulation_at_scale"), x)
                     for x in range(train[0], train[1] + 1))
@@ -145,7 +145,6 @@ def learned_emulation_at_scale(cfg: ScaleConfig = ScaleConfig(), progress: bool 
                 r = learned_emulation(m, train_lengths=train, max_length=max_length, n_train_grid=grid,
                                       n_valid=cfg.n_valid, n_per_length=cfg.n_per_length, random_state=s,
                                       features=f, max_steps=steps, n_pool=pool)
-                results.setdefault((label, f), []).append(r)
                 t = r.tested
                 row = {"machine": label, "name": r.machine, "features": f, "seed": s, "train_lengths": train,
                        "max_length": max_length, "width": r.layout.width, "layout": str(r.layout),
@@ -163,15 +162,29 @@ def learned_emulation_at_scale(cfg: ScaleConfig = ScaleConfig(), progress: bool 
                     print(f"[{time.perf_counter() - t0:6.0f} s] {label} {f} seed {s}: W={row['width']} stopped at "
                           f"{r.stopped_at}, test {sum(t.test_exact)}/{sum(t.test_n)} exact, fit "
                           f"{row['fit_seconds'] + row['discover_seconds']:.1f} s", file=sys.stderr, flush=True)
-    cv = {label: curves(rs) for label, rs in _by_machine(results).items()}
-    return {"config": dataclasses.asdict(cfg), "rows": rows, "curves": cv, "rejected": rejected,
+    return {"config": dataclasses.asdict(cfg), "rows": rows, "curves": row_curves(rows), "rejected": rejected,
             "seconds": time.perf_counter() - t0}
 
 
-def _by_machine(results):
+def row_curves(rows: Sequence[dict]) -> dict[str, dict[str, dict[str, list]]]:
+    """Per machine and feature choice, the exact-match curve pooled over seeds (as
+    :func:`~proofs_checks.experiments.learned_emulation.curves`), from result rows."""
+    acc: dict = {}
+    for r in rows:
+        per = acc.setdefault(r["machine"], {}).setdefault(r["features"], {})
+        for m, n, k in zip(r["test_lengths"], r["test_n"], r["test_exact"]):
+            a = per.setdefault(m, [0, 0])
+            a[0] += k
+            a[1] += n
     out: dict = {}
-    for (label, _), rs in results.items():
-        out.setdefault(label, []).extend(rs)
+    for label, fs in acc.items():
+        for f, per in fs.items():
+            ls = sorted(per)
+            ci = [wilson(*per[m]) for m in ls]
+            out.setdefault(label, {})[f] = {
+                "lengths": ls, "k": [per[m][0] for m in ls], "n": [per[m][1] for m in ls],
+                "rate": [per[m][0] / per[m][1] if per[m][1] else float("nan") for m in ls],
+                "lo": [c[0] for c in ci], "hi": [c[1] for c in ci]}
     return out
 
 
@@ -187,6 +200,9 @@ def table(out: dict[str, Any]) -> str:
         cells = []
         for f in feats:
             q = [r for r in rs if r["features"] == f]
+            if not q:
+                cells.append("not run")
+                continue
             need = ",".join("-" if r["traces_needed"] is None else str(r["traces_needed"]) for r in q)
             k = sum(sum(r["test_exact"]) for r in q)
             n = sum(sum(r["test_n"]) for r in q)
@@ -195,6 +211,18 @@ def table(out: dict[str, Any]) -> str:
         r0 = rs[0]
         lines.append(f"| {label} | {r0['train_lengths'][0]}-{r0['train_lengths'][1]} -> "
                      f"{r0['train_lengths'][1] + 1}-{r0['max_length']} | {r0['width']} | " + " | ".join(cells) + " |")
+    lines += ["", "Exact match per input length (seeds pooled; 95% Wilson interval), machines with several seeds:", "",
+              "| machine | features | seeds | " + " | ".join(["exact at length: ..."]) + " |", "|---|---|---|---|"]
+    for label, fs in out["curves"].items():
+        for f, c in fs.items():
+            q = [r for r in rows if r["machine"] == label and r["features"] == f]
+            if len(q) < 2:
+                continue
+            ls = c["lengths"]
+            pick = sorted(set(ls[::max(1, len(ls) // 6)]) | {ls[-1]})
+            cell = ", ".join(f"{m}: {c['rate'][ls.index(m)]:.2f} [{c['lo'][ls.index(m)]:.2f}, "
+                             f"{c['hi'][ls.index(m)]:.2f}]" for m in pick)
+            lines.append(f"| {label} | {f} | {len(q)} | {cell} |")
     fails = [r for r in rows if r["traces_needed"] is None and r["features"] == feats[0]]
     if fails:
         lines += ["", f"Not exact with {feats[0]} features (first errors):", ""]
@@ -247,7 +275,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="directory for results.json, table.md and curves.png")
     ap.add_argument("--quick", action="store_true", help="2 zoo + 4 random machines, one seed (a smoke run)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
+    ap.add_argument("--replot", action="store_true",
+                    help="run nothing: rebuild table.md and curves.png from the rows.jsonl in --out (a partial run)")
     args = ap.parse_args(argv)
+    if args.replot:
+        rows = [json.loads(x) for x in (Path(args.out) / "rows.jsonl").read_text().splitlines() if x.strip()]
+        out = {"rows": rows, "curves": row_curves(rows), "rejected": []}
+        (Path(args.out) / "table.md").write_text(table(out))
+        figure(out, Path(args.out) / "curves.png")
+        print(table(out))
+        return 0
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         print(f"error: --out {args.out!r} exists and is not a directory.", file=sys.stderr)

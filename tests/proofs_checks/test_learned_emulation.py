@@ -165,3 +165,22 @@ def test_local_layout_follows_the_encodings_local_rule():
     assert f.classes[:4] == (0, 1, 2, 3) and set(f.classes[2:]) == {2, 3}
     assert f.offsets == ((2, L), (1,), (2, 4, 6, L - 3, L - 1, L + 1), (1, L))
     PerceptronAR(layout=f)._validate_params()  # valid learner parameters
+
+
+def test_scale_tables_and_random_machines_from_one_seed():
+    from proofs_checks.experiments.learned_emulation_scale import QUICK, draw_random_machines, row_curves, table
+
+    kept, rejected = draw_random_machines(QUICK)
+    assert [k[0].split(":")[0] for k in kept] == ["random3x3"] * 2 + ["random4x2"] * 2
+    assert [k[1].n_symbols for k in kept] == [3, 3, 2, 2] and kept == draw_random_machines(QUICK)[0]
+    assert all(k[4] == 4 * k[3] ** 2 + 64 for k in kept)  # the step budget at max_length
+    row = {"machine": "m", "features": "discovered", "seed": 0, "train_lengths": (1, 8), "max_length": 10,
+           "width": 20, "traces_needed": None, "stopped_at": 50, "test_lengths": [9, 10], "test_n": [5, 5],
+           "test_exact": [5, 3], "fit_seconds": 1.0, "discover_seconds": 0.5, "not_fit": 1, "unseen": 0,
+           "first_errors": ["'1': does not fit the layout"]}
+    rows = [row, {**row, "seed": 1, "test_exact": [5, 5], "traces_needed": 50}]
+    c = row_curves(rows)["m"]["discovered"]
+    assert c["k"] == [10, 8] and c["n"] == [10, 10] and c["lo"][1] == pytest.approx(wilson(8, 10)[0])
+    md = table({"rows": rows, "curves": row_curves(rows), "rejected": ["random3x3:7"]})
+    assert "| m | 1-8 -> 9-10 | 20 | -,50 / 18/20 / 1.5 |" in md and "does not fit the layout" in md
+    assert "random3x3:7" in md
