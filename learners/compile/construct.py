@@ -207,9 +207,35 @@ def compile_linear(machine: Any, encoding: Any, *, width: int | None = None, lef
         raise LearnerError(f"The 'period' parameter of compile_linear must be 'gate' or 'row'. Got {period!r} "
                            f"instead.")
     enc = dataclasses.replace(enc, width=int(W), left=enc.left if left is None else left)
+    _check_size(machine, enc)
     if enc.name == "tableau-triples":
         return _compile_triples(machine, enc)
     return _compile_gates(machine, enc, period)
+
+
+#: The largest machines compile_linear builds: ``tableau-triples`` while its dense model (window x V x V
+#: weights, V the vocabulary: about 39 tokens per state for two symbols) stays under MAX_COMPILE_PARAMETERS;
+#: ``gates`` while the table has at most MAX_GATES_ENTRIES entries (states x symbols: its circuit, built
+#: gate by gate in Python, grows faster than the table; 200 entries take about 20 s).
+MAX_COMPILE_PARAMETERS = 2_000_000_000
+MAX_GATES_ENTRIES = 256
+
+
+def _check_size(machine, enc) -> None:
+    """Refuse, with the estimate, a machine too large to compile in reasonable time and memory."""
+    entries = machine.n_states * machine.n_symbols
+    if enc.name == "gates":
+        if entries > MAX_GATES_ENTRIES:
+            raise LearnerError(f"compile_linear: machine {machine.name!r} has {machine.n_states:,} states x "
+                               f"{machine.n_symbols} symbols = {entries:,} table entries; the gates circuit is "
+                               f"built for at most MAX_GATES_ENTRIES ({MAX_GATES_ENTRIES:,}). Use tableau-triples.")
+        return
+    V = len(enc.vocabulary(machine))
+    dense = 19 * V * V  # the triples window reads 19 offsets of the row structure
+    if dense > MAX_COMPILE_PARAMETERS:
+        raise LearnerError(f"compile_linear: machine {machine.name!r} ({machine.n_states:,} states, vocabulary "
+                           f"{V:,}) would compile to about {dense:,} dense weights, more than "
+                           f"MAX_COMPILE_PARAMETERS ({MAX_COMPILE_PARAMETERS:,}).")
 
 
 def _tier(w: _Weights) -> int:
