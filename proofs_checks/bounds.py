@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -27,7 +28,7 @@ from tmsim.encodings import get_encoding
 from .errors import CheckError
 
 __all__ = ["n", "k", "T", "eps", "delta", "d", "PAC_SAMPLES", "PAC_TO_AR", "PAC_CONSISTENT", "PAC_TO_AR_CONSISTENT",
-           "PARITY_COUNT_LENGTH",
+           "PERCEPTRON_MISTAKES", "compression_samples", "PARITY_COUNT_LENGTH",
            "PARITY_CHAIN_LENGTH", "PARITY_STEP_TIME", "PARITY_STEP_SAMPLES", "GROWTH_FORMS", "GrowthFit",
            "fit_growth", "evaluate_bound", "encoding_length_formulas"]
 
@@ -46,6 +47,33 @@ PAC_CONSISTENT = sympy.Max(4 / eps * sympy.log(2 / delta, 2), 8 * d / eps * symp
 #: docs/theory.md#from-pac-to-ar: T positions, each learned to eps/T with confidence delta/T, by a consistent
 #: learner of a class of dimension d per position (the time-dependent linear class).
 PAC_TO_AR_CONSISTENT = PAC_CONSISTENT.subs({eps: eps / T, delta: delta / T}, simultaneous=True)
+R2, mu, gamma, N2 = sympy.symbols("R2 mu gamma N2", positive=True)
+#: docs/theory.md#perceptron-mistake-bound: updates of the multiclass margin-mu perceptron when some weights of
+#: squared norm N2 separate the data with margin gamma and every feature vector has squared norm <= R2.
+PERCEPTRON_MISTAKES = (2 * R2 + 2 * mu) * N2 / gamma ** 2
+
+
+def compression_samples(updates: float, eps: float, delta: float, positions: int) -> float:
+    """Training sequences after which a perceptron that stopped after ``updates`` updates (consistent with its
+    training set) has sequence error at most ``eps`` with probability ``1 - delta``: the least m with
+    ``m >= u + (u ln(m L) + ln(2/delta)) / eps`` (docs/theory.md#perceptron-mistake-bound; ``positions`` L:
+    the longest sequence). Solved by fixed-point iteration.
+
+    >>> round(compression_samples(0, 0.01, 0.05, 100))
+    369
+    >>> compression_samples(10, 0.01, 0.05, 100) > compression_samples(5, 0.01, 0.05, 100)
+    True
+    """
+    u = float(updates)
+    m = u + 1.0
+    for _ in range(200):
+        nxt = u + (u * math.log(max(m * positions, 1.0)) + math.log(2 / delta)) / eps
+        if abs(nxt - m) <= 1e-9 * max(1.0, m):
+            break
+        m = nxt
+    return m
+
+
 #: docs/theory.md#counting-cot: the counting CoT of parity has floor(log2 n) + 1 tokens.
 PARITY_COUNT_LENGTH = sympy.floor(sympy.log(n, 2)) + 1
 #: [paper, Thm 3.12]: steps that are parities of at most k tokens need Theta(n/k) of them; our chain over

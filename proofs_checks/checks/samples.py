@@ -1,28 +1,29 @@
-"""Check ``length-vs-samples``: for one machine, every encoding from no CoT to the gate trace -- how many
-training samples a linear learner needs to reach 99% exact match, with bootstrap error bars over seeds: the
-length-vs-sample-complexity curve."""
+"""Check ``length-vs-samples``: for one machine, encodings from no CoT to the local trace -- how many training
+traces (and tokens) one linear learner needs to reach 99% exact match, with bootstrap error bars over seeds,
+beside the perceptron's mistake bound turned into a sample bound where a separator is known (the compiled
+weights of ``tableau-triples``)."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 
-from learners import PerceptronAR, Sequences, as_sequences, evaluate
+from learners import PerceptronAR, Sequences, as_sequences, compile_linear, evaluate
 from tmsim.datasets import Split, make_splits
-from tmsim.encodings import PositionLayout, get_encoding
+from tmsim.encodings import get_encoding
 from tmsim.resolve import resolve_machine
 
-from ..experiments.learned_emulation import default_learner
-from ..bounds import PAC_TO_AR, encoding_length_formulas, evaluate_bound
+from ..bounds import PERCEPTRON_MISTAKES, compression_samples, encoding_length_formulas, evaluate_bound
 from ..plots import new_figure
 from ..registry import Outcome, register
 
 #: The encoding that writes no intermediate configuration: the prompt row, then the final row and the answer.
 NO_COT = "snapshots(every=1000000)"
-LOCAL = ("tableau-triples", "gates")
+#: Encodings with a compiled separator in the learner's feature space (docs/theory.md#compiled-weights).
+SEPARATED = ("tableau-triples",)
 
 
 def _label(enc: str) -> str:
@@ -40,10 +41,35 @@ def _shuffle_cot(ds, rng: np.random.Generator):
     return Sequences(tok, s.offsets, s.kinds, s.vocab_size, s.vocabulary)
 
 
+def row_period(enc, width: int) -> int:
+    """The distance back to the same place one step earlier: the row of a tableau-style trace, the
+    5-token record of ``transitions``."""
+    if enc.name == "transitions":
+        return 5
+    if enc.name == "tableau-triples":
+        return 2 * width + 2
+    return width + 1  # tableau, snapshots
+
+
+def learner_offsets(period: int, near: int, reach: int) -> tuple[int, ...]:
+    """The one learner's features: the last ``near`` tokens and the ``2 reach + 1`` tokens around the same
+    place one row back."""
+    return tuple(sorted(set(range(1, near + 1)) | set(range(max(1, period - reach), period + reach + 1))))
+
+
+def the_learner(offsets: tuple, max_iter: int, seed: int) -> PerceptronAR:
+    """The learner of every encoding: the margin perceptron (margin 10, last weights, the seen tokens), one
+    weight block for every position (shift-invariant), reading ``offsets``. Last weights rather than
+    averaged ones: a perceptron that stops at an epoch without an update is consistent with its samples and
+    determined by its updates, which is what the sample bound needs (docs/theory.md#perceptron-mistake-bound)."""
+    return PerceptronAR(offsets=offsets, averaged=False, margin=10.0, compact=True, shrinking=True,
+                        max_iter=max_iter, random_state=seed)
+
+
 def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: list, n_test: int,
-                 max_iter: int, shuffle_cot: bool) -> dict:
-    """Train one linear learner on ``n_train`` traces of one encoding; exact match on held-out inputs of the
-    same lengths (a sweep task)."""
+                 max_iter: int, near: int, reach: int, shuffle_cot: bool) -> dict:
+    """Train the learner on ``n_train`` traces of one encoding; exact match on held-out inputs of the same
+    lengths (a sweep task)."""
     m, entry = resolve_machine(machine, owner="length-vs-samples")
     enc = get_encoding(encoding)
     if entry is not None and entry.task == "accept":
@@ -52,29 +78,39 @@ def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: 
     parts = make_splits(entry if entry is not None else m, enc, split, random_state=seed, width="auto")
     train, test = parts["train"], parts["test"]
     W = int(train.width[0]) if enc.name != "transitions" else 0
-    if enc.name in LOCAL:
-        model = default_learner(seed).set_params(layout=enc.layout(m, width=W), max_iter=max_iter)
-    elif enc.name == "transitions":
-        # A record's read symbol sits at a distance that depends on the run: no fixed window holds it.
-        model = PerceptronAR(window=16, layout=PositionLayout(period=5, classes=tuple(range(5))), margin=10.0,
-                             compact=True, shrinking=True, max_iter=max_iter, random_state=seed)
-    else:  # tableau rows: the cells above are W, W+1, W+2 back; one weight block per column
-        model = PerceptronAR(window=W + 3, layout=PositionLayout(period=W + 1, classes=tuple(range(W + 1))),
-                             margin=10.0, compact=True, shrinking=True, max_iter=max_iter, random_state=seed)
+    offsets = learner_offsets(row_period(enc, W), near, reach)
+    model = the_learner(offsets, max_iter, seed)
     if shuffle_cot:
         rng = np.random.default_rng(seed + 99)
         train, test = _shuffle_cot(train, rng), _shuffle_cot(test, rng)
-    t0 = time.perf_counter()
     model.fit(train)
-    fit = time.perf_counter() - t0
     ev = evaluate(model, test)
     lens = np.diff(np.asarray(test.offsets))
     cot = np.bincount(np.repeat(np.arange(len(lens)), lens), weights=(np.asarray(test.kinds) == 1))
-    return {"machine": machine, "encoding": encoding, "n_train": n_train, "seed": seed,
+    train_lens = np.diff(np.asarray(as_sequences(train).offsets))
+    return {"machine": machine, "encoding": encoding, "n_train": n_train, "seed": seed, "width": W,
             "exact_match": ev.exact_match, "token_accuracy": ev.token_accuracy,
             "sequence_error": ev.sequence_error, "mean_length": float(lens.mean()),
-            "mean_cot_tokens": float(cot.mean()), "weights_read": int(len(model.offsets_) * model._n_inputs),
-            "fit_seconds": fit, "epochs": int(model.n_iter_)}
+            "max_length": int(max(lens.max(), train_lens.max())), "train_tokens": int(train_lens.sum()),
+            "mean_cot_tokens": float(cot.mean()), "n_offsets": len(offsets),
+            "updates": int(sum(model.mistakes_)), "converged": bool(model.converged_), "epochs": int(model.n_iter_)}
+
+
+def separator_task(machine: str, encoding: str, width: int, lengths: list, n_inputs: int, near: int,
+                   reach: int, seed: int) -> dict:
+    """The compiled weights of ``encoding`` at row width ``width`` as a separator in the learner's feature
+    space: its squared norm, its margin on the traces of ``n_inputs`` inputs, and whether the learner's
+    offsets hold the compiled ones (a sweep task)."""
+    m, entry = resolve_machine(machine, owner="length-vs-samples")
+    enc = get_encoding(encoding, answer="state" if entry is not None and entry.task == "accept" else "tape")
+    cm = compile_linear(m, enc, width=width)
+    offsets = learner_offsets(row_period(enc, width), near, reach)
+    rng = np.random.default_rng(seed)
+    inputs = [entry.sample(int(rng.integers(lengths[0], lengths[1] + 1)), rng) for _ in range(n_inputs)]
+    v = cm.verify(inputs, max_steps=entry.max_steps, rollout=False)
+    norm2 = float((cm.coef.data.astype(np.float64) ** 2).sum() + (cm.intercept.astype(np.float64) ** 2).sum())
+    return {"encoding": encoding, "norm2": norm2, "margin": v["min_margin"], "period": cm.period,
+            "contained": set(cm.offsets) <= set(offsets), "n_offsets": len(offsets)}
 
 
 @dataclass(frozen=True)
@@ -83,25 +119,32 @@ class SamplesConfig:
     the final configuration written at once) with ``n_train_grid`` training traces and ``seeds``; exact match
     on ``n_test`` held-out inputs; ``threshold`` the exact match that counts as learned; ``n_boot``
     bootstrap resamples of the seeds; ``stop_when_reached``: train an (encoding, seed) pair on no larger size
-    once it reached the threshold. ``shuffle_cot``: permute the CoT tokens (the negative control)."""
+    once it reached the threshold. The learner is :func:`the_learner` for every encoding, reading the last
+    ``near`` tokens and ``reach`` tokens either side of the same place one row back. No CoT has plateaued
+    when its mean exact match gained less than ``plateau_tol`` over the last doubling of the training set.
+    ``delta``: the confidence of the sample bound. ``shuffle_cot``: permute the CoT tokens (the negative
+    control)."""
 
-    machine: str = "zoo:binary-addition"
-    lengths: tuple[int, int] = (3, 9)
+    machine: str = "zoo:binary-increment"
+    lengths: tuple[int, int] = (1, 10)
     encodings: tuple[str, ...] = (NO_COT, "snapshots(every=4)", "snapshots(every=2)", "transitions", "tableau",
-                                  "tableau-triples", "gates")
-    n_train_grid: tuple[int, ...] = (25, 50, 100, 200, 400, 800)
+                                  "tableau-triples")
+    n_train_grid: tuple[int, ...] = (10, 25, 50, 100, 200, 400, 800, 1600)
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     n_test: int = 200
     threshold: float = 0.99
-    max_iter: int = 200
+    max_iter: int = 100
     n_boot: int = 1000
     stop_when_reached: bool = True
+    near: int = 6
+    reach: int = 6
+    plateau_tol: float = 0.05
+    delta: float = 0.05
     shuffle_cot: bool = False
 
 
-_QUICK_S = SamplesConfig(machine="zoo:binary-increment", lengths=(1, 9),
-                         encodings=(NO_COT, "snapshots(every=2)", "transitions", "tableau-triples", "gates"),
-                         n_train_grid=(10, 25, 50, 100, 200), seeds=(0, 1, 2), n_test=100, max_iter=50)
+_QUICK_S = SamplesConfig(lengths=(1, 9), encodings=(NO_COT, "snapshots(every=2)", "transitions", "tableau-triples"),
+                         n_train_grid=(10, 25, 50, 100, 200, 400), seeds=(0, 1, 2), n_test=100, max_iter=50)
 _FULL_S = SamplesConfig()
 
 
@@ -112,91 +155,184 @@ def _needed(rows: list, grid: tuple, thr: float) -> float:
 
 
 @register("length-vs-samples",
-          claim="The training samples a linear AR learner needs to reach 99% exact match depend on the CoT: the "
-                "local traces (tableau-triples, gates), whose every step is in the linear class, are learned "
-                "from few samples, while without a CoT the same learner never gets there.",
-          theorem="[paper] Thm 3.3 (PAC => AR, m(eps/T, delta/T)) and the length complexity of section 3; "
-                  "docs/theory.md#from-pac-to-ar, #length-complexity",
+          claim="One linear learner (a margin perceptron reading the last tokens and the row above) needs few "
+                "training traces to reach 99% exact match on the local tableau-triples CoT, within the "
+                "perceptron mistake bound of the compiled separator, while without a CoT it plateaus below 99%.",
+          theorem="[paper] Thm 3.3 and the length complexity of section 3; docs/theory.md#length-complexity, "
+                  "#perceptron-mistake-bound, #compiled-weights",
           quick=_QUICK_S, full=_FULL_S,
           control={"shuffle_cot": True}, control_breaks="the CoT's order: each CoT and answer shuffled")
 def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     # One sweep per training size, over the (encoding, seed) pairs that have not reached the threshold yet:
     # the samples needed are the first size that reaches it, so larger sizes of a pair that got there are
-    # not trained (with stop_when_reached; the long gate traces would otherwise dominate the run).
+    # not trained (with stop_when_reached).
     rows: list = []
     pending = [(e, s) for e in cfg.encodings for s in cfg.seeds]
     for n in sorted(cfg.n_train_grid):
         points = [dict(machine=cfg.machine, encoding=e, n_train=n, seed=s, lengths=list(cfg.lengths),
-                       n_test=cfg.n_test, max_iter=cfg.max_iter, shuffle_cot=cfg.shuffle_cot) for e, s in pending]
+                       n_test=cfg.n_test, max_iter=cfg.max_iter, near=cfg.near, reach=cfg.reach,
+                       shuffle_cot=cfg.shuffle_cot) for e, s in pending]
         done = runner.map(samples_task, points, desc=f"length-vs-samples n={n}")
         rows += done
         if cfg.stop_when_reached:
             pending = [(r["encoding"], r["seed"]) for r in done if r["exact_match"] < cfg.threshold]
         if not pending:
             break
+    eps = round(1 - cfg.threshold, 12)
+    seps = {}
+    for e in cfg.encodings:
+        if e in SEPARATED:
+            width = max(r["width"] for r in rows if r["encoding"] == e)
+            seps[e] = runner.map(separator_task, [dict(machine=cfg.machine, encoding=e, width=width,
+                                                       lengths=list(cfg.lengths), n_inputs=50, near=cfg.near,
+                                                       reach=cfg.reach, seed=0)],
+                                 desc="length-vs-samples separator")[0]
     rng = np.random.default_rng(0)
     curve = {}
+    top = max(cfg.n_train_grid)
     for enc in cfg.encodings:
-        per_seed = [_needed([r for r in rows if r["encoding"] == enc and r["seed"] == s], cfg.n_train_grid,
-                            cfg.threshold) for s in cfg.seeds]
+        er = [r for r in rows if r["encoding"] == enc]
+        per_seed = [_needed([r for r in er if r["seed"] == s], cfg.n_train_grid, cfg.threshold) for s in cfg.seeds]
         arr = np.array(per_seed)
-        length = float(np.mean([r["mean_length"] for r in rows if r["encoding"] == enc]))
-        cot = float(np.mean([r["mean_cot_tokens"] for r in rows if r["encoding"] == enc]))
+        tok = [next((r["train_tokens"] for r in er if r["seed"] == s and r["n_train"] == n), None)
+               for s, n in zip(cfg.seeds, per_seed)]
+        v = {"per_seed": per_seed, "mean_length": float(np.mean([r["mean_length"] for r in er])),
+             "mean_cot_tokens": float(np.mean([r["mean_cot_tokens"] for r in er])),
+             "reached_by_seeds": int(np.isfinite(arr).sum())}
         if np.isfinite(arr).all():
             boot = rng.choice(arr, size=(cfg.n_boot, len(arr))).mean(axis=1)
             lo, hi = np.percentile(boot, [2.5, 97.5])
-            mean = float(arr.mean())
+            v.update(samples_needed_mean=float(arr.mean()), ci95=[float(lo), float(hi)],
+                     tokens_needed_mean=float(np.mean(tok)))
         else:
-            lo = hi = mean = float("inf")
-        weights = max(r["weights_read"] for r in rows if r["encoding"] == enc)
-        T = max(1.0, cot + 1)
-        curve[_label(enc)] = {"samples_needed_mean": mean, "ci95": [float(lo), float(hi)],
-                              "per_seed": per_seed, "mean_length": length, "mean_cot_tokens": cot,
-                              "reached_by_seeds": int(np.isfinite(arr).sum()),
-                              "pac_to_ar_bound": evaluate_bound(PAC_TO_AR, d=weights, eps=1 - cfg.threshold,
-                                                                delta=0.05, T=T)}
-    local_ok = all(curve[_label(e)]["reached_by_seeds"] == len(cfg.seeds) for e in cfg.encodings if e in LOCAL)
-    nocot_ok = all(curve[_label(e)]["reached_by_seeds"] == 0 for e in cfg.encodings if e == NO_COT)
-    has = any(e in LOCAL for e in cfg.encodings)
-    passed = local_ok and nocot_ok and has
-    measured = {"samples_needed": {k: (v["samples_needed_mean"] if np.isfinite(v["samples_needed_mean"])
-                                       else f"> {max(cfg.n_train_grid)}") for k, v in curve.items()},
-                "ci95": {k: v["ci95"] for k, v in curve.items() if np.isfinite(v["samples_needed_mean"])},
+            v.update(samples_needed_mean=float("inf"), ci95=[float("inf")] * 2, tokens_needed_mean=float("inf"))
+        by_n = {n: float(np.mean([r["exact_match"] for r in er if r["n_train"] == n]))
+                for n in sorted(cfg.n_train_grid) if any(r["n_train"] == n for r in er)}
+        v["exact_by_size"] = by_n
+        if enc in seps:
+            sp = seps[enc]
+            R2 = sp["n_offsets"] + 1  # one-hot per offset, plus the bias
+            M = evaluate_bound(PERCEPTRON_MISTAKES, R2=R2, mu=10.0, N2=sp["norm2"], gamma=sp["margin"])
+            L = max(r["max_length"] for r in er)
+            upd = [next(r["updates"] for r in er if r["seed"] == s and r["n_train"] == n) if np.isfinite(n) else None
+                   for s, n in zip(cfg.seeds, per_seed)]
+            v.update(mistake_bound=M, sample_bound=compression_samples(M, eps, cfg.delta, L),
+                     updates_at_needed=upd,
+                     sample_bound_from_updates=[compression_samples(u, eps, cfg.delta, L) if u is not None else None
+                                                for u in upd],
+                     separator=sp)
+        curve[_label(enc)] = v
+    local = [_label(e) for e in cfg.encodings if e in SEPARATED]
+    local_ok = bool(local) and all(curve[k]["reached_by_seeds"] == len(cfg.seeds) for k in local)
+    bound_ok = all(curve[k]["separator"]["contained"] and curve[k]["separator"]["margin"] is not None
+                   and curve[k]["separator"]["margin"] >= 1
+                   and all(u is not None and u <= curve[k]["mistake_bound"] for u in curve[k]["updates_at_needed"])
+                   and curve[k]["samples_needed_mean"] <= curve[k]["sample_bound"] for k in local)
+    nocot = curve.get(_label(NO_COT))
+    plateau = None
+    if nocot is not None:
+        sizes = sorted(nocot["exact_by_size"])
+        plateau = {"exact_at_largest": nocot["exact_by_size"][sizes[-1]], "largest": sizes[-1],
+                   "gain_last_doubling": (nocot["exact_by_size"][sizes[-1]] - nocot["exact_by_size"][sizes[-2]])
+                   if len(sizes) >= 2 else None}
+    nocot_ok = (nocot is not None and nocot["reached_by_seeds"] == 0 and plateau["gain_last_doubling"] is not None
+                and plateau["gain_last_doubling"] < cfg.plateau_tol)
+    passed = local_ok and bound_ok and nocot_ok
+    fmt = lambda x: f"{x:g}" if np.isfinite(x) else f"> {top}"  # noqa: E731
+    measured = {"samples_needed_traces": {k: (round(v["samples_needed_mean"], 1) if np.isfinite(v["samples_needed_mean"])
+                                              else f"> {top}") for k, v in curve.items()},
+                "samples_needed_tokens": {k: (int(v["tokens_needed_mean"]) if np.isfinite(v["tokens_needed_mean"])
+                                              else "not reached") for k, v in curve.items()},
+                "ci95_traces": {k: [round(x, 1) for x in v["ci95"]] for k, v in curve.items()
+                                if np.isfinite(v["samples_needed_mean"])},
+                "no_cot_plateau": plateau,
+                "updates_at_samples_needed": {k: curve[k]["updates_at_needed"] for k in local},
                 "mean_trace_length": {k: round(v["mean_length"], 1) for k, v in curve.items()}}
     machine = resolve_machine(cfg.machine, owner="length-vs-samples")[0]
-    bound = {"length_formula": {_label(e): str(f) for e, f in
-                                encoding_length_formulas(machine, cfg.encodings).items()},
-             "pac_to_ar": str(PAC_TO_AR),
-             "pac_to_ar_values": {k: f"{v['pac_to_ar_bound']:.3g}" for k, v in curve.items()},
-             "note": "d = weights a position reads, eps = 1 - threshold, delta = 0.05, T = CoT tokens + 1"}
-    fmt = ", ".join(f"{k}: {measured['samples_needed'][k]}" for k in curve)
-    verdict = (f"samples to {cfg.threshold:.0%} exact on {cfg.machine} ({len(cfg.seeds)} seeds): {fmt}; local "
-               f"traces {'all reached' if local_ok else 'did NOT all reach'} it, no CoT "
-               f"{'never did' if nocot_ok else 'DID'}")
-    figs = {"length_vs_samples": _fig_curve(curve, cfg), "exact_vs_train": _fig_exact(rows, cfg)}
-    return Outcome(passed, measured, {"exact_match": cfg.threshold, "local_encodings": "reach it within "
-                                      f"{max(cfg.n_train_grid)} samples", "no_cot": "never reaches it"},
+    bound = {"mistake_bound": {k: float(f"{curve[k]['mistake_bound']:.3g}") for k in local},
+             "sample_bound_traces": {k: float(f"{curve[k]['sample_bound']:.3g}") for k in local},
+             "sample_bound_from_measured_updates": {k: [float(f"{b:.3g}") if b else None
+                                                        for b in curve[k]["sample_bound_from_updates"]] for k in local},
+             "formulas": "updates <= (2 R^2 + 2 mu) ||W*||^2 / gamma^2; traces m >= u + (u ln(m L) + ln(2/delta)) / eps",
+             "parameters": {k: f"R^2 = {curve[k]['separator']['n_offsets'] + 1}, mu = 10, ||W*||^2 = "
+                               f"{curve[k]['separator']['norm2']:.3g} (compiled weights), gamma = "
+                               f"{curve[k]['separator']['margin']}, eps = {eps:g}, delta = {cfg.delta:g}" for k in local},
+             "trace_length (information)": {_label(e): _plain(e, f) for e, f in
+                                            encoding_length_formulas(machine, cfg.encodings).items()},
+             "symbols": "T steps, W row width, n input length, A answer tokens"}
+    verdict = (f"samples to {cfg.threshold:.0%} exact on {cfg.machine} ({len(cfg.seeds)} seeds, one learner): "
+               + ", ".join(f"{k}: {fmt(v['samples_needed_mean'])}" for k, v in curve.items())
+               + f"; {', '.join(local)} "
+               + ((f"reached it, with updates {'within' if bound_ok else 'NOT within'} the mistake bound of the "
+                   "compiled separator") if local_ok else "did NOT reach it")
+               + "; no CoT "
+               + (f"{'plateaued' if nocot_ok else 'did NOT plateau'} at {plateau['exact_at_largest']:.3f} exact "
+                  f"({plateau['largest']} traces, last doubling {plateau['gain_last_doubling']:+.3f}, "
+                  f"tolerance {cfg.plateau_tol:g})" if plateau else "not run"))
+    figs = {"length_vs_samples": _fig_curve(curve, cfg, "samples_needed_mean", "ci95", "training traces"),
+            "length_vs_tokens": _fig_tokens(curve, cfg), "exact_vs_train": _fig_exact(rows, cfg)}
+    return Outcome(passed, measured, {"exact_match": cfg.threshold,
+                                      "local_encodings": f"reach it within {top} traces",
+                                      "updates_at_most": "the mistake bound", "no_cot": "never reaches it and "
+                                      f"gains < {cfg.plateau_tol:g} over the last doubling"},
                    verdict, bound, {"rows": rows, "curve": curve}, figs)
 
 
-def _fig_curve(curve, cfg):
+def _plain(enc: str, formula) -> str:
+    """A length formula for readers: W for the row width (sympy's ``S``), and no CoT's single final row
+    written as such (``ceiling(T/1000000)`` is 1 for every run that takes a step)."""
+    if enc == NO_COT:
+        formula = formula.replace(sympy.ceiling(sympy.Symbol("T", integer=True, nonnegative=True) / 1000000), 1)
+    return str(formula).replace("S", "W")
+
+
+def _fig_curve(curve, cfg, key, ci, unit):
     fig, ax = new_figure()
     top = max(cfg.n_train_grid) * 2
     for i, (name, v) in enumerate(curve.items()):
         x = v["mean_length"]
-        if np.isfinite(v["samples_needed_mean"]):
-            y = v["samples_needed_mean"]
-            lo, hi = v["ci95"]
-            ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o", color=f"C{i}", capsize=3, label=name)
+        if np.isfinite(v[key]):
+            y = v[key]
+            lo, hi = v[ci]
+            ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o", color=f"C{i}", capsize=3,
+                        label=f"{name}: measured (mean, 95% bootstrap CI)")
         else:
-            ax.plot([x], [top], "^", color=f"C{i}", label=f"{name} (not reached)")
-    ax.axhline(top, ls=":", c="gray", lw=1)
+            ax.plot([x], [top], "^", color=f"C{i}", ms=9,
+                    label=f"{name}: not reached within {max(cfg.n_train_grid)} traces (drawn at {top})")
+        if "sample_bound" in v:
+            ax.plot([x], [v["sample_bound"]], "v", color=f"C{i}", ms=9, mfc="none",
+                    label=f"{name}: sample bound from the mistake bound of the compiled separator")
+            b = [u for u in v["sample_bound_from_updates"] if u]
+            if b:
+                ax.plot([x], [float(np.mean(b))], "D", color=f"C{i}", ms=7, mfc="none",
+                        label=f"{name}: sample bound from the updates the learner made")
+    ax.axhline(max(cfg.n_train_grid), ls=":", c="gray", lw=1, label=f"largest training set ({max(cfg.n_train_grid)})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("mean trace length (tokens)")
-    ax.set_ylabel(f"training samples to {cfg.threshold:.0%} exact (95% bootstrap CI)")
-    ax.set_title(f"Length vs sample complexity ({cfg.machine})")
-    ax.legend(fontsize=7)
+    ax.set_ylabel(f"{unit} to {cfg.threshold:.0%} exact")
+    ax.set_title(f"Length vs sample complexity, one learner ({cfg.machine})")
+    ax.legend(fontsize=6)
+    return fig
+
+
+def _fig_tokens(curve, cfg):
+    fig, ax = new_figure()
+    names = list(curve)
+    top = max(cfg.n_train_grid)
+    for i, name in enumerate(names):
+        v = curve[name]
+        if np.isfinite(v["tokens_needed_mean"]):
+            ax.bar(i, v["tokens_needed_mean"], color=f"C{i}", label=f"{name}: training tokens to {cfg.threshold:.0%}")
+        else:  # not reached: a marker at the tokens of the largest training set
+            ax.plot(i, top * v["mean_length"], "^", color=f"C{i}", ms=9,
+                    label=f"{name}: not reached; marker at the tokens of {top} traces")
+    ax.set_xticks(range(len(names)), names, fontsize=7, rotation=20, ha="right")
+    ax.set_yscale("log")
+    ax.set_xlabel("encoding")
+    ax.set_ylabel(f"training tokens to {cfg.threshold:.0%} exact (mean over seeds)")
+    ax.set_title(f"Samples counted in tokens ({cfg.machine})")
+    ax.legend(fontsize=6)
     return fig
 
 
@@ -206,7 +342,7 @@ def _fig_exact(rows, cfg):
         xs = [n for n in sorted(cfg.n_train_grid) if any(r["encoding"] == enc and r["n_train"] == n for r in rows)]
         ys = [np.mean([r["exact_match"] for r in rows if r["encoding"] == enc and r["n_train"] == n]) for n in xs]
         ax.plot(xs, ys, "o-", color=f"C{i}", label=_label(enc))
-    ax.axhline(cfg.threshold, ls=":", c="k", lw=1)
+    ax.axhline(cfg.threshold, ls=":", c="k", lw=1, label=f"threshold {cfg.threshold:g}")
     ax.set_xscale("log")
     grid_n = sorted(cfg.n_train_grid)
     ax.set_xticks(grid_n, [str(n) for n in grid_n])

@@ -176,11 +176,17 @@ def test_length_vs_samples_quick_and_shuffled_cot():
     check = get_check("length-vs-samples")
     r = check.run("quick")
     _assert_result(r, True)
-    need = r.measured["samples_needed"]
-    assert need["no CoT"] == "> 200"
-    assert isinstance(need["gates"], float) and isinstance(need["tableau-triples"], float)
-    lo, hi = r.measured["ci95"]["tableau-triples"]
+    need = r.measured["samples_needed_traces"]
+    assert need["no CoT"] == "> 400" and r.measured["no_cot_plateau"]["gain_last_doubling"] < 0.05
+    assert isinstance(need["tableau-triples"], float)
+    lo, hi = r.measured["ci95_traces"]["tableau-triples"]
     assert lo <= need["tableau-triples"] <= hi
+    assert r.measured["samples_needed_tokens"]["tableau-triples"] > need["tableau-triples"]  # tokens, not traces
+    curve = r.raw["curve"]["tableau-triples"]
+    assert curve["separator"]["contained"] and curve["separator"]["margin"] >= 1
+    assert all(u <= curve["mistake_bound"] for u in curve["updates_at_needed"])
+    assert "ceiling" not in r.bound["trace_length (information)"]["no CoT"]
+    assert not any("S" in f for f in r.bound["trace_length (information)"].values())
     bad = check.run("quick", encodings=("tableau-triples",), n_train_grid=(25, 100), seeds=(0,), shuffle_cot=True)
     _assert_result(bad, False)
 
