@@ -3,6 +3,7 @@ a batch of many (machine, input) jobs in one compiled call."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from dataclasses import dataclass
@@ -47,6 +48,11 @@ RUN_CHUNK_STEPS = {"numba": 1 << 24, "python": 1 << 14}
 #: BATCH_MIN_STEPS of them per call.
 BATCH_CHUNK_STEPS = {"numba": 1 << 26, "python": 1 << 15}
 BATCH_MIN_STEPS = 1 << 12
+#: A batch of at most SERIAL_BATCH_STEPS // BATCH_MIN_STEPS (256) jobs, run with the default threads, first
+#: gets SERIAL_BATCH_STEPS steps in all on one thread: starting numba's threads costs about as much as that
+#: many steps, so small batches (one job: 0.06 ms instead of 19 ms) never pay for threads they cannot use, and
+#: the jobs still running after it continue in parallel (benchmarks/bench_sim.py, "batch of one").
+SERIAL_BATCH_STEPS = 1 << 20
 
 
 class Status(str, enum.Enum):
@@ -390,15 +396,15 @@ class BatchJobs:
             import numba  # loaded already by the kernels (see _backend)
 
             n_threads = check_int("n_threads", n_threads, low=1, high=numba.config.NUMBA_NUM_THREADS, owner=owner)
-            old = numba.get_num_threads()
-            numba.set_num_threads(n_threads)
-            try:
+            with _numba_threads(n_threads):
                 return self._run_chunked(impl, BATCH_CHUNK_STEPS[backend])
-            finally:
-                numba.set_num_threads(old)
-        return self._run_chunked(impl, BATCH_CHUNK_STEPS[backend])
+        serial = SERIAL_BATCH_STEPS if impl is not _reference else 0
+        return self._run_chunked(impl, BATCH_CHUNK_STEPS[backend], serial_steps=serial)
 
-    def _run_chunked(self, impl, chunk: int, min_steps: int = BATCH_MIN_STEPS) -> BatchResult:
+    def _run_chunked(self, impl, chunk: int, min_steps: int = BATCH_MIN_STEPS,
+                     serial_steps: int = 0) -> BatchResult:
+        """The calls of the kernel; with ``serial_steps``, a batch of at most ``serial_steps // min_steps``
+        jobs first gets ``serial_steps`` steps in all on one thread (see SERIAL_BATCH_STEPS)."""
         n = len(self)
         out_tape = np.zeros(int(self.out_offsets[-1]), dtype=np.uint8)
         status = np.zeros(n, dtype=np.int8)
@@ -416,7 +422,8 @@ class BatchJobs:
         with interrupts.deferred():
             while len(active):
                 m = len(active)
-                budget = np.minimum(left, max(min_steps, chunk // m))
+                serial = first and serial_steps > 0 and m * min_steps <= serial_steps
+                budget = np.minimum(left, serial_steps // m if serial else max(min_steps, chunk // m))
                 if first:
                     buf, buf_offsets = out_tape, self.out_offsets
                 else:
@@ -426,10 +433,11 @@ class BatchJobs:
                     buf = np.zeros(int(buf_offsets[-1]), dtype=np.uint8)
                 st, k, q, h, ts, tl, nb = (np.zeros(m, dtype=np.int8),) + tuple(
                     np.zeros(m, dtype=np.int64) for _ in range(6))
-                impl.run_batch(self.packed_all, self.table_lo[active], self.table_hi[active],
-                               self.n_symbols[active], cells_all, cells_offsets, origin, heads, states, budget,
-                               np.full(m, self.max_tape, dtype=np.int64), buf, buf_offsets, st, k, q, h, ts, tl,
-                               nb, vlo, vhi)
+                with _numba_threads(1) if serial else contextlib.nullcontext():
+                    impl.run_batch(self.packed_all, self.table_lo[active], self.table_hi[active],
+                                   self.n_symbols[active], cells_all, cells_offsets, origin, heads, states, budget,
+                                   np.full(m, self.max_tape, dtype=np.int64), buf, buf_offsets, st, k, q, h, ts,
+                                   tl, nb, vlo, vhi)
                 steps[active] += k
                 left = left - k
                 done = (st != _STEP_LIMIT) | (left <= 0)
@@ -452,6 +460,19 @@ class BatchJobs:
                 first = False
         return BatchResult(status, steps, state, head, out_tape, self.out_offsets, tape_len, tape_start,
                            nonblank, self.machines)
+
+
+@contextlib.contextmanager
+def _numba_threads(n: int) -> Iterator[None]:
+    """numba's thread count (of this thread) set to ``n`` for the block, restored after."""
+    import numba  # loaded already by the kernels (see _backend)
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
 
 
 def _ragged_copy(src: np.ndarray, src_starts: np.ndarray, dst: np.ndarray, dst_starts: np.ndarray,

@@ -62,15 +62,18 @@ def test_continue_run_kernel_equals_twin(mi, a_steps, b_steps):
 
 
 @given(st.lists(machine_and_input(max_input=4), min_size=1, max_size=8), st.integers(0, 80),
-       st.integers(1, 40), st.integers(1, 9))
-def test_chunked_batch_equals_one_call(jobs, max_steps, chunk, min_steps):
+       st.integers(1, 40), st.integers(1, 9), st.integers(0, 100))
+def test_chunked_batch_equals_one_call(jobs, max_steps, chunk, min_steps, serial):
     ms, xs = zip(*jobs)
     batch = prepare_batch(list(ms), list(xs), max_steps=max_steps, max_tape=48)
     whole = batch._run_chunked(_kernels, 1 << 40)
     small = batch._run_chunked(_kernels, chunk, min_steps)
+    # a first round on one thread (as small batches get with the default threads), then the rest
+    first_serial = batch._run_chunked(_kernels, chunk, min_steps, serial_steps=serial)
     ref = batch._run_chunked(_reference, chunk, min_steps)
     for j in range(len(jobs)):
-        assert small[j] == whole[j] == ref[j] == run(ms[j], xs[j], max_steps=max_steps, max_tape=48)
+        assert small[j] == whole[j] == first_serial[j] == ref[j] == run(ms[j], xs[j], max_steps=max_steps,
+                                                                       max_tape=48)
 
 
 def test_deferred_raises_a_pending_signal_at_the_checkpoint():
