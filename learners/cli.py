@@ -329,15 +329,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a perceptron, least-squares or MLP next-token model on the training "
                        "positions (kinds != 0) of a dataset and save it to --out (.npz, any kind loads with "
                        "learners.load_model and 'learners eval').")
-    f.add_argument("dataset")
-    f.add_argument("--model", choices=("perceptron", "least-squares", "mlp"), required=True)
+    f.add_argument("dataset", help="a dataset file written by tmsim dataset (.npz, .jsonl or .parquet)")
+    f.add_argument("--model", choices=("perceptron", "least-squares", "mlp"), required=True,
+                   help="the learner: margin perceptron, ridge least squares, or the numpy MLP")
     f.add_argument("--window", type=int, default=None, help="offsets 1..K (default 8): of --features window "
                    "and of --model mlp")
     f.add_argument("--offsets", help="explicit offsets, comma-separated (overrides --window and --features)")
     f.add_argument("--period", default=None, help="linear models: weight blocks by position: 1, P, or 'none' "
                    "(time-dependent); default: the dataset's position classes with --features auto|declared, "
                    "one shared block otherwise")
-    f.add_argument("--seed", type=int, default=None)
+    f.add_argument("--seed", type=int, default=None, help="random_state of the learner and of feature discovery "
+                   "(default: none, a fresh draw)")
     lin = f.add_argument_group("linear models")
     lin.add_argument("--features", choices=("auto", "window", "declared"), default=None,
                      help="the offsets each position class reads: auto (the default: discovered from the "
@@ -368,42 +370,47 @@ def build_parser() -> argparse.ArgumentParser:
     mlp.add_argument("--batch-size", type=int, default=512, help="positions (or sequences, causal) per step")
     mlp.add_argument("--max-epochs", type=int, default=10, help="epochs at most (default 10)")
     mlp.add_argument("--max-time", type=float, default=None, help="stop training after this many seconds")
-    mlp.add_argument("--lr-schedule", choices=("cosine", "linear", "constant"), default="cosine")
+    mlp.add_argument("--lr-schedule", choices=("cosine", "linear", "constant"), default="cosine",
+                     help="learning-rate decay after the warmup (default cosine)")
     mlp.add_argument("--validation-fraction", type=float, default=0.1,
                      help="training sequences held out for early stopping (default 0.1; 0: none)")
     mlp.add_argument("--sampling", choices=("uniform", "loss"), default="uniform",
                      help="training positions uniformly, or half in proportion to the running loss")
-    mlp.add_argument("--activation", choices=("relu", "identity"), default="relu")
+    mlp.add_argument("--activation", choices=("relu", "identity"), default="relu",
+                     help="hidden-layer activation (identity: the paper's linear model; default relu)")
     mlp.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
-    f.add_argument("--out", required=True)
-    f.add_argument("--json", action="store_true")
-    f.add_argument("--quiet", action="store_true")
+    f.add_argument("--out", required=True, help="the model file to write (.npz), atomically")
+    f.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    f.add_argument("--quiet", action="store_true", help="print nothing on success (and no MLP progress)")
     f.set_defaults(func=_cmd_fit)
 
     e = sub.add_parser("eval", help="teacher-forced and free-rollout metrics of a saved model (any kind) on a "
                        "dataset")
-    e.add_argument("model")
-    e.add_argument("dataset")
+    e.add_argument("model", help="a saved model of any kind (linear, MLP, compiled, transformer)")
+    e.add_argument("dataset", help="a dataset file written by tmsim dataset")
     e.add_argument("--no-rollout", action="store_true", help="teacher-forced metrics only")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     e.set_defaults(func=_cmd_eval)
 
     g = sub.add_parser("generate", help="greedy rollout of a saved model (any kind) from a prompt")
-    g.add_argument("model")
+    g.add_argument("model", help="a saved model of any kind")
     g.add_argument("--prompt", required=True, help="token names (or ids with --ids), separated by spaces")
-    g.add_argument("--ids", action="store_true")
-    g.add_argument("--max-new-tokens", type=int, default=1000)
-    g.add_argument("--json", action="store_true")
+    g.add_argument("--ids", action="store_true", help="--prompt holds token ids, not token names")
+    g.add_argument("--max-new-tokens", type=int, default=1000, help="stop after this many tokens if no end token "
+                   "came (default 1000)")
+    g.add_argument("--json", action="store_true", help="print the tokens as JSON")
     g.set_defaults(func=_cmd_generate)
 
     c = sub.add_parser("compile", help="compile a machine into explicit linear weights (no training)")
     c.add_argument("machine", help="a file, a standard-format string, or zoo:NAME")
-    c.add_argument("--encoding", required=True, choices=("tableau-triples", "gates"))
+    c.add_argument("--encoding", required=True, choices=("tableau-triples", "gates"),
+                   help="the CoT encoding the weights emulate")
     c.add_argument("--width", type=int, required=True, help="tableau row width W")
-    c.add_argument("--left", type=int, default=None)
+    c.add_argument("--left", type=int, default=None, help="cells left of the input in each row (default: the "
+                   "encoding's margin)")
     c.add_argument("--format", default=None, help="machine file format")
-    c.add_argument("--out", required=True)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--out", required=True, help="the compiled model file to write (.npz)")
+    c.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     c.set_defaults(func=_cmd_compile)
     return ap
 
