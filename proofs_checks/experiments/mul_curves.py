@@ -249,7 +249,11 @@ class CurvesResult:
         out.append(f"extrapolation to 4-digit operands (a fit of log10(sequences) against operand length; the "
                    f"paper: {PAPER_SEQUENCES:.0e} sequences, {PAPER_PARAMETERS:.0e} parameters):")
         for key, e in self.extrapolations().items():
-            if "predicted" in e:
+            if 4 in e["reached"]:
+                grow = f", x{e['factor_per_digit']:.1f} per digit fitted" if "predicted" in e else ""
+                out.append(f"  {key}: measured at 4 digits, {e['reached'][4]:,} sequences{grow} "
+                           f"({e['reached'][4] / PAPER_SEQUENCES:.2g} of the paper's budget)")
+            elif "predicted" in e:
                 out.append(f"  {key}: x{e['factor_per_digit']:.1f} per digit -> {e['predicted']:.2g} sequences at "
                            f"4 digits ({e['predicted'] / PAPER_SEQUENCES:.2g} of the paper's budget); an "
                            f"extrapolation")

@@ -46,7 +46,8 @@ import numpy as np
 
 from tmsim.io import atomic_write
 
-from learners import LeastSquaresAR, MLPAR, PerceptronAR, evaluate
+from learners import LeastSquaresAR, MLPAR, PerceptronAR
+from learners.evaluate import evaluate  # the function (a lazy `from learners import evaluate` can yield the module)
 from tmsim.datasets.tasks import Task, get_task
 from tmsim.datasets import controls
 from tmsim.encodings import PositionLayout
