@@ -16,8 +16,10 @@ __all__ = ["figures"]
 def figures(result) -> dict[str, Any]:
     """The experiment's figures (matplotlib ``Figure`` s, no pyplot state): exact match vs training examples,
     per-digit accuracy by place value, and (when longer operands were tested) length generalisation."""
+    fig, ax0 = new_figure((11.0, 4.5))  # first: it sets up matplotlib (deferred: seconds to import)
+    from matplotlib.ticker import NullFormatter
+
     figs = {}
-    fig, ax0 = new_figure((11.0, 4.5))
     fig.delaxes(ax0)
     axes = fig.subplots(1, 2, sharey=True)
     units = ("training pairs (linear learners: one fit per size)", "sequences processed (MLP, during training)")
@@ -29,6 +31,11 @@ def figures(result) -> dict[str, Any]:
         xs = [p[0] for key, pts in result.curves.items() if key.endswith(" / mlp") == mlp for p in pts]
         if len(set(xs)) >= 4 and max(xs) >= 10 * max(min(xs), 1):
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels collide
+            if len(set(xs)) <= 6:  # few sizes: label exactly those
+                ax.set_xticks(sorted(set(xs)), [f"{x:,}" for x in sorted(set(xs))], fontsize=8)
+        if not xs:
+            ax.text(0.5, 0.5, "none in this run", ha="center", va="center", transform=ax.transAxes, color="gray")
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
