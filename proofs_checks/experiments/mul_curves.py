@@ -249,7 +249,11 @@ class CurvesResult:
         out.append(f"extrapolation to 4-digit operands (a fit of log10(sequences) against operand length; the "
                    f"paper: {PAPER_SEQUENCES:.0e} sequences, {PAPER_PARAMETERS:.0e} parameters):")
         for key, e in self.extrapolations().items():
-            if "predicted" in e:
+            if 4 in e["reached"]:
+                grow = f", x{e['factor_per_digit']:.1f} per digit fitted" if "predicted" in e else ""
+                out.append(f"  {key}: measured at 4 digits, {e['reached'][4]:,} sequences{grow} "
+                           f"({e['reached'][4] / PAPER_SEQUENCES:.2g} of the paper's budget)")
+            elif "predicted" in e:
                 out.append(f"  {key}: x{e['factor_per_digit']:.1f} per digit -> {e['predicted']:.2g} sequences at "
                            f"4 digits ({e['predicted'] / PAPER_SEQUENCES:.2g} of the paper's budget); an "
                            f"extrapolation")
@@ -511,12 +515,13 @@ def figures(result: CurvesResult) -> dict[str, Any]:
     handles = [Line2D([], [], color=_COLORS[f], label=LABELS[f]) for f in cfg.formats]
     handles += [Line2D([], [], color="k", marker="o", ms=4, label="exact match (every digit)"),
                 Line2D([], [], color="k", ls="--", label="per-digit accuracy (mean)")]
-    axes[-1].legend(handles=handles, fontsize=7, loc="best")
+    fig.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
     fig.suptitle("Multiplication learning curves by operand length")
     figs["learning_curves"] = fig
 
     fig, ax = new_figure()
     handles = [Line2D([], [], color=_COLORS[f], lw=6, alpha=0.6, label=LABELS[f]) for f in cfg.formats]
+    fitted = False
     for i, f in enumerate(cfg.formats):
         dx = 0.06 * (i - (len(cfg.formats) - 1) / 2)  # side by side where budgets coincide
         cs = [c for c in result.curves if c.format == f]
@@ -531,11 +536,13 @@ def figures(result: CurvesResult) -> dict[str, Any]:
             if "predicted" in e and max(e["reached"]) < 4:
                 x0 = max(e["reached"])
                 ax.plot([x0 + dx, 4 + dx], [e["reached"][x0], e["predicted"]], ":", color=_COLORS[f])
+                fitted = True
     handles += [Line2D([], [], color="gray", ls="-", marker="o", label="sequences to 50% exact (reached)"),
                 Line2D([], [], color="gray", ls="-.", marker="s", label="sequences to 90% exact (reached)"),
                 Line2D([], [], color="gray", marker="^", mfc="none", ls="none", ms=8,
-                       label="50% or 90% not reached: the budget, a lower bound"),
-                Line2D([], [], color="gray", ls=":", label="fit, extrapolated to 4 digits")]
+                       label="50% or 90% not reached: the budget, a lower bound")]
+    if fitted:
+        handles.append(Line2D([], [], color="gray", ls=":", label="fit, extrapolated to 4 digits"))
     ax.axhline(PAPER_SEQUENCES, color="k", lw=0.8)
     handles.append(Line2D([], [], color="k", lw=0.8, label="the paper's budget (1e8 sequences, 4 digits)"))
     ax.set_yscale("log")
