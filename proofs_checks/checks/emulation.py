@@ -179,8 +179,9 @@ class LearnedConfig:
     ``max_length``, for every seed and feature choice. The verdict is on ``features[0]`` (discovered: from
     the traces alone); the others are the comparison curves (``"window"``, which fits 3-30x slower, is
     fitted once, at the largest size of the grid but at most 200, with the same training pool and layout).
-    ``window``: None for the experiment's learner; an int k replaces the learner of ``features[0]`` with a plain window of
-    offsets 1..k that cannot see the row above (the negative control: the check must then fail)."""
+    ``window``: None for the experiment's learner; an int k replaces the learner of ``features[0]`` with a
+    plain window of offsets 1..k that cannot see the row above (the negative control: the check must then
+    fail)."""
 
     # unary-addition is left out: lengths 1-8 hold only 36 well-formed inputs, too few for the grid.
     machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "zoo:copy", "random:0",
