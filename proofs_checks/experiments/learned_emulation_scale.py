@@ -277,7 +277,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     ap.add_argument("--replot", action="store_true",
                     help="run nothing: rebuild table.md and curves.png from the rows.jsonl in --out (a partial run)")
+    ap.add_argument("--only", metavar="NAME[,NAME...]",
+                    help="only these zoo machines of the full run (no random machines): a run split in parts")
     args = ap.parse_args(argv)
+    cfg = QUICK if args.quick else ScaleConfig()
+    if args.only:
+        names = args.only.split(",")
+        unknown = sorted(set(names) - {z[0] for z in cfg.zoo})
+        if unknown:
+            print(f"error: --only: {unknown} are not zoo machines of the run ({[z[0] for z in cfg.zoo]}).",
+                  file=sys.stderr)
+            return 2
+        cfg = dataclasses.replace(cfg, zoo=tuple(z for z in cfg.zoo if z[0] in names), n_random=())
     if args.replot:
         rows = [json.loads(x) for x in (Path(args.out) / "rows.jsonl").read_text().splitlines() if x.strip()]
         out = {"rows": rows, "curves": row_curves(rows), "rejected": []}
@@ -296,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.write(json.dumps(row, default=str) + "\n")
         log.flush()
 
-    out = learned_emulation_at_scale(QUICK if args.quick else ScaleConfig(), progress=not args.quiet, sink=sink)
+    out = learned_emulation_at_scale(cfg, progress=not args.quiet, sink=sink)
     log.close()
     (out_dir / "results.json").write_text(json.dumps(out, indent=1, default=str))
     (out_dir / "table.md").write_text(table(out))
