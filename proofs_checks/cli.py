@@ -149,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tmsim import interrupts
     from tmsim.errors import TmsimError
 
+    if argv is None:
+        interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
             code = _main(argv)
