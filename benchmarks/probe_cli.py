@@ -21,10 +21,22 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-import test_fuzz as fuzz  # noqa: E402  (the table lives beside the tests that assert it)
+
+def _load_table():
+    """tests/**/test_fuzz.py, where the table lives beside the tests that assert it."""
+    import importlib.util
+
+    path = min(ROOT.glob("tests/**/test_fuzz.py"))
+    spec = importlib.util.spec_from_file_location("test_fuzz", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["test_fuzz"] = module  # the dataclasses in it look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+fuzz = _load_table()
 
 _MODULES = {"tmsim": "tmsim.cli", "learners": "learners.cli", "proofs-checks": "proofs_checks.cli"}
 
