@@ -204,11 +204,12 @@ class LeastSquaresAR(_LinearAR):
         n = 0
         # Sequences in pieces of about GRAM_CHUNK_TOKENS tokens, with a check for Ctrl-C / SIGTERM between two
         # (tmsim.interrupts); the kernels add into the accumulators, so the pieces sum to one call.
+        if first is not None:
+            pair_i, pair_j, groups = _lag_groups(self.offsets_)
         with interrupts.deferred():
             for tokens, offsets, kinds, a, b in _sequence_chunks(seqs, GRAM_CHUNK_TOKENS):
                 if first is not None:
                     # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
-                    pair_i, pair_j, groups = _lag_groups(self.offsets_)
                     n += impl.gram_shift(tokens, offsets, first[a:b], self.offsets_, V, PAD, pair_i, pair_j,
                                          groups, self._G[0], self._B[0])
                 elif impl is _kernels and 2 * self._G.nbytes <= _PARALLEL_GRAM_BYTES:
