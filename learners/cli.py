@@ -421,6 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tmsim.cli import parse_one_line  # the same one-line usage errors as tmsim
 
     args = parse_one_line(build_parser(), sys.argv[1:] if argv is None else list(argv))
+    if argv is None:
+        interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
             code = args.func(args)

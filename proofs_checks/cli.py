@@ -129,6 +129,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if names is not None and not names:
         raise CheckError(f"--checks must name at least one check, comma-separated (see 'proofs-checks list'). "
                          f"Got {args.checks!r}.")
+    for n in names or ():
+        get_check(n)  # an unknown name is refused before --out is made
     results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log,
                                 controls=not args.no_controls)
     n_pass = sum(r.passed for r in results)
@@ -147,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tmsim import interrupts
     from tmsim.errors import TmsimError
 
+    if argv is None:
+        interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
             code = _main(argv)

@@ -613,6 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(value, str) and value in originals:
             setattr(args, key, originals[value])
     handler: Callable[[argparse.Namespace], int] = args.func
+    if argv is None:
+        interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
             code = handler(args)

@@ -26,7 +26,8 @@ import signal
 import threading
 from typing import Iterator
 
-__all__ = ["Interrupted", "deferred", "checkpoint", "handler", "handle_signals", "exit_code", "CLI_SIGNALS"]
+__all__ = ["Interrupted", "deferred", "checkpoint", "handler", "handle_signals", "exit_code", "exit_soon",
+           "CLI_SIGNALS"]
 
 #: The signals the command lines turn into :class:`Interrupted` (those present on this platform).
 CLI_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
@@ -136,3 +137,14 @@ def exit_code(exc: BaseException) -> int | None:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return None
+
+
+def exit_soon() -> None:
+    """For a command line run as a program (``main()`` without ``argv``), whose process ends when it returns:
+    register an exit hook that freezes the garbage collector (``gc.freeze``), so the interpreter's shutdown
+    skips collecting every object the run made (about 0.7 s with numba loaded) and an interrupted command
+    is gone well within a second of the signal. Never called by in-process callers (tests pass ``argv``)."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+from tmsim import interrupts
 from tmsim.encodings import PositionLayout
 
 from .. import _kernels, _reference
@@ -25,6 +26,27 @@ __all__ = ["LeastSquaresAR"]
 _PARALLEL_GRAM_BYTES = 64 << 20
 #: solver="auto" uses Cholesky while the Gram matrices take at most this much memory, CG beyond.
 _CHOLESKY_BYTES = 1 << 30
+
+
+#: Tokens per call of the Gram kernels (see LeastSquaresAR.partial_fit): small enough that Ctrl-C answers
+#: within a fraction of a second, large enough that a call boundary costs nothing measurable.
+GRAM_CHUNK_TOKENS = 1 << 22
+
+
+def _sequence_chunks(seqs: Sequences, max_tokens: int):
+    """``(tokens, offsets, kinds, a, b)`` for runs of whole sequences ``a..b-1`` holding about ``max_tokens``
+    tokens each (at least one sequence), offsets rebased to 0."""
+    o = seqs.offsets
+    n = len(o) - 1
+    a = 0
+    while a < n or (a == 0 and n == 0):
+        b = max(a + 1, int(np.searchsorted(o, o[a] + max_tokens, side="right")) - 1) if n else 0
+        b = min(b, n)
+        lo, hi = int(o[a]), int(o[b])
+        yield seqs.tokens[lo:hi], np.ascontiguousarray(o[a:b + 1] - lo), seqs.kinds[lo:hi], a, b
+        if b >= n:
+            break
+        a = b
 
 
 def _suffix_starts(seqs: Sequences) -> np.ndarray | None:
@@ -208,25 +230,32 @@ class LeastSquaresAR(_LinearAR):
         _, _, _, period, classes, use = self._kernel_args()
         # The accumulators hold X^T X in upper form (upper blocks and diagonal); kernels add into them.
         first = _suffix_starts(seqs) if C == 1 else None
+        n = 0
+        # Sequences in pieces of about GRAM_CHUNK_TOKENS tokens, with a check for Ctrl-C / SIGTERM between two
+        # (tmsim.interrupts); the kernels add into the accumulators, so the pieces sum to one call.
         if first is not None:
-            # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
             pair_i, pair_j, groups = _lag_groups(self.offsets_)
-            n = impl.gram_shift(seqs.tokens, seqs.offsets, first, self.offsets_, V, PAD, pair_i, pair_j, groups,
-                                self._G[0], self._B[0])
-        elif impl is _kernels and 2 * self._G.nbytes <= _PARALLEL_GRAM_BYTES:
-            # A second accumulator lets both cores count; merged below.
-            G = np.zeros((2,) + self._G.shape)
-            B = np.zeros((2,) + self._B.shape)
-            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, period, classes,
-                                     use, G, B)
-            self._G += G[0]
-            self._G += G[1]
-            self._B += B[0]
-            self._B += B[1]
-            del G, B
-        else:
-            n = impl.gram_accumulate(seqs.tokens, seqs.offsets, seqs.kinds, self.offsets_, V, PAD, period, classes,
-                                     use, self._G[None], self._B[None])
+        with interrupts.deferred():
+            for tokens, offsets, kinds, a, b in _sequence_chunks(seqs, GRAM_CHUNK_TOKENS):
+                if first is not None:
+                    # Every sequence trains on a suffix (prompt, then CoT and answer): use the shift structure.
+                    n += impl.gram_shift(tokens, offsets, first[a:b], self.offsets_, V, PAD, pair_i, pair_j,
+                                         groups, self._G[0], self._B[0])
+                elif impl is _kernels and 2 * self._G.nbytes <= _PARALLEL_GRAM_BYTES:
+                    # A second accumulator lets both cores count; merged below.
+                    G = np.zeros((2,) + self._G.shape)
+                    B = np.zeros((2,) + self._B.shape)
+                    n += impl.gram_accumulate(tokens, offsets, kinds, self.offsets_, V, PAD, period, classes, use, G,
+                                              B)
+                    self._G += G[0]
+                    self._G += G[1]
+                    self._B += B[0]
+                    self._B += B[1]
+                    del G, B
+                else:
+                    n += impl.gram_accumulate(tokens, offsets, kinds, self.offsets_, V, PAD, period, classes, use,
+                                              self._G[None], self._B[None])
+                interrupts.checkpoint()
         if n == 0 and self.n_windows_ == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
         # Windows per class: each window adds its target once per offset its block reads to B.

@@ -2,6 +2,7 @@
 SIGTERM during ``tmsim run``, ``tmsim dataset`` and ``learners fit`` ends the process within 2 s with one
 line, exit 128 + the signal, and no temporary file left."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from tmsim import _kernels, _reference, interrupts, parse_standard, prepare_batch, run, simulate
 from tmsim.testing import machine_and_input
@@ -109,7 +110,8 @@ if sys.argv[1] == "tmsim":
 else:
     import learners.cli as cli
 print("ready", file=sys.stderr, flush=True)
-sys.exit(cli.main(argv))
+sys.argv = [sys.argv[1]] + argv
+sys.exit(cli.main())  # as the console script calls it (no argv: the program's own exit path)
 """
 
 
@@ -149,7 +151,7 @@ def train_file(tmp_path_factory):
     from tmsim.datasets import make_dataset, save
 
     d = tmp_path_factory.mktemp("fit")
-    return save(make_dataset("zoo:parity", "tableau-triples", n=3000, lengths=(1, 12), width=16, random_state=0),
+    return save(make_dataset("zoo:parity", "tableau-triples", n=1000, lengths=(1, 12), width=16, random_state=0),
                 d / "train.npz")
 
 
@@ -159,7 +161,7 @@ _COMMANDS = {
                  "--n", "100000000", "--lengths", "20-30", "--seed", "0", "--chunk-size", "2000",
                  "--no-progress", "--max-tokens", str(10 ** 12), "--out", "big.jsonl"),
                 lambda d: any(n.endswith(".tmp") for n in _temp_files(d))),
-    "fit": (("learners", "fit", "TRAIN", "--model", "perceptron", "--window", "40", "--max-iter", "100000",
+    "fit": (("learners", "fit", "TRAIN", "--model", "perceptron", "--window", "1", "--max-iter", "1000000",
              "--out", "m.npz", "--quiet"), None),
 }
 
@@ -201,3 +203,55 @@ def test_a_later_write_removes_a_killed_writers_leftovers_only(tmp_path, capsys)
     assert main(["convert", "zoo:bb2", "--to", "json", "--out", str(tmp_path / "m.json")]) == 0
     assert _temp_files(tmp_path) == sorted(live)
     assert (tmp_path / "m.json").read_text().startswith("{")
+
+
+# --------------------------------------------------------------------------------------- learners in chunks
+@pytest.fixture(scope="module")
+def small_data():
+    from tmsim.datasets import make_dataset
+
+    return make_dataset("zoo:parity", "tableau-triples", n=60, lengths=(1, 5), width=9, random_state=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _small_transitions():
+    from tmsim.datasets import make_dataset
+
+    return make_dataset("zoo:parity", "transitions", n=40, lengths=(1, 5), random_state=0)  # a small vocabulary
+
+
+@settings(max_examples=10)
+@given(chunk=st.integers(30, 600), period=st.sampled_from([1, 3]))
+def test_least_squares_in_chunks_equals_one_call(chunk, period):
+    from learners import LeastSquaresAR
+    from learners.linear import least_squares
+    from tmsim.encodings import PositionLayout
+
+    data = _small_transitions()
+    layout = None if period == 1 else PositionLayout(period=period, classes=tuple(range(period)))
+    whole = LeastSquaresAR(window=4, layout=layout).fit(data)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(least_squares, "GRAM_CHUNK_TOKENS", chunk)
+        pieces = LeastSquaresAR(window=4, layout=layout).fit(data)
+    assert np.array_equal(whole.coef_, pieces.coef_) and whole.n_windows_ == pieces.n_windows_
+
+
+@settings(max_examples=15)
+@given(chunk=st.integers(1, 3000), averaged=st.booleans())
+def test_perceptron_epoch_in_chunks_equals_one_call(small_data, chunk, averaged):
+    from learners import PerceptronAR
+    from learners.linear import perceptron
+
+    whole = PerceptronAR(window=4, max_iter=3, averaged=averaged, random_state=0).fit(small_data)
+    ref = PerceptronAR(window=4, max_iter=3, averaged=averaged, random_state=0)
+    orig = perceptron._epoch_in_chunks
+
+    def in_pieces(impl, seqs, order, kargs, st_, margin, gaps, chunk_=None):
+        return orig(impl, seqs, order, kargs, st_, margin, gaps, chunk)
+
+    perceptron._epoch_in_chunks = in_pieces
+    try:
+        ref.fit(small_data)
+    finally:
+        perceptron._epoch_in_chunks = orig
+    assert whole.mistakes_ == ref.mistakes_ and np.array_equal(whole.coef_, ref.coef_)
