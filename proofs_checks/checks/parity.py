@@ -17,7 +17,7 @@ from tmsim.encodings import PositionLayout
 
 from ..bounds import (PAC_TO_AR_CONSISTENT, PARITY_CHAIN_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
-from ..plots import new_figure
+from ..plots import log_axis, new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
 
@@ -407,7 +407,7 @@ def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
     n_steps = n_over = unidentified = 0
     measured = {"rollout_accuracy_min": min(r["rollout_accuracy"] for r in rows), "max_step_samples": {},
                 "sample_bound": {}, "mean_subsets_examined": {}}
-    info = {"cot_length": {}, "subsets_in_the_space": {}, "search_wall_time_exponent": {}}
+    info = {"cot_length": {}, "subsets_in_the_space": {}, "search_seconds_exponent": {}}
     for k in cfg.ks:
         rk = [r for r in rows if r["k"] == k]
         by_n = {}
@@ -446,7 +446,7 @@ def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
             exp_ok = False
         wall = _mean_by_context(rk, "search_seconds", k)
         if len(wall) >= 3:
-            info["search_wall_time_exponent"][f"k={k}"] = round(float(np.polyfit(
+            info["search_seconds_exponent"][f"k={k}"] = round(float(np.polyfit(
                 np.log(list(wall)), np.log(list(wall.values())), 1)[0]), 2)
         info[f"cot_length_growth_fit_k{k}"] = fits[k].best if fits[k] else None
     right = sum(s["search_right"] for r in rows for s in r["steps"])
@@ -499,7 +499,8 @@ def _fig_kwork(rows, cfg, exps):
                     label=f"k={k}: fit c p^e, e = {exps[k]:.2f}")
         ax.plot(list(space), list(space.values()), ":", lw=1, color=f"C{i}",
                 label=f"k={k}: subsets in the space (information)")
-    ax.set_xscale("log")
+    allp = [s["context"] for r in rows for s in r["steps"]]
+    log_axis(ax, allp, "x")
     ax.set_yscale("log")
     ax.set_xlabel("context tokens p of the step")
     ax.set_ylabel("subsets (hypotheses)")
