@@ -65,6 +65,20 @@ def log_axis(ax, values: Sequence[float], axis: str = "x") -> None:
     setter([], minor=True)
 
 
+def _categorical(axis) -> bool:
+    """Whether the axis's tick labels name categories (text that is not a number): one tick can suffice."""
+    texts = [t.get_text().replace("\u2212", "-") for t in axis.get_ticklabels() if t.get_text()]
+    if not texts:
+        return False
+    for t in texts:
+        try:
+            float(t)
+        except ValueError:
+            if not t.startswith("$"):  # mathtext numbers such as $10^{2}$
+                return True
+    return False
+
+
 def figure_problems(fig) -> list[str]:
     """What a figure of the report lacks: an axis label, a legend, a legend entry for a line, marker, bar or
     band drawn with data, or major ticks inside the data range (at least two per axis). Empty when none.
@@ -115,6 +129,6 @@ def figure_problems(fig) -> list[str]:
         for name, axis, lim in (("x", ax.xaxis, ax.get_xlim()), ("y", ax.yaxis, ax.get_ylim())):
             lo, hi = min(lim), max(lim)
             ticks = [t for t in axis.get_majorticklocs() if lo - 1e-9 * abs(hi - lo) <= t <= hi + 1e-9 * abs(hi - lo)]
-            if len(ticks) < 2:
+            if len(ticks) < 2 and not _categorical(axis):
                 out.append(f"axes {i}: fewer than two {name} ticks inside the axis ({lo:g}..{hi:g})")
     return out

@@ -91,7 +91,7 @@ def _short(d: dict, limit: int = 4) -> str:
     items = [(k, v) for k, v in d.items() if not isinstance(v, (dict, list))][:limit]
     if not items:
         items = list(d.items())[:1]
-    return "; ".join(f"{k} = {_fmt(v)}" for k, v in items)
+    return "; ".join(f"{k} = {_fmt(v)}" for k, v in items) or "-"
 
 
 def _control_cell(c: CheckResult | None) -> str:

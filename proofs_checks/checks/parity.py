@@ -17,7 +17,7 @@ from tmsim.encodings import PositionLayout
 
 from ..bounds import (PAC_TO_AR_CONSISTENT, PARITY_CHAIN_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
-from ..plots import log_axis, new_figure
+from ..plots import data_ticks, log_axis, new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
 
@@ -215,9 +215,7 @@ def _fig_samples(rows, bound, cfg):
                 label="not reached within the largest training set (marker at its size)")
     ax.plot(ns, [bound[v] for v in ns], "s--", color="C1",
             label=f"PAC -> AR bound, time-dependent linear class (eps {1 - cfg.threshold:g}, delta {cfg.delta:g})")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ns, [str(v) for v in ns])
-    ax.set_xticks([], minor=True)
+    data_ticks(ax, ns, "x")
     ax.set_yscale("log")
     ax.set_xlabel("n (input bits)")
     ax.set_ylabel("training samples (sequences)")
@@ -236,9 +234,7 @@ def _fig_acc(rows, cfg):
             label="count CoT without its digit of value 2, largest set")
     ax.axhline(cfg.threshold, ls=":", c="k", lw=1, label=f"threshold {cfg.threshold:g}")
     ax.axhline(cfg.nocot_ceiling, ls="--", c="gray", lw=1, label=f"no-CoT ceiling {cfg.nocot_ceiling:g}")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ns, [str(v) for v in ns])
-    ax.set_xticks([], minor=True)
+    data_ticks(ax, ns, "x")
     ax.set_xlabel("n (input bits)")
     ax.set_ylabel("free-rollout exact match (held-out)")
     ax.set_ylim(0.3, 1.02)

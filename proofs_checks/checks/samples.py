@@ -238,7 +238,7 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     nocot_ok = (nocot is not None and nocot["reached_by_seeds"] == 0 and plateau["gain_last_doubling"] is not None
                 and plateau["gain_last_doubling"] < cfg.plateau_tol)
     passed = local_ok and bound_ok and nocot_ok
-    fmt = lambda x: f"{x:g}" if np.isfinite(x) else f"> {top}"  # noqa: E731
+    fmt = lambda x: f"{x:.4g}" if np.isfinite(x) else f"> {top}"  # noqa: E731
     measured = {"samples_needed_traces": {k: (round(v["samples_needed_mean"], 1) if np.isfinite(v["samples_needed_mean"])
                                               else f"> {top}") for k, v in curve.items()},
                 "samples_needed_tokens": {k: (int(v["tokens_needed_mean"]) if np.isfinite(v["tokens_needed_mean"])
@@ -309,7 +309,7 @@ def _fig_curve(curve, cfg, key, ci, unit):
     ax.axhline(max(cfg.n_train_grid), ls=":", c="gray", lw=1, label=f"largest training set ({max(cfg.n_train_grid)})")
     xs = [v["mean_length"] for v in curve.values()]
     log_axis(ax, xs, "x")
-    if not ax.get_xscale() == "log":
+    if ax.get_xscale() != "log" and len(set(xs)) >= 2:
         ax.set_xticks(xs, [f"{x:.0f}" for x in xs])
     ax.set_yscale("log")
     ax.set_xlabel("mean trace length (tokens)")
