@@ -70,7 +70,7 @@ class ConstructionConfig:
     n_inputs: int = 40
     lengths: tuple[int, int] = (4, 10)
     gates_lengths: tuple[int, int] = (0, 5)
-    min_steps: int = 300
+    min_steps: int = 100
     learn_machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "random:0",
                                        "random:1")
     learn_every: tuple[int, ...] = (1, 2, 3)
