@@ -60,7 +60,17 @@ def write_figures(result: CheckResult, out: Path) -> dict[str, list[str]]:
     return files
 
 
+#: Suffix of the measured/bound keys that are by-construction or context numbers, not part of the verdict.
+INFO = " (information)"
+
+
+def _is_info(key: str) -> bool:
+    return str(key).endswith(INFO)
+
+
 def _fmt(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, dict):
@@ -76,11 +86,12 @@ def _cell(s: str) -> str:
 
 
 def _short(d: dict, limit: int = 4) -> str:
-    """The first few scalar entries of a dict, for the summary table."""
+    """The first few scalar entries of a dict that are part of the verdict, for the summary table."""
+    d = {k: v for k, v in d.items() if not _is_info(k)}
     items = [(k, v) for k, v in d.items() if not isinstance(v, (dict, list))][:limit]
     if not items:
         items = list(d.items())[:1]
-    return "; ".join(f"{k} = {_fmt(v)}" for k, v in items)
+    return "; ".join(f"{k} = {_fmt(v)}" for k, v in items) or "-"
 
 
 def _control_cell(c: CheckResult | None) -> str:
@@ -115,12 +126,17 @@ def _markdown(results: Sequence[CheckResult], files: dict, meta: dict, controls:
                           f"**{'FAIL' if not c.passed else 'PASS'}**{', as it must' if not c.passed else ''} "
                           f"({c.seconds:.1f} s). {c.verdict}"]
         lines += ["", "| measured | value |", "|---|---|"]
-        lines += [f"| {_cell(k)} | {_cell(_fmt(v))} |" for k, v in r.measured.items()]
+        lines += [f"| {_cell(k)} | {_cell(_fmt(v))} |" for k, v in r.measured.items() if not _is_info(k)]
         lines += ["", "| threshold | value |", "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |"
                                                               for k, v in r.threshold.items()]
-        if r.bound:
+        bound = {k: v for k, v in r.bound.items() if not _is_info(k)}
+        if bound:
             lines += ["", "| bound | value |", "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |"
-                                                              for k, v in r.bound.items()]
+                                                              for k, v in bound.items()]
+        info = {k[:-len(INFO)]: v for d in (r.measured, r.bound) for k, v in d.items() if _is_info(k)}
+        if info:
+            lines += ["", "| information (by construction or context; not part of the verdict) | value |",
+                      "|---|---|"] + [f"| {_cell(k)} | {_cell(_fmt(v))} |" for k, v in info.items()]
         for name, fs in files.get(r.name, {}).items():
             png = next(f for f in fs if f.endswith(".png"))
             svg = next(f for f in fs if f.endswith(".svg"))

@@ -16,7 +16,7 @@ from tmsim.encodings import get_encoding
 from tmsim.zoo.random import random_halting_machine
 
 from ..experiments.learned_emulation import default_learner, learned_emulation, wilson
-from ..plots import new_figure
+from ..plots import log_axis, new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
 
@@ -70,7 +70,7 @@ class ConstructionConfig:
     n_inputs: int = 40
     lengths: tuple[int, int] = (4, 10)
     gates_lengths: tuple[int, int] = (0, 5)
-    min_steps: int = 300
+    min_steps: int = 100
     learn_machines: tuple[str, ...] = ("zoo:parity", "zoo:binary-increment", "zoo:palindrome", "random:0",
                                        "random:1")
     learn_every: tuple[int, ...] = (1, 2, 3)
@@ -263,7 +263,7 @@ def _fig_lengths(rows):
         ax.plot(s, r["lengths"], "o", ms=3, color=colors(i % 20), label=f"{r['machine']} / {r['encoding']}: trace")
     ax.set_xlabel("steps T of the run")
     ax.set_ylabel("trace length (tokens)")
-    ax.set_yscale("log")
+    log_axis(ax, [x for r in rows for x in r["lengths"]], "y")
     ax.set_title("Compiled emulation: trace length vs steps (information)")
     ax.legend(fontsize=6, ncol=2)
     return fig
@@ -278,7 +278,7 @@ def _fig_weights(rows):
         if idx:
             ax.bar(idx, [rows[i]["nonzero"] for i in idx], color=color, label=name)
     ax.set_xticks(range(len(rows)), labels, fontsize=6, rotation=60, ha="right")
-    ax.set_yscale("log")
+    log_axis(ax, [r["nonzero"] for r in rows], "y")
     ax.set_xlabel("machine / encoding")
     ax.set_ylabel("non-zero compiled weights")
     ax.set_title("Compiled weights per machine (information)")

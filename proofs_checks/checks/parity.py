@@ -17,7 +17,7 @@ from tmsim.encodings import PositionLayout
 
 from ..bounds import (PAC_TO_AR_CONSISTENT, PARITY_CHAIN_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
                       evaluate_bound, fit_growth)
-from ..plots import new_figure
+from ..plots import data_ticks, log_axis, new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
 
@@ -215,9 +215,7 @@ def _fig_samples(rows, bound, cfg):
                 label="not reached within the largest training set (marker at its size)")
     ax.plot(ns, [bound[v] for v in ns], "s--", color="C1",
             label=f"PAC -> AR bound, time-dependent linear class (eps {1 - cfg.threshold:g}, delta {cfg.delta:g})")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ns, [str(v) for v in ns])
-    ax.set_xticks([], minor=True)
+    data_ticks(ax, ns, "x")
     ax.set_yscale("log")
     ax.set_xlabel("n (input bits)")
     ax.set_ylabel("training samples (sequences)")
@@ -236,9 +234,7 @@ def _fig_acc(rows, cfg):
             label="count CoT without its digit of value 2, largest set")
     ax.axhline(cfg.threshold, ls=":", c="k", lw=1, label=f"threshold {cfg.threshold:g}")
     ax.axhline(cfg.nocot_ceiling, ls="--", c="gray", lw=1, label=f"no-CoT ceiling {cfg.nocot_ceiling:g}")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ns, [str(v) for v in ns])
-    ax.set_xticks([], minor=True)
+    data_ticks(ax, ns, "x")
     ax.set_xlabel("n (input bits)")
     ax.set_ylabel("free-rollout exact match (held-out)")
     ax.set_ylim(0.3, 1.02)
@@ -256,8 +252,8 @@ class KSparseConfig:
     sample count is the number of samples after which every other subset was refuted; the learned chain is
     rolled out on ``n_test`` fresh inputs. ``delta`` is the confidence of the sample bound. The time of a
     generic learner: it examines the subsets in an order drawn at random and stops at the first one consistent
-    with the samples; the subsets it examined, fitted as ``c p^e`` against the context size ``p``, must have
-    ``|e - k| <= exponent_tolerance``. ``shuffle_cot``: the negative control."""
+    with the samples (``search_repeats`` independent orders per step, their mean work kept); the subsets it
+    examined, fitted as ``c p^e`` against the context size ``p``, must have ``|e - k| <= exponent_tolerance``. ``shuffle_cot``: the negative control."""
 
     ns: tuple[int, ...] = (8, 16, 32, 64, 96)
     ks: tuple[int, ...] = (2, 3)
@@ -266,6 +262,7 @@ class KSparseConfig:
     delta: float = 0.05
     max_samples: int = 256
     exponent_tolerance: float = 0.5
+    search_repeats: int = 8
     shuffle_cot: bool = False
 
 
@@ -344,7 +341,8 @@ def first_consistent_subset(ctx: np.ndarray, y: np.ndarray, k: int, rng: np.rand
     return {"subset": None, "examined": examined, "sample_checks": checks, "seconds": time.perf_counter() - t0}
 
 
-def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool) -> dict:
+def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool,
+                 search_repeats: int = 1) -> dict:
     """Learn every step of one k-XOR chain by subset search (a sweep task)."""
     task = ParityTask(n=n, fmt="chain", k=k, random_state=seed, shuffle_cot=shuffle_cot)
     rng = np.random.default_rng(seed + 1)
@@ -362,7 +360,16 @@ def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuff
         sub, m, evaluated = _subset_search(tok[:, cols].astype(np.uint8), tok[:, P + j].astype(np.uint8), k)
         positions = [cols[c] for c in sub] if sub is not None else None
         learned.append(positions)
-        g = first_consistent_subset(tok[:, cols].astype(np.uint8), tok[:, P + j].astype(np.uint8), k, rng)
+        # The generic learner, run search_repeats times with independent orders (its work is a random
+        # variable: about half the space on average, uniform between 1 and all of it).
+        gs = [first_consistent_subset(tok[:, cols].astype(np.uint8), tok[:, P + j].astype(np.uint8), k, rng)]
+        if gs[0]["subset"] is not None:  # none consistent: every order examines the whole space, once is enough
+            gs += [first_consistent_subset(tok[:, cols].astype(np.uint8), tok[:, P + j].astype(np.uint8), k, rng)
+                   for _ in range(search_repeats - 1)]
+        g = {"examined": float(np.mean([x["examined"] for x in gs])),
+             "sample_checks": float(np.mean([x["sample_checks"] for x in gs])),
+             "seconds": float(sum(x["seconds"] for x in gs)),
+             "subset": gs[0]["subset"] if all(x["subset"] == gs[0]["subset"] for x in gs) else None}
         steps.append({"step": j, "context": len(cols), "samples": m if sub is not None else None,
                       "subsets_evaluated": evaluated, "seconds": time.perf_counter() - s0,
                       "identified": sub is not None,
@@ -401,13 +408,13 @@ _FULL_K = KSparseConfig()
           control={"shuffle_cot": True}, control_breaks="the CoT's order: each CoT and answer shuffled")
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
     points = grid(n=list(cfg.ns), k=list(cfg.ks), seed=list(cfg.seeds), n_test=[cfg.n_test],
-                  max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot])
+                  max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot], search_repeats=[cfg.search_repeats])
     rows = runner.map(ksparse_task, points, desc="parity-k-sparse")
     fits, acc_ok, exp_ok, exps = {}, True, True, {}
     n_steps = n_over = unidentified = 0
     measured = {"rollout_accuracy_min": min(r["rollout_accuracy"] for r in rows), "max_step_samples": {},
                 "sample_bound": {}, "mean_subsets_examined": {}}
-    info = {"cot_length": {}, "subsets_in_the_space": {}, "search_wall_time_exponent": {}}
+    info = {"cot_length": {}, "subsets_in_the_space": {}, "search_seconds_exponent": {}}
     for k in cfg.ks:
         rk = [r for r in rows if r["k"] == k]
         by_n = {}
@@ -446,7 +453,7 @@ def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
             exp_ok = False
         wall = _mean_by_context(rk, "search_seconds", k)
         if len(wall) >= 3:
-            info["search_wall_time_exponent"][f"k={k}"] = round(float(np.polyfit(
+            info["search_seconds_exponent"][f"k={k}"] = round(float(np.polyfit(
                 np.log(list(wall)), np.log(list(wall.values())), 1)[0]), 2)
         info[f"cot_length_growth_fit_k{k}"] = fits[k].best if fits[k] else None
     right = sum(s["search_right"] for r in rows for s in r["steps"])
@@ -499,7 +506,8 @@ def _fig_kwork(rows, cfg, exps):
                     label=f"k={k}: fit c p^e, e = {exps[k]:.2f}")
         ax.plot(list(space), list(space.values()), ":", lw=1, color=f"C{i}",
                 label=f"k={k}: subsets in the space (information)")
-    ax.set_xscale("log")
+    allp = [s["context"] for r in rows for s in r["steps"]]
+    log_axis(ax, allp, "x")
     ax.set_yscale("log")
     ax.set_xlabel("context tokens p of the step")
     ax.set_ylabel("subsets (hypotheses)")

@@ -19,7 +19,7 @@ from tmsim.encodings import PositionLayout, get_encoding
 from tmsim.resolve import resolve_machine
 
 from ..experiments.learned_emulation import default_learner
-from ..plots import new_figure
+from ..plots import log_axis, new_figure
 from ..registry import Outcome, register
 from ..sweep import grid
 
@@ -295,7 +295,7 @@ def _fig_survival(rows):
             ax.fill_between(ls, np.clip(pred - Z * se, 0, 1), np.clip(pred + Z * se, 0, 1), color=f"C{i % 10}",
                             alpha=0.2, lw=0, label=f"{name}: teacher-forced product, 99.9% interval")
             i += 1
-    ax.set_xscale("log")
+    log_axis(ax, [x for r in rows for s in r["sampled"] for x in range(1, len(s["measured"]) + 1)], "x")
     ax.set_xlabel("generated tokens l")
     ax.set_ylabel("rollouts equal to the reference so far")
     ax.set_ylim(-0.02, 1.02)

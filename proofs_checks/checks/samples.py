@@ -17,7 +17,7 @@ from tmsim.encodings import get_encoding
 from tmsim.resolve import resolve_machine
 
 from ..bounds import PERCEPTRON_MISTAKES, compression_samples, encoding_length_formulas, evaluate_bound
-from ..plots import new_figure
+from ..plots import log_axis, new_figure
 from ..registry import Outcome, register
 
 #: The encoding that writes no intermediate configuration: the prompt row, then the final row and the answer.
@@ -238,7 +238,7 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     nocot_ok = (nocot is not None and nocot["reached_by_seeds"] == 0 and plateau["gain_last_doubling"] is not None
                 and plateau["gain_last_doubling"] < cfg.plateau_tol)
     passed = local_ok and bound_ok and nocot_ok
-    fmt = lambda x: f"{x:g}" if np.isfinite(x) else f"> {top}"  # noqa: E731
+    fmt = lambda x: f"{x:.4g}" if np.isfinite(x) else f"> {top}"  # noqa: E731
     measured = {"samples_needed_traces": {k: (round(v["samples_needed_mean"], 1) if np.isfinite(v["samples_needed_mean"])
                                               else f"> {top}") for k, v in curve.items()},
                 "samples_needed_tokens": {k: (int(v["tokens_needed_mean"]) if np.isfinite(v["tokens_needed_mean"])
@@ -307,7 +307,10 @@ def _fig_curve(curve, cfg, key, ci, unit):
                 ax.plot([x], [float(np.mean(b))], "D", color=f"C{i}", ms=7, mfc="none",
                         label=f"{name}: sample bound from the updates the learner made")
     ax.axhline(max(cfg.n_train_grid), ls=":", c="gray", lw=1, label=f"largest training set ({max(cfg.n_train_grid)})")
-    ax.set_xscale("log")
+    xs = [v["mean_length"] for v in curve.values()]
+    log_axis(ax, xs, "x")
+    if ax.get_xscale() != "log" and len(set(xs)) >= 2:
+        ax.set_xticks(xs, [f"{x:.0f}" for x in xs])
     ax.set_yscale("log")
     ax.set_xlabel("mean trace length (tokens)")
     ax.set_ylabel(f"{unit} to {cfg.threshold:.0%} exact")
@@ -328,7 +331,9 @@ def _fig_tokens(curve, cfg):
             ax.plot(i, top * v["mean_length"], "^", color=f"C{i}", ms=9,
                     label=f"{name}: not reached; marker at the tokens of {top} traces")
     ax.set_xticks(range(len(names)), names, fontsize=7, rotation=20, ha="right")
-    ax.set_yscale("log")
+    ys = [v["tokens_needed_mean"] if np.isfinite(v["tokens_needed_mean"]) else top * v["mean_length"]
+          for v in curve.values()]
+    log_axis(ax, ys, "y")
     ax.set_xlabel("encoding")
     ax.set_ylabel(f"training tokens to {cfg.threshold:.0%} exact (mean over seeds)")
     ax.set_title(f"Samples counted in tokens ({cfg.machine})")

@@ -64,6 +64,11 @@ def test_same_config_same_result_and_preset_names():
 
 
 # ---------------------------------------------------------------------------------------------- the checks
+#: The checks whose figures keep the report's rules (proofs_checks.plots.figure_problems).
+LINTED = {"emulation-construction", "parity-log-length", "parity-k-sparse", "length-vs-samples",
+          "rollout-vs-teacher-forced"}
+
+
 def _assert_result(r, passed: bool):
     assert r.passed is passed, r.verdict
     d = r.to_dict()
@@ -71,6 +76,11 @@ def _assert_result(r, passed: bool):
     assert {"name", "claim", "passed", "measured", "threshold"} <= set(d)
     assert isinstance(d["measured"], dict) and d["measured"]
     assert r.figures and all(f.axes for f in r.figures.values())
+    if r.name in LINTED:
+        from proofs_checks.plots import figure_problems
+
+        problems = {name: figure_problems(f) for name, f in r.figures.items()}
+        assert not any(problems.values()), problems
 
 
 def test_emulation_construction_quick_and_corrupted_weight():
@@ -414,6 +424,39 @@ def _broken(monkeypatch, name: str, **fields):
     c = get_check(name)
     monkeypatch.setitem(registry.CHECKS, name, dataclasses.replace(
         c, presets={**c.presets, "quick": c.config("quick", **fields)}))
+
+
+def test_figure_problems_names_what_a_figure_lacks():
+    from proofs_checks.plots import figure_problems, new_figure
+
+    fig, ax = new_figure()
+    ax.plot([1, 2, 3], [1, 2, 3], "o-", label="measured")
+    ax.axhline(2, ls=":")  # a threshold line without a legend entry
+    ax.set_xlabel("x")
+    assert figure_problems(fig) == ["axes 0: no y label", "axes 0: unlabelled line (2 points)", "axes 0: no legend"]
+    fig, ax = new_figure()
+    ax.plot([30, 40], [1, 2], "o", label="a")
+    ax.set_xscale("log")  # a log axis over less than a decade: no major tick inside
+    ax.set(xlabel="x", ylabel="y")
+    ax.legend()
+    assert [p.split(" (")[0] for p in figure_problems(fig)] == ["axes 0: fewer than two x ticks inside the axis"]
+
+
+def test_report_information_rows_and_number_formatting(tmp_path):
+    from proofs_checks.registry import CheckResult
+    from proofs_checks.report import write_report
+
+    r = CheckResult(name="demo", claim="c.", theorem="t", preset="quick", config={}, passed=True,
+                    measured={"samples": 83.33333333333333, "cot_length (information)": {"8": 4}},
+                    threshold={"samples_at_most": 100}, bound={"formula": "2 n", "length (information)": "W + 1"},
+                    verdict="v", raw={})
+    write_report([r], tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "83.33 |" in md and "83.3333" not in md
+    info = md.split("| information (by construction or context; not part of the verdict) | value |")[1]
+    assert "| cot_length | 8: 4 |" in info and "| length | W + 1 |" in info
+    measured = md.split("| measured | value |")[1].split("| threshold")[0]
+    assert "cot_length" not in measured
 
 
 def test_report_renders_every_figure_and_fails_when_a_check_fails(tmp_path, monkeypatch, capsys):
