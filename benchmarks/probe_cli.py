@@ -1,4 +1,4 @@
-"""Probes (robustness count): every bad command line of tests/test_fuzz.py's table, each in its own
+"""Probes (robustness count): every bad command line of tests/fuzz/test_fuzz.py's table, each in its own
 subprocess with a timeout, classified as a clear error, a traceback, a crash (killed by a signal), a hang
 (past the timeout), another failure (wrong exit status, several lines, the flag not named) or a leftover
 (a file at the target or a temporary file left); then the counts.
