@@ -450,5 +450,5 @@ def _fig_learned(rows, cfg):
     seeds = f"{len(cfg.seeds)} seed{'s' * (len(cfg.seeds) > 1)}"
     fig.suptitle(f"Learned emulation: exact match vs input length, {seeds} pooled, "
                  "bands: 95% Wilson intervals", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_size_inches()[1]))  # room for the suptitle
     return fig

@@ -263,7 +263,7 @@ def figure(out: dict[str, Any], path: Path) -> None:
         if i == 0:
             ax.legend(fontsize=6, loc="lower left")
     fig.suptitle("Learned emulation at scale: exact match vs input length (seeds pooled, 95% Wilson bands)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_size_inches()[1]))  # room for the suptitle
     fig.savefig(path, dpi=110)
 
 

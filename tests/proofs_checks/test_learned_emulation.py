@@ -20,7 +20,7 @@ from tmsim import zoo
 from tmsim.datasets import make_dataset
 from tmsim.zoo.random import random_halting_machine
 
-# (machine, train lengths, max_length, a size the scale run found exact with discovered features, seed 0)
+# (machine, train lengths, max_length, a size at or above the traces the scale run needed, seed 0)
 TRAINED = [
     ("parity", (1, 8), 16, 100),
     ("binary-increment", (1, 8), 16, 100),
