@@ -178,7 +178,7 @@ _FULL_C = ConstructionConfig()
 
 @register("emulation-construction",
           claim="Compiled linear weights (tableau-triples and gates) reproduce the simulator's trace token for "
-                "token on zoo and random machines, on runs of hundreds of steps; and the same linear learner "
+                "token on zoo and random machines, on runs of 100 steps and more; and one linear learner "
                 "trained on the full tableau-triples CoT emulates held-out inputs exactly.",
           theorem="[paper] Thm 3.8 and its corollary (linear AR + CoT of length poly(T) computes TIME(T)); "
                   "docs/theory.md#tableau-triples, #gates, #compiled-weights, #length-complexity",

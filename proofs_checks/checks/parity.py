@@ -1,6 +1,8 @@
-"""Checks ``parity-log-length`` and ``parity-k-sparse``: parity's length complexity -- O(log n) CoT tokens
-for the linear class (the counting CoT), and Theta(n/k) tokens when every step is a parity of at most k
-tokens, each step learned by search over k-subsets (n^k time, k log n samples)."""
+"""Checks ``parity-log-length`` and ``parity-k-sparse``: parity's length complexity, measured. With the
+O(log n) counting CoT: the samples the time-dependent linear class needs against its PAC -> AR bound, no CoT,
+and the count one digit shorter (the minimality probe). With k-sparse steps (Theta(n/k) CoT tokens): the
+samples per step against k log2 p + log2(1/delta), and the work of a random-order subset search, fitted as
+p^e against e = k (docs/theory.md#counting-cot, #k-sparse-steps)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from learners import PerceptronAR, Sequences, evaluate
 from tmsim.datasets.tasks import ParityTask
 from tmsim.encodings import PositionLayout
 
-from ..bounds import (PAC_TO_AR_CONSISTENT, PARITY_CHAIN_LENGTH, PARITY_STEP_SAMPLES, PARITY_STEP_TIME,
+from ..bounds import (PAC_TO_AR_CONSISTENT, PARITY_CHAIN_LENGTH, PARITY_STEP_SAMPLES,
                       evaluate_bound, fit_growth)
 from ..plots import data_ticks, log_axis, new_figure
 from ..registry import Outcome, register
