@@ -140,15 +140,18 @@ def default_config(quick: bool, *, mlp_time: float | None = None, seed: int = 0)
         d, w = 3, 9  # width 9 = 2 * 4 + 1: the local formats also take the 4-digit test
         small = dict(embedding_dim=8, hidden_layer_sizes=(64,), batch_size=512, learning_rate=3e-3,
                      validation_fraction=0.05, n_iter_no_change=2)
+        # At most 20 perceptron epochs: the local formats converge in 5-6; a shuffled CoT (the negative
+        # control) never does, and 100 epochs of it were most of the control's minutes.
+        epochs = dict(max_iter=20)
         plans = (
             FormatPlan("mul-local", dict(digits=d, width=w), 3000, sizes=(300, 3000), models=("perceptron",),
-                       lengths=(4,)),
+                       lengths=(4,), linear=epochs),
             FormatPlan("mul-local", dict(digits=d, width=w), 500, models=("mlp",), lengths=(4,),
                        mlp=dict(small, offsets="task", max_epochs=2, learning_rate=1e-2)),
             FormatPlan("add-local", dict(digits=d, width=6), 2000, sizes=(300, 2000), models=("perceptron",),
-                       lengths=(4,)),
+                       lengths=(4,), linear=epochs),
             FormatPlan("mul-nocot", dict(digits=d), 3000, sizes=(3000,), models=("perceptron",),
-                       linear=dict(window=9, layout=PositionLayout.time_dependent())),
+                       linear=dict(epochs, window=9, layout=PositionLayout.time_dependent())),
             FormatPlan("mul-paper", dict(digits=d), 1000, sizes=(1000,), models=("perceptron",),
                        linear=dict(window=96, max_iter=3)),
             # The paper's own CoT where it can pass in this budget (2-digit operands), against the same
