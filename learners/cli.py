@@ -418,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 success, 2 bad input, 128 + the signal when interrupted:
     Ctrl-C 130, SIGTERM 143, SIGHUP 129, with one line ``learners: interrupted`` and no temporary file left)."""
-    from tmsim.cli import parse_one_line  # the same one-line usage errors as tmsim
+    from tmsim._cliutil import parse_one_line  # the same one-line usage errors as tmsim
 
     args = parse_one_line(build_parser(), sys.argv[1:] if argv is None else list(argv))
     if argv is None:

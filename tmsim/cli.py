@@ -31,6 +31,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__, interrupts, zoo
+from ._cliutil import MAX_INT_FLAG, check_flags, parse_one_line, read_input_file
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
@@ -54,10 +55,6 @@ ANNOUNCE_TOKENS = 10_000_000
 EXIT_BAD_INPUT = 2
 #: Default ``--max-tokens`` of ``tmsim trace``, which prints every token: 10M tokens are ~100 MB of text.
 DEFAULT_TRACE_TOKENS = 10_000_000
-#: Largest ``--input-file`` (bytes): an input longer than the default tape limit cannot run anyway.
-MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024
-#: Largest value of the integer budgets and sizes (the kernels count in int64).
-MAX_INT_FLAG = 1 << 62
 
 
 # --------------------------------------------------------------------------------------- text output
@@ -131,46 +128,6 @@ def _check_out(path: str) -> None:
     check_writable(path, "--out")
 
 
-def _check_flags(args: argparse.Namespace, *flags: str, high: int = MAX_INT_FLAG) -> None:
-    """Refuse an integer flag above ``high`` before anything uses it (the kernels count in int64, and a size
-    that large is a typo): ``--max-steps must be at most 2**62 = ... Got N instead.``"""
-    for flag in flags:
-        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
-        if isinstance(value, int) and value > high:
-            bound = "2**62 = " if high == MAX_INT_FLAG else ""
-            raise ParameterError(f"{flag} must be at most {bound}{high:,}. Got {value} instead.")
-
-
-def _read_input_file(args: argparse.Namespace) -> None:
-    """``--input-file PATH`` (``-`` for stdin) into ``args.input``: one input beyond the argument-size limit
-    (about 128 KiB per argument on Linux); a trailing newline is dropped. Refused with ``--input``."""
-    path = getattr(args, "input_file", None)
-    if path is None:
-        return
-    if args.input is not None:
-        raise ParameterError(f"give --input or --input-file, not both. Got --input-file {path!r} as well.")
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_FILE_BYTES + 1)
-        else:
-            with open(path, "rb") as f:
-                if not os.path.isfile(path):
-                    raise ParameterError(f"--input-file {path!r} is not a regular file.")
-                data = f.read(MAX_INPUT_FILE_BYTES + 1)
-    except OSError as e:
-        raise ParameterError(f"--input-file {path!r} cannot be read: {e.strerror or e}.") from None
-    if len(data) > MAX_INPUT_FILE_BYTES:
-        raise ParameterError(f"--input-file {path!r} is larger than MAX_INPUT_FILE_BYTES "
-                             f"({MAX_INPUT_FILE_BYTES:,} bytes).")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ParameterError(f"--input-file {path!r} is not UTF-8 text (byte {e.start}).") from None
-    args.input = text[:-1] if text.endswith("\n") else text
-    if args.input.endswith("\r"):
-        args.input = args.input[:-1]
-
-
 # --------------------------------------------------------------------------------------- subcommands
 def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Configuration | None]:
     """``--input`` as ``(input, None)``, or, when it holds blanks, as ``(None, start configuration)``.
@@ -198,8 +155,8 @@ def _input_or_tape(machine: Machine, text: str | None) -> tuple[str | None, Conf
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    _check_flags(args, "--max-steps", "--max-tape")
-    _read_input_file(args)
+    check_flags(args, "--max-steps", "--max-tape")
+    read_input_file(args)
     machine = load_machine(args.machine, args.format)
     x, start = _input_or_tape(machine, args.input)
     result = run(machine, x, max_steps=args.max_steps, max_tape=args.max_tape, backend=args.backend, start=start)
@@ -241,8 +198,8 @@ def _cmd_draw(args: argparse.Namespace) -> int:
 
 
 def _cmd_spacetime(args: argparse.Namespace) -> int:
-    _check_flags(args, "--max-steps", "--max-width")
-    _read_input_file(args)
+    check_flags(args, "--max-steps", "--max-width")
+    read_input_file(args)
     machine = load_machine(args.machine, args.format)
     _check_out(args.out)
     fig = draw_spacetime(machine, args.input, max_steps=args.max_steps, out=args.out, max_width=args.max_width)
@@ -299,9 +256,9 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     # Deferred (CLI start-up): the encoding layer loads its kernels (~1.5 s); run/show/convert never need it.
     from .encodings import DEFAULT_MAX_STEPS as ENC_MAX_STEPS
 
-    _check_flags(args, "--max-steps", "--max-tokens")
-    _check_flags(args, "--width", high=MAX_WIDTH)
-    _read_input_file(args)
+    check_flags(args, "--max-steps", "--max-tokens")
+    check_flags(args, "--width", high=MAX_WIDTH)
+    read_input_file(args)
     machine = load_machine(args.machine, args.format)
     entry = zoo_entry(args.machine)
     enc = resolve_encoding(args.encoding, width=args.width, entry=entry, owner="tmsim trace")
@@ -332,8 +289,6 @@ def _check_trace_size(machine: Machine, enc, text: str | None, max_steps: int, m
     """Refuse a trace longer than ``--max-tokens`` before a token is allocated (the estimate in the
     message). First a run in chunks (interruptible, tmsim.run) no longer than such a trace could be, then the
     encoder's exact count of the trace's length."""
-    from .encodings import get_encoding  # deferred, as in _cmd_trace  # noqa: F401
-
     width = enc.params().get("width") or 1
     try:  # the fewest tokens a step adds (snapshots add a row every k steps)
         big = 1 << 40
@@ -367,8 +322,8 @@ def _human_bytes(n: float) -> str:
 def _cmd_dataset(args: argparse.Namespace) -> int:
     from .datasets.storage import format_for_path, vocabulary_path, write_dataset  # deferred, as in _cmd_trace
 
-    _check_flags(args, "--n", "--max-steps", "--max-tokens", "--chunk-size")
-    _check_flags(args, "--width", high=MAX_WIDTH)
+    check_flags(args, "--n", "--max-steps", "--max-tokens", "--chunk-size")
+    check_flags(args, "--width", high=MAX_WIDTH)
     fmt = format_for_path(args.out, args.out_format, "tmsim dataset")
     if args.out_format is not None:
         # --format jsonl --out f.npz would write JSONL under an npz name (and a reader would take it for npz).
@@ -546,24 +501,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_dataset)
     return parser
-
-
-def parse_one_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
-    """``parser.parse_args(argv)``, with a usage error reduced to argparse's one line ``PROG: error: ...``
-    (naming the flag) on stderr, and ``SystemExit(2)`` as usual; ``--help`` and ``--version`` are unchanged."""
-    import io
-
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buf):
-            return parser.parse_args(argv)
-    except SystemExit as e:
-        text = buf.getvalue()
-        if e.code not in (0, None):
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            text = (lines[-1] + "\n") if lines else ""
-        sys.stderr.write(text)
-        raise
 
 
 def _error_text(exc: BaseException) -> str:

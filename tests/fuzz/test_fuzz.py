@@ -380,3 +380,37 @@ def test_a_forged_or_stale_sweep_cache_entry_is_recomputed(tmp_path):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_server_that_is_not_dask_is_one_line():
+    """It answers with bytes that read as an absurd frame length (the client tried to allocate exabytes)."""
+    pytest.importorskip("dask.distributed")
+    import socket
+    import threading
+
+    from proofs_checks.errors import CheckError
+    from proofs_checks.sweep import SweepRunner, _demo_task, grid
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(10)
+
+    def serve():
+        with contextlib.suppress(OSError):
+            while True:
+                c, _ = srv.accept()
+                with contextlib.suppress(OSError):
+                    c.sendall(b"\xff" * 64)
+                    c.recv(1)
+                c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+    try:
+        with pytest.raises(CheckError) as e:
+            SweepRunner(scheduler=address, connect_timeout=3, progress=False).map(_demo_task, grid(a=[1], b=[2]))
+    finally:
+        srv.close()
+    text = str(e.value)
+    assert "\n" not in text and "scheduler" in text and address in text
