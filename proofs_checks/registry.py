@@ -9,7 +9,7 @@ Examples
 True
 >>> check = get_check("parity-log-length")
 >>> check.config("quick").ns
-(8, 16, 32, 64)
+(8, 16, 32)
 >>> get_check("parity-loglength")
 Traceback (most recent call last):
 ...
