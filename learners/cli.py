@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import zipfile
 import time
@@ -48,6 +47,7 @@ from typing import Sequence
 import numpy as np
 
 from tmsim import interrupts
+from tmsim._cliutil import quiet_stdout
 
 # The datasets, encodings and learners are imported by the commands that use them (below), so that
 # ``learners --help`` and usage errors answer without loading scikit-learn, numba or sympy.
@@ -429,10 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # here, so a full disk is an error line, not a traceback at exit
         return code
     except BrokenPipeError:
-        _quiet_stdout()
+        quiet_stdout()
         return 141  # 128 + SIGPIPE: the reader went away (learners generate ... | head)
     except (_Error, ValueError, OSError, MemoryError) as e:
-        _quiet_stdout()
+        quiet_stdout()
         text = " ".join((str(e) or type(e).__name__).split())
         if isinstance(e, MemoryError):
             text = f"out of memory ({text}); use a smaller dataset or model."
@@ -452,17 +452,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("learners: interrupted", file=sys.stderr)
         return code
 
-
-def _quiet_stdout() -> None:
-    """Drop what stdout still buffers when it cannot be written (a closed pipe, a full disk), so the
-    interpreter's flush at exit does not fail again with a traceback."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from tmsim.errors import OutputError
+from tmsim._cliutil import quiet_stdout
 from tmsim.io import atomic_write
 
 from .errors import CheckError
@@ -157,11 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # here, so a full disk (> /dev/full) is an error line, not a traceback at exit
         return code
     except BrokenPipeError:  # proofs-checks list | head -c1: stop quietly, as Unix tools do
-        _quiet_stdout()
+        quiet_stdout()
         return 141
     except (CheckError, TextError, OutputError, TmsimError, ValueError, OSError) as e:
         # A bad input found inside a check (a LearnerError, a DatasetError) is a bad input too.
-        _quiet_stdout()
+        quiet_stdout()
         text = " ".join((str(e) or type(e).__name__).split())
         if isinstance(e, OSError) and e.strerror:
             text = f"{e.strerror}: {e.filename!r}" if e.filename is not None else e.strerror
@@ -174,19 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted (finished sweep tasks are kept in --cache, if given)", file=sys.stderr)
         return code
 
-
-def _quiet_stdout() -> None:
-    """Drop what stdout still buffers when it cannot be written (a closed pipe, a full disk), so the
-    interpreter's flush at exit does not fail again with a traceback."""
-    import os
-
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 if __name__ == "__main__":

@@ -74,3 +74,13 @@ def read_input_file(args: argparse.Namespace) -> None:
     args.input = text[:-1] if text.endswith("\n") else text
     if args.input.endswith("\r"):
         args.input = args.input[:-1]
+
+
+def quiet_stdout() -> None:
+    """Drop what stdout still buffers when it cannot be written (a closed pipe, a full disk), so that the
+    interpreter's flush at exit does not fail again with a traceback. Shared by the three command lines."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -31,7 +31,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__, interrupts, zoo
-from ._cliutil import MAX_INT_FLAG, check_flags, parse_one_line, read_input_file
+from ._cliutil import MAX_INT_FLAG, check_flags, parse_one_line, quiet_stdout, read_input_file
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
@@ -564,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
     except (TmsimError, OSError) as exc:
-        _quiet_stdout()
+        quiet_stdout()
         text = _error_text(exc)
         if (isinstance(exc, OSError) and not isinstance(exc, TmsimError) and exc.filename is None
                 and exc.errno in _STORAGE_ERRNOS and getattr(args, "out", None) is not None):
@@ -579,15 +579,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tmsim: interrupted", file=sys.stderr)
         return code
 
-
-def _quiet_stdout() -> None:
-    """Drop what stdout still buffers when it cannot be written (a full disk): the interpreter's flush at
-    exit would fail again, with a traceback."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,27 +15,14 @@ import pytest
 
 import tmsim.cli
 from tmsim import parse_standard, run, zoo
-from tmsim.cli import main
 from tmsim.datasets import load_dataset, make_dataset, vocabulary_path
 from tmsim.encodings import get_encoding
+
+from cli_helpers import assert_bad_input, cli  # tests/cli_helpers.py
 
 ADD = zoo.get("binary-addition")
 PARITY_STD = "1RZ1RB2RA_2RZ1RA2RB"
 
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_bad_input(capsys, *argv: str) -> str:
-    code, out, err = cli(capsys, *argv)
-    assert code == 2, (argv, out, err)
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tmsim: error: "), err
-    assert "Traceback" not in err and out == ""
-    return lines[0]
 
 
 # ---------------------------------------------------------------------------------------------- trace
