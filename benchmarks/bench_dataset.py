@@ -15,13 +15,20 @@ strings of length 1-16, and the BB(4) champion on the blank input, 107 steps), p
   same copy into fresh buffers (``.copy()``), at both widths. ``encode_batch`` from Python strings (which
   adds the parsing of every input string) and the copy of the 4 token bytes alone are reported beside;
 - a 1M-sample dataset of binary addition with input lengths up to 16 (``make_dataset``, in memory, and
-  ``write_dataset`` to ``.npz``) in under a minute.
+  ``write_dataset`` to ``.npz``) in under a minute;
+- the price of the groups that let Ctrl-C stop a long encoding (tmsim.interrupts): ``encode_cells`` of 100k
+  binary-addition inputs in the default groups (tmsim.encodings.base.COUNT_CHUNK_STEPS, EMIT_CHUNK_TOKENS)
+  against one call per pass, alternating, best of each (``chunked_vs_unchunked``, target >= 0.98); the cost
+  of one group boundary magnified (hundreds of tiny groups against one call) and scaled to the default
+  groups (``group_overhead_bound``, target >= 0.98); and, beside, the case the counting pass's bound is most
+  pessimistic for: a step budget of 10**6 whose runs stop after tens of steps (groups of a few hundred
+  samples), against one call.
 
 Every timing is the best of several repeats: the machine is shared.
 
 Usage::
 
-    python benchmarks/bench_dataset.py [--quick] [--json] [--encoding NAME ...] [--dataset-n N]
+    python benchmarks/bench_dataset.py [--quick] [--json] [--encoding NAME ...] [--dataset-n N] [--groups-only]
 """
 
 from __future__ import annotations
@@ -40,11 +47,12 @@ from tmsim import zoo
 from tmsim.datasets import make_dataset, write_dataset
 from tmsim.encodings import ENCODINGS, get_encoding
 from tmsim.encodings import _kernels as enc_kernels
+from tmsim.encodings import base as enc_base
 from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 TARGETS = {"transitions_tokens_per_s": 50e6, "tableau_emit_vs_memcopy": 0.5,
            "tableau_default_width_emit_vs_memcopy": 0.5, "tableau_end_to_end_vs_memcopy": 0.5,
-           "dataset_1m_seconds": 60.0}
+           "dataset_1m_seconds": 60.0, "chunked_vs_unchunked": 0.98, "group_overhead_bound": 0.98}
 #: Row width of the fixed-width tableau measurement (a dataset layout shared by short and long inputs).
 FIXED_WIDTH = 64
 
@@ -61,13 +69,91 @@ def workloads(rng: np.random.Generator, n: int) -> dict[str, tuple[tmsim.Machine
             "bb4": (bb4.machine, [""] * n, 1_000)}
 
 
+def _budgets(count: int, emit: int) -> None:
+    enc_base.COUNT_CHUNK_STEPS["numba"] = count
+    enc_base.EMIT_CHUNK_TOKENS["numba"] = emit
+
+
+def groups(repeat: int) -> dict[str, float]:
+    """The price of encoding in groups of samples (a check for a signal between two kernel calls)."""
+    add = zoo.get("binary-addition")
+    rng = np.random.default_rng(1)
+    xs = [add.sample(int(L), rng) for L in rng.integers(3, 17, size=100_000)]
+    cells, offsets = add.machine.encode_inputs(xs)
+    count0, emit0 = enc_base.COUNT_CHUNK_STEPS["numba"], enc_base.EMIT_CHUNK_TOKENS["numba"]
+    threads = enc_base.numba.get_num_threads()
+    res: dict[str, float] = {"threads": threads}
+
+    def n_calls(enc, max_steps: int) -> tuple[int, int]:
+        """(counting calls, emission calls) of one encode_cells."""
+        names = ["count_runs"] + [k for k in vars(enc_kernels) if k.startswith("emit_")]
+        seen = {"count": 0, "emit": 0}
+        orig = {k: getattr(enc_kernels, k) for k in names}
+
+        def counting(k):
+            def f(*a):
+                seen["count" if k == "count_runs" else "emit"] += 1
+                return orig[k](*a)
+            return f
+
+        for k in names:
+            setattr(enc_kernels, k, counting(k))
+        try:
+            enc.encode_cells(add.machine, cells, offsets, max_steps=max_steps)
+        finally:
+            for k in names:
+                setattr(enc_kernels, k, orig[k])
+        return seen["count"], seen["emit"]
+
+    try:
+        for spec, max_steps in (("transitions", 10_000), ("tableau", 10_000), ("transitions", 1_000_000)):
+            enc = get_encoding(spec)
+            key = f"{spec}@{max_steps:.0e}".replace("+0", "")
+            call = lambda: enc.encode_cells(add.machine, cells, offsets, max_steps=max_steps)  # noqa: E731
+            call()
+            chunked = whole = float("inf")
+            for _ in range(repeat + 1):
+                _budgets(count0, emit0)
+                chunked = min(chunked, best_of(call, 1))
+                _budgets(1 << 62, 1 << 62)
+                whole = min(whole, best_of(call, 1))
+            _budgets(count0, emit0)
+            calls_default = n_calls(enc, max_steps)
+            res[f"{key}_calls_count_emit"] = calls_default
+            res[f"{key}_chunked_vs_unchunked"] = whole / chunked
+            if max_steps == 10_000:
+                # One boundary, magnified: groups 1/64 of the default (64x the boundaries) against one call.
+                _budgets(max(1, count0 >> 6), max(1, emit0 >> 6))
+                tiny_calls = n_calls(enc, max_steps)
+                tiny = best_of(call, repeat)
+                boundary = max(0.0, tiny - whole) / max(1, sum(tiny_calls) - 2)
+                res[f"{key}_boundary_us"] = 1e6 * boundary
+                res[f"{key}_default_overhead"] = boundary * max(0, sum(calls_default) - 2) / whole
+    finally:
+        _budgets(count0, emit0)
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats, a 100k-sample dataset")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     ap.add_argument("--encoding", action="append", default=None, help="only these encodings (repeatable)")
     ap.add_argument("--dataset-n", type=int, default=None, help="samples of the dataset timing (default 1M)")
+    ap.add_argument("--groups-only", action="store_true", help="only the price of encoding in groups")
     args = ap.parse_args(argv)
+    if args.groups_only:
+        g = groups(2 if args.quick else 4)
+        checks = {"chunked_vs_unchunked": min(v for k, v in g.items() if k.endswith("e4_chunked_vs_unchunked")),
+                  "group_overhead_bound": 1 - max(v for k, v in g.items() if k.endswith("_default_overhead"))}
+        if args.json:
+            print(json.dumps({"groups": g, "checks": checks}, indent=2))
+        else:
+            for k, v in g.items():
+                print(f"{k:<40}{v!s:>16}" if isinstance(v, tuple) else f"{k:<40}{v:>16.4g}")
+            for k, v in checks.items():
+                print(f"{k:<28}{v:>12.3g}{TARGETS[k]:>12.3g}  {'yes' if v >= TARGETS[k] else 'NO'}")
+        return 0
     repeat = 2 if args.quick else 4
     budget = 4e6 if args.quick else 4e7  # tokens per timed encode_batch call
     specs = args.encoding or list(ENCODINGS)

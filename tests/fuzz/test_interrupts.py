@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tmsim import _kernels, _reference, interrupts, parse_standard, prepare_batch, run, simulate
-from tmsim.testing import machine_and_input
+from tmsim.encodings import base as enc_base, get_encoding
+from tmsim.testing import inputs, machine_and_input, machines
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOP = "1RB1LA_1LA1RB"  # never halts, never leaves a two-cell span
@@ -100,6 +101,60 @@ def test_a_long_run_answers_sigint_between_chunks():
     assert time.monotonic() - t0 < 1.5
 
 
+# --------------------------------------------------------------------------------------- encodings in groups
+_SPECS = ("transitions", "tableau", "snapshots(every=2)", "tableau-triples", "gates", "tableau(width=9)")
+
+
+@st.composite
+def _machine_and_inputs(draw):
+    m = draw(machines(n_states=(1, 3), n_symbols=(2, 3)))
+    return m, draw(st.lists(inputs(m, max_size=4), min_size=1, max_size=12))
+
+
+@settings(max_examples=30)
+@given(_machine_and_inputs(), st.integers(0, 40), st.sampled_from(_SPECS), st.integers(1, 60), st.integers(1, 90))
+def test_encoding_in_groups_equals_one_call_and_the_twin(mi, max_steps, spec, count_budget, emit_budget):
+    """Kernel calls of a few steps or tokens each (rounds of growing step caps, groups of samples) give the
+    batch of one call per pass, and of the plain-Python twin in groups too."""
+    m, xs = mi
+    enc = get_encoding(spec)
+    try:
+        whole = enc.encode_batch(m, xs, max_steps=max_steps)
+    except ValueError:  # the input does not fit the fixed width: not this test's concern
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(enc_base.COUNT_CHUNK_STEPS, "numba", count_budget)
+        mp.setitem(enc_base.EMIT_CHUNK_TOKENS, "numba", emit_budget)
+        mp.setitem(enc_base.COUNT_CHUNK_STEPS, "python", count_budget)
+        mp.setitem(enc_base.EMIT_CHUNK_TOKENS, "python", emit_budget)
+        mp.setattr(enc_base.numba, "get_num_threads", lambda: 1)
+        parts = [enc.encode_batch(m, xs, max_steps=max_steps, backend=b) for b in ("numba", "python")]
+    for got in parts:
+        for f in ("tokens", "kinds", "offsets", "status", "steps", "widths", "lefts"):
+            assert np.array_equal(getattr(got, f), getattr(whole, f)), f
+
+
+def test_groups_cover_the_batch_within_the_budget():
+    cost = np.array([3, 3, 3, 10, 1, 1, 5], dtype=np.int64)
+    assert enc_base._groups(cost, 6) == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)]
+    assert enc_base._groups(cost, 100) == [(0, 7)]
+    assert enc_base._groups(np.zeros(0, dtype=np.int64), 6) == []
+
+
+def test_a_long_counting_pass_answers_sigint_between_calls():
+    """In-process: SIGINT 0.2 s into the counting pass of 64 runs of 10**10 steps each (never halting) raises
+    KeyboardInterrupt within a second."""
+    m = parse_standard(LOOP)
+    enc = get_encoding("transitions")
+    enc.measure(m, [""], max_steps=10)
+    timer = __import__("threading").Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        enc.measure(m, [""] * 64, max_steps=10 ** 10)
+    assert time.monotonic() - t0 < 1.5
+
+
 # --------------------------------------------------------------------------------------- real signals
 _DRIVER = """
 import sys, time
@@ -123,6 +178,9 @@ def _start(tmp_path, prog, *argv):
 
 def _wait_ready(p, tmp_path, marker=None, timeout=60.0):
     assert p.stderr.readline().strip() == "ready"
+    if isinstance(marker, float):  # no sign to wait for: a delay that reaches the long part
+        time.sleep(marker)
+        return
     deadline = time.monotonic() + timeout
     while marker is not None and not marker(tmp_path):
         assert p.poll() is None, p.communicate()
@@ -161,6 +219,10 @@ _COMMANDS = {
                  "--n", "100000000", "--lengths", "20-30", "--seed", "0", "--chunk-size", "2000",
                  "--no-progress", "--max-tokens", str(10 ** 12), "--out", "big.jsonl"),
                 lambda d: any(n.endswith(".tmp") for n in _temp_files(d))),
+    # The size estimate's counting pass: 4,096 runs that never halt, of 10**10 steps each (hours in one call).
+    "dataset-count": (("tmsim", "dataset", LOOP, "--encoding", "transitions", "--n", "4096", "--lengths", "0-3",
+                       "--seed", "0", "--max-steps", str(10 ** 10), "--on-timeout", "drop", "--no-progress",
+                       "--max-tokens", str(10 ** 15), "--out", "big.jsonl"), 1.0),
     "fit": (("learners", "fit", "TRAIN", "--model", "perceptron", "--window", "1", "--max-iter", "1000000",
              "--out", "m.npz", "--quiet"), None),
 }
