@@ -74,6 +74,33 @@ def test_empty_morphett_program_names_the_format():
         loads("\n\n", "morphett")
 
 
+@pytest.mark.parametrize("content", ["; a comment\n", "; one\n   ; two\n\n", "\ufeff; a comment\n", "\ufeff",
+                                     "\ufeff\n \n"], ids=["comment", "comments", "bom-comment", "bom", "bom-blank"])
+def test_comment_only_morphett_file_is_a_one_line_error(content, tmp_path, capsys):
+    """A Morphett file without a rule line would run as a one-state machine that stops at once."""
+    path = tmp_path / "comments.mtm"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FormatError, match="Morphett program without rules|Empty Morphett program") as info:
+        load(path)
+    assert str(path) in one_line(info.value)
+    with pytest.raises(FormatError, match="without rules|Empty"):
+        loads(content, "morphett")
+    assert "comments.mtm" in cli_error(capsys, "show", str(path))
+
+
+@pytest.mark.parametrize("m", [
+    Machine(["A"], ["_"], "_", [], "A", [], {}, name="no rules"),
+    Machine(["q", "r"], ["_", "1"], "_", ["1"], "q", [], [("r", "_", "1", "R", "r")]),  # rules never run
+])
+def test_a_machine_without_rules_survives_a_morphett_file(m, tmp_path):
+    text = dumps(m, "morphett")
+    assert "$NO_RULES" in text
+    path = tmp_path / "norules.mtm"
+    path.write_text(text, encoding="utf-8")
+    back = load(path)
+    assert back.states == ("0",) and not back.transitions and loads(text, "morphett") == back
+
+
 # ------------------------------------------------------------------------------------------ byte order mark
 @pytest.mark.parametrize("fmt", ["standard", "yaml", "morphett", "json"])
 def test_utf8_byte_order_mark_is_accepted(fmt, tmp_path):

@@ -63,6 +63,8 @@ PROBES: list[Probe] = [
     P("show-deep-yaml", "tmsim", "show {deep_yaml}", "deep.yaml"),
     P("show-dup-json", "tmsim", "show {dup_json}", "dup.json"),
     P("show-empty-morphett", "tmsim", "show {empty_mtm}", "empty.mtm"),
+    P("show-comment-morphett", "tmsim", "show {comment_mtm}", "comments.mtm"),
+    P("show-bom-comment-morphett", "tmsim", "run {bom_comment_mtm}", "bomcomments.mtm"),
     P("show-binary-garbage", "tmsim", "show {garbage_tm}", "garbage.tm"),
     P("show-format", "tmsim", f"show {BB4} --format nosuch", "--format", "format"),
     # tmsim convert / draw / spacetime
@@ -207,6 +209,10 @@ def make_fixtures(d: Path) -> dict[str, str]:
     f["dup_json"] = str(d / "dup.json")
     (d / "empty.mtm").write_text("\n  \n")
     f["empty_mtm"] = str(d / "empty.mtm")
+    (d / "comments.mtm").write_text("; a program emptied by mistake\n   ; a second comment\n\n")
+    f["comment_mtm"] = str(d / "comments.mtm")
+    (d / "bomcomments.mtm").write_bytes(b"\xef\xbb\xbf; only a comment\n")
+    f["bom_comment_mtm"] = str(d / "bomcomments.mtm")
     (d / "garbage.tm").write_bytes(bytes(range(256)) * 4)
     f["garbage_tm"] = str(d / "garbage.tm")
     (d / "input.txt").write_text("1011\n")
@@ -330,6 +336,7 @@ def _api_probes():
     import tmsim
     from learners import LeastSquaresAR, MLPAR
     from proofs_checks.sweep import SweepRunner
+    from tmsim.datasets import make_dataset
     from tmsim.encodings import get_encoding
 
     bb4 = tmsim.parse_standard(BB4)
@@ -342,6 +349,9 @@ def _api_probes():
         ("mlp-diverges", lambda d: MLPAR(learning_rate=1e30, max_epochs=2, hidden_layer_sizes=(8,), verbose=0,
                                           random_state=0).fit(d), "learning_rate"),
         ("mlp-huge", lambda d: MLPAR(hidden_layer_sizes=(10 ** 6, 10 ** 6)).fit(d), "parameters"),
+        # No max_tokens given: the default guard refuses with the estimate before allocating (2e13 tokens).
+        ("make-dataset-default-max-tokens", lambda d: make_dataset("zoo:parity", "transitions", n=4 * 10 ** 12,
+                                                                   random_state=0), "max_tokens"),
         ("scheduler-scheme", lambda d: SweepRunner(scheduler="ucx://127.0.0.1:1"), "scheduler"),
     ]
 

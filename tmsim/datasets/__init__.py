@@ -41,7 +41,7 @@ True
 
 from .dataset import STATUS_NAMES, Dataset, Sample, concat
 from .errors import DatasetError, DatasetFormatError, RunTimeoutError, TaskError, TokenBudgetError
-from .generate import DEFAULT_CHUNK_SIZE, ON_TIMEOUT, Estimate, estimate_dataset, make_dataset
+from .generate import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_TOKENS, ON_TIMEOUT, Estimate, estimate_dataset, make_dataset
 from .provenance import Provenance
 from .samplers import (SAMPLERS, ExhaustiveSampler, FunctionSampler, LanguageSampler, ListSampler, Sampler,
                        UniformSampler, get_sampler)
@@ -57,6 +57,6 @@ __all__ = [
     "Sampler", "UniformSampler", "LanguageSampler", "ExhaustiveSampler", "FunctionSampler", "ListSampler",
     "get_sampler", "SAMPLERS",
     "collate", "save_tokenizer", "load_tokenizer", "tokenizer_path", "vocabulary_checksum", "IGNORE_INDEX",
-    "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT",
+    "FORMATS", "vocabulary_path", "STATUS_NAMES", "DEFAULT_CHUNK_SIZE", "DEFAULT_MAX_TOKENS", "ON_TIMEOUT",
     "DatasetError", "DatasetFormatError", "RunTimeoutError", "TokenBudgetError", "TaskError", "tasks",
 ]

@@ -36,10 +36,14 @@ from .samplers import Sampler, cells_to_text, get_sampler
 
 __all__ = ["check_choice", "check_int", "seed_factory", "Plan", "make_plan",
            "accepted_inputs", "encoded_chunks", "empty_dataset", "Estimate", "estimate_plan", "measure_cells",
-           "check_budget", "human_bytes", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT", "PILOT_SIZE"]
+           "check_budget", "human_bytes", "DEFAULT_CHUNK_SIZE", "DEFAULT_MAX_TOKENS", "ON_TIMEOUT", "PILOT_SIZE"]
 
 #: Samples encoded per compiled call (and per chunk written when streaming): bounds the memory of a chunk.
 DEFAULT_CHUNK_SIZE = 1 << 16
+#: Default ``max_tokens`` of :func:`~tmsim.datasets.make_dataset`, which builds the dataset in memory (5 bytes
+#: per token: about 2.5 GB): larger requests are refused with the size estimate before anything is allocated.
+#: Pass a larger figure, or None, on purpose; :func:`~tmsim.datasets.write_dataset` streams to disk instead.
+DEFAULT_MAX_TOKENS = 500_000_000
 #: What to do with a run that does not stop on its own within the budget.
 ON_TIMEOUT = ("error", "drop", "label")
 #: Inputs the size estimate measures (the counting pass only: no token is written).
@@ -437,7 +441,10 @@ def measure_cells(enc: Encoding, machine: Machine, cells: np.ndarray, off: np.nd
     return enc.measure(machine, strings, max_steps=max_steps, backend=backend)
 
 
-def check_budget(plan: Plan, est: Estimate, max_tokens: int | None, fmt: str | None = None) -> None:
+def check_budget(plan: Plan, est: Estimate, max_tokens: int | None, fmt: str | None = None,
+                 default: int | None = None) -> None:
+    """Refuse (TokenBudgetError, with the estimate) a dataset estimated above ``max_tokens``; ``default``: the
+    caller's default figure, named in the message when ``max_tokens`` is it."""
     if max_tokens is not None and est.n_tokens > max_tokens:
         how = ("exactly" if est.exact else
                f"about, from a pilot of {est.pilot:,} inputs: {est.tokens_per_sample:,.1f} tokens per sample x "
@@ -445,4 +452,5 @@ def check_budget(plan: Plan, est: Estimate, max_tokens: int | None, fmt: str | N
         disk = f", about {human_bytes(est.bytes[fmt])} as {fmt}" if fmt is not None else ""
         raise TokenBudgetError(
             f"{plan.owner}: the dataset would hold {est.n_tokens:,} tokens ({how}{disk}), more than max_tokens="
-            f"{max_tokens:,}. Lower n or the lengths, use a shorter encoding, or raise max_tokens.")
+            f"{max_tokens:,}{' (the default)' if max_tokens == default else ''}. Lower n or the lengths, use a "
+            f"shorter encoding, or raise max_tokens{' (None: no limit)' if max_tokens == default else ''}.")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._plan import (DEFAULT_CHUNK_SIZE, ON_TIMEOUT, PILOT_SIZE, Estimate, check_budget, check_int, empty_dataset,
+from ._plan import (DEFAULT_CHUNK_SIZE, DEFAULT_MAX_TOKENS, ON_TIMEOUT, PILOT_SIZE, Estimate, check_budget, check_int, empty_dataset,
                     encoded_chunks, estimate_plan, make_plan)
 from .dataset import Dataset, concat
 
-__all__ = ["make_dataset", "estimate_dataset", "Estimate", "DEFAULT_CHUNK_SIZE", "ON_TIMEOUT", "PILOT_SIZE"]
+__all__ = ["make_dataset", "estimate_dataset", "Estimate", "DEFAULT_CHUNK_SIZE", "DEFAULT_MAX_TOKENS", "ON_TIMEOUT",
+           "PILOT_SIZE"]
 
 
 def estimate_dataset(machine: Any, encoding: Any = "transitions", *, inputs: Any = None, n: int | None = None,
@@ -44,7 +45,8 @@ def make_dataset(machine: Any, encoding: Any = "transitions", *, inputs: Any = N
                  lengths: Any = None, random_state: Any = None, max_steps: int | None = None,
                  on_timeout: str = "error", unique: bool = False, exclude: Any = None, alphabet: Any = None,
                  width: int | None = None, split: str | None = None, chunk_size: int | None = None,
-                 max_tokens: int | None = None, progress: bool | None = False, backend: str = "numba") -> Dataset:
+                 max_tokens: int | None = DEFAULT_MAX_TOKENS, progress: bool | None = False,
+                 backend: str = "numba") -> Dataset:
     """Draw inputs, run the machine on each, encode every run: a CoT dataset in memory.
 
     Parameters
@@ -84,8 +86,10 @@ def make_dataset(machine: Any, encoding: Any = "transitions", *, inputs: Any = N
         Samples encoded per compiled call; the result does not depend on it. Default: all in one call, the
         fastest (no concatenation of chunks), at the price of no progress updates; to stream a dataset
         larger than memory, use :func:`write_dataset`.
-    max_tokens : int, optional
-        Refuse (:class:`TokenBudgetError`, before generating) a dataset estimated above this many tokens.
+    max_tokens : int or None, default DEFAULT_MAX_TOKENS (500,000,000: about 2.5 GB in memory)
+        Refuse (:class:`TokenBudgetError`, with the estimate, before generating: the counting pass on a pilot
+        of the inputs, :func:`estimate_dataset`) a dataset estimated above this many tokens, and stop one that
+        passes it while generating. None: no limit.
     progress : bool or None, default False
         Progress bar (tqdm) on stderr; None shows it only on a terminal.
     backend : {"numba", "python"}
@@ -120,6 +124,6 @@ def make_dataset(machine: Any, encoding: Any = "transitions", *, inputs: Any = N
     chunk_size = check_int("chunk_size", chunk_size, 1, owner, allow_none=True) or (1 << 62)
     max_tokens = check_int("max_tokens", max_tokens, 0, owner, allow_none=True)
     if max_tokens is not None:
-        check_budget(plan, estimate_plan(plan), max_tokens)
+        check_budget(plan, estimate_plan(plan), max_tokens, default=DEFAULT_MAX_TOKENS)
     chunks = list(encoded_chunks(plan, chunk_size, max_tokens=max_tokens, progress=progress))
     return concat(chunks) if chunks else empty_dataset(plan)

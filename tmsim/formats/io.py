@@ -24,7 +24,7 @@ from ..errors import ConversionError, FormatError, ParameterError
 from ..io import atomic_write
 from ..machine import Machine
 from .json_format import parse_json, to_json
-from .morphett import parse_morphett, to_morphett
+from .morphett import parse_morphett, require_rules, to_morphett
 from .standard import looks_standard, parse_standard, to_standard
 from .yaml_format import parse_yaml, to_yaml
 
@@ -100,7 +100,10 @@ def loads(text: str, format: str, *, name: str | None = None) -> Machine:
     fmt = _check_format(format, "tmsim.formats.loads")
     if not isinstance(text, str):
         raise FormatError(f"A {fmt} machine must be given as a string. Got {type(text).__name__}.")
-    return _PARSERS[fmt](text.removeprefix("\ufeff"), name=name)  # a byte order mark is not content
+    text = text.removeprefix("\ufeff")  # a byte order mark is not content
+    if fmt == "morphett":
+        require_rules(text)
+    return _PARSERS[fmt](text, name=name)
 
 
 def dumps(machine: Machine, format: str) -> str:
@@ -148,7 +151,9 @@ def load(source: str | os.PathLike, format: str | None = None) -> Machine:
     ------
     FormatError
         A missing or unreadable file, one larger than :data:`MAX_FILE_BYTES`, an unknown extension, or
-        content that does not parse; the message names the path. A UTF-8 byte order mark is accepted.
+        content that does not parse (a Morphett file of comments and blank lines only, too:
+        :func:`~tmsim.formats.morphett.require_rules`); the message names the path. A UTF-8 byte order mark
+        is accepted.
     ParameterError
         An unknown format name or a ``source`` that is neither a string nor a path.
     MachineError
@@ -194,6 +199,8 @@ def load(source: str | os.PathLike, format: str | None = None) -> Machine:
             f"{path.suffix!r} promises; pass format= (one of {FORMATS!r}) to read it in another format."
         )
     try:
+        if fmt == "morphett":
+            require_rules(text)
         return _PARSERS[fmt](text, name=path.stem or None)
     except FormatError as e:
         raise FormatError(f"{str(path)!r} ({fmt} format): {e}") from None

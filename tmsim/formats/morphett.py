@@ -30,6 +30,12 @@ as morphett.info reads it (a space there is a blank), and of a tmsim extension c
 program whose symbols appear only under ``*`` wildcards still runs on its own initial tape:
 :func:`morphett_initial_tape` returns that tape, with ``_`` for the blanks.
 
+A program with no rule line at all is a machine that stops at once. :func:`parse_morphett` reads it so, but
+a Morphett *file* or text read through :func:`tmsim.formats.load` / :func:`~tmsim.formats.loads` that holds
+only comments and blank lines is refused (:func:`require_rules`: a file emptied by mistake, or the wrong
+file, must not run as a one-state machine) unless it says so with a tmsim comment ``; $NO_RULES``, which
+:func:`to_morphett` writes for a machine whose rules can never run.
+
 Writing needs names Morphett can express; :func:`morphett_names` gives the renaming that
 :func:`to_morphett` applies: the start state becomes ``0`` (a state already called ``0`` takes the start
 state's old name), a halting state whose name does not start with ``halt`` becomes ``halt-<name>``, a running
@@ -49,7 +55,8 @@ from typing import Mapping, Sequence
 from ..errors import ConversionError, FormatError
 from ..machine import Machine, Move
 
-__all__ = ["parse_morphett", "to_morphett", "morphett_names", "morphett_initial_tape", "MorphettNames"]
+__all__ = ["parse_morphett", "to_morphett", "morphett_names", "morphett_initial_tape", "MorphettNames",
+           "require_rules"]
 
 BLANK = "_"
 WILD = "*"
@@ -60,6 +67,36 @@ _FORBIDDEN_SYMBOLS = (";", WILD)
 _INITIAL_TAPE = re.compile(r";.*\$INITIAL_TAPE:? *(.*)$", re.MULTILINE)
 # tmsim's extension, in the same style: input symbols that no rule mentions.
 _INPUT_SYMBOLS = re.compile(r";.*\$INPUT_SYMBOLS:? *(.*)$", re.MULTILINE)
+# tmsim's extension: a program without rules on purpose (see require_rules).
+_NO_RULES = re.compile(r";.*\$NO_RULES\b")
+_NO_RULES_LINE = "; $NO_RULES: no rule of this machine can ever run (it stops at once)"
+
+
+def require_rules(text: str) -> None:
+    """Refuse a Morphett text that holds only comments and blank lines (and no ``; $NO_RULES`` comment).
+
+    Raises
+    ------
+    FormatError
+        One line saying so (an empty or all white-space text: the "Empty Morphett program" error).
+
+    Examples
+    --------
+    >>> require_rules("0 _ 1 r halt ; one rule")
+    >>> require_rules("; $NO_RULES")
+    >>> require_rules("; only a comment")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tmsim.errors.FormatError: Morphett program without rules: every line is a comment or blank; ...
+    """
+    if not isinstance(text, str) or not text.strip():
+        parse_morphett(text)  # raises the error of an empty program
+        return
+    for raw in text.splitlines():
+        if raw.split(";", 1)[0].strip() or _NO_RULES.search(raw):
+            return
+    raise FormatError("Morphett program without rules: every line is a comment or blank; a machine without rules "
+                      "says so with a '; $NO_RULES' line (to_morphett writes one).")
 
 
 def _is_halt(state: str) -> bool:
@@ -340,5 +377,7 @@ def to_morphett(machine: Machine) -> str:
         # lines, they would not mention state 0, and a reader would start in the first rule's state.
         lines.append("; start state 0 has no rules, so no rule below can ever run:")
         rules = ["; " + r for r in rules]
+    if not rules or rules[0].startswith(";"):
+        lines.append(_NO_RULES_LINE)  # read back as a machine without rules, not refused as an empty file
     lines.extend(rules)
     return "\n".join(lines) + "\n"
