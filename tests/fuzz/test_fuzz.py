@@ -73,6 +73,8 @@ PROBES: list[Probe] = [
     P("convert-out-missing-dir", "tmsim", f"convert {BB4} --to json --out {{missing}}/x.json", "--out"),
     P("convert-out-full", "tmsim", f"convert {BB4} --to json --out /dev/full", "--out"),
     P("convert-out-fifo-no-reader", "tmsim", f"convert {BB4} --to json --out {{fifo}}", "--out"),
+    P("draw-out-fifo-no-reader", "tmsim", f"draw {BB4} --out {{fifo_svg}}", "out", "FIFO"),
+    P("spacetime-out-fifo-no-reader", "tmsim", f"spacetime {BB4} --out {{fifo_svg}}", "out", "FIFO"),
     P("draw-out-dir", "tmsim", f"draw {BB4} --out {{dir}}", "--out"),
     P("draw-out-ext", "tmsim", f"draw {BB4} --out {{out}}.bmp", "out", ".bmp"),
     P("draw-too-big", "tmsim", "draw {big_machine} --out {out}.png", "MAX_DIAGRAM_STATES"),
@@ -94,6 +96,8 @@ PROBES: list[Probe] = [
     P("dataset-out-dir", "tmsim", "dataset zoo:parity --encoding transitions --n 10 --out {dir}", "--out", "{dir}"),
     P("dataset-out-full", "tmsim", "dataset zoo:parity --encoding transitions --n 10 --format npz --out /dev/full",
       "--out"),
+    P("dataset-out-fifo-no-reader", "tmsim", "dataset zoo:parity --encoding transitions --n 10 --out {fifo_jsonl}",
+      "--out", "FIFO"),
     P("dataset-n-huge", "tmsim", f"dataset zoo:parity --encoding transitions --n {BIG} --out {{out}}.npz", "--n"),
     P("dataset-n-tokens", "tmsim", "dataset zoo:parity --encoding transitions --n 4000000000000 --out {out}.npz",
       "max_tokens", "--n"),
@@ -124,6 +128,10 @@ PROBES: list[Probe] = [
     P("fit-mlp-lr-1e30", "learners", "fit {data} --model mlp --learning-rate 1e30 --max-epochs 2 --hidden 8 "
                                      "--out {out}.npz --quiet", "learning_rate", "--learning-rate"),
     P("fit-out-dir", "learners", "fit {data} --model perceptron --out {dir}", "--out"),
+    P("fit-out-full", "learners", "fit {data} --model perceptron --out /dev/full --quiet", "/dev/full"),
+    P("fit-out-fifo-no-reader", "learners", "fit {data} --model perceptron --out {fifo_npz} --quiet", "fifo.npz"),
+    P("fit-mismatched-sidecar", "learners", "fit {mixed_jsonl} --model perceptron --out {out}.npz", "sidecar"),
+    P("eval-mismatched-sidecar", "learners", "eval {model} {mixed_jsonl}", "sidecar"),
     P("fit-empty-npz", "learners", "fit {empty_npz} --model perceptron --out {out}.npz", "empty.npz"),
     P("fit-zero-byte", "learners", "fit {zero_npz} --model perceptron --out {out}.npz", "zero.npz"),
     P("fit-missing", "learners", "fit {missing}.npz --model perceptron --out {out}.npz", "missing"),
@@ -144,6 +152,8 @@ PROBES: list[Probe] = [
       "width"),
     P("compile-too-big", "learners", "compile {big_machine} --encoding gates --width 8 --out {out}.npz",
       "MAX_GATES_ENTRIES"),
+    P("compile-out-fifo-no-reader", "learners", "compile zoo:parity --encoding tableau-triples --width 8 "
+                                                "--out {fifo_npz}", "fifo.npz"),
     P("compile-out-full", "learners", "compile zoo:parity --encoding tableau-triples --width 8 --out /dev/full",
       "/dev/full"),
     # proofs-checks
@@ -161,19 +171,31 @@ PROBES: list[Probe] = [
 
 
 # --------------------------------------------------------------------------------------- fixture files
+#: The FIFOs of the fixtures (field -> name): a writer must refuse them (no reader), never replace them.
+FIFOS = {"fifo": "fifo", "fifo_svg": "fifo.svg", "fifo_npz": "fifo.npz", "fifo_jsonl": "fifo.jsonl"}
+
+
 def make_fixtures(d: Path) -> dict[str, str]:
     """Write every file the probes name into ``d`` and return the ``{name}`` fields."""
     from learners.cli import main as learners_main
-    from tmsim.datasets import make_dataset, save
+    from tmsim.datasets import make_dataset, save, vocabulary_path
 
     d.mkdir(parents=True, exist_ok=True)
-    f: dict[str, str] = {"dir": str(d / "adir"), "missing": str(d / "missing"), "fifo": str(d / "fifo")}
+    f: dict[str, str] = {"dir": str(d / "adir"), "missing": str(d / "missing")}
     (d / "adir").mkdir(exist_ok=True)
-    if not os.path.exists(f["fifo"]):
-        os.mkfifo(f["fifo"])
+    for key, name in FIFOS.items():  # FIFOs nobody reads, with the extensions the writers want
+        f[key] = str(d / name)
+        if not os.path.exists(f[key]):
+            os.mkfifo(f[key])
     data = save(make_dataset("zoo:parity", "tableau-triples", n=40, lengths=(1, 4), width=8, random_state=0),
                 d / "data.npz")
     f["data"] = str(data)
+    # A JSONL dataset whose sidecar is another write's (another machine's vocabulary).
+    mixed = save(make_dataset("zoo:parity", "transitions", n=8, lengths=(1, 4), random_state=0), d / "mixed.jsonl")
+    other = save(make_dataset("zoo:binary-increment", "transitions", n=8, lengths=(1, 4), random_state=0),
+                 d / "other.jsonl")
+    vocabulary_path(mixed).write_bytes(vocabulary_path(other).read_bytes())
+    f["mixed_jsonl"] = str(mixed)
     model = d / "model.npz"
     with contextlib.redirect_stdout(io.StringIO()):
         assert learners_main(["fit", str(data), "--model", "perceptron", "--window", "5", "--seed", "0",
@@ -294,7 +316,7 @@ def test_probe_is_a_clear_error(probe, fields, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("target")], "a file at the target"
     assert leftovers(tmp_path) == [] and leftovers(Path(fields["dir"]).parent) == []
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and os.stat(os.devnull).st_mode == null_before
-    assert stat.S_ISFIFO(os.stat(fields["fifo"]).st_mode), "the FIFO was replaced"
+    assert all(stat.S_ISFIFO(os.stat(fields[k]).st_mode) for k in FIFOS), "a FIFO was replaced"
 
 
 # Hypothesis: integer flags out of range or not integers at all; each must be named in one line.
@@ -328,6 +350,69 @@ def test_random_bytes_as_a_machine_file(blob, ext, tmp_path):
     if code == 0:  # the bytes happened to be a machine
         return
     assert verdict("tmsim", code, out, err, (str(path), path.name, "MACHINE")) is None, (blob, err)
+
+
+# --------------------------------------------------------------------------------------- stdout that fails
+_STDOUT_COMMANDS = [("tmsim", ["show", "zoo:bb4"]), ("proofs-checks", ["list"]),
+                    ("learners", ["eval", "{model}", "{data}"])]
+
+
+@pytest.mark.parametrize("how", ["full-disk", "closed-pipe"])
+@pytest.mark.parametrize("prog, argv", _STDOUT_COMMANDS, ids=[p for p, _ in _STDOUT_COMMANDS])
+def test_stdout_on_a_full_disk_or_a_closed_pipe(prog, argv, how, fields):
+    """``> /dev/full``: one error line, exit 2; ``| head -c1``: quiet, exit 141 (as Unix tools do)."""
+    if how == "full-disk":
+        if not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full")
+        sink = open("/dev/full", "w")
+    else:
+        r, w = os.pipe()
+        os.close(r)
+        sink = os.fdopen(w, "w")
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(err):
+            code = main_of(prog)([a.format(**fields) for a in argv])
+    finally:
+        with contextlib.suppress(OSError):
+            sink.close()
+    if how == "full-disk":
+        lines = err.getvalue().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith(f"{prog}: error: ") \
+            and "No space left on device" in lines[0], err.getvalue()
+    else:
+        assert code == 141 and err.getvalue() == ""
+
+
+def test_a_learner_error_inside_a_check_is_one_line(monkeypatch, capsys):
+    import dataclasses
+
+    from learners import LearnerError
+    from proofs_checks import registry
+    from proofs_checks.cli import main
+
+    def broken(config, runner):
+        raise LearnerError("The 'window' parameter of PerceptronAR must be an int >= 1. Got 0 instead.")
+
+    c = registry.get_check("parity-k-sparse")
+    monkeypatch.setitem(registry.CHECKS, c.name, dataclasses.replace(c, run_fn=broken))
+    assert main(["run", c.name, "--quick", "--quiet", "--jobs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and err.splitlines() == [
+        "proofs-checks: error: The 'window' parameter of PerceptronAR must be an int >= 1. Got 0 instead."], err
+
+
+@pytest.mark.parametrize("formats", ["nosuch", ",", "mul-local,nosuch"])
+def test_multiplication_experiment_refuses_unknown_formats(formats, tmp_path, capsys):
+    """It ran nothing and exited 0; now argparse's usage error (exit 2) naming --formats, and nothing written."""
+    from proofs_checks.experiments.multiplication import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--formats", formats, "--out", str(tmp_path / "out"), "--quiet"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "argument --formats" in err.splitlines()[-1], err
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------------------- the Python API
@@ -388,8 +473,17 @@ def test_a_forged_or_stale_sweep_cache_entry_is_recomputed(tmp_path):
     assert other_code.map(_demo_task, points) == [11, 12] and other_code.computed == 2
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(pytest.main([__file__, "-q"]))
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b"[1, 2]", b'{"key": 3}', b"\xff\xfe"],
+                         ids=["empty", "not-json", "a-list", "wrong-shape", "not-utf8"])
+def test_a_malformed_sweep_cache_entry_is_recomputed(garbage, tmp_path):
+    from proofs_checks.sweep import SweepRunner, _demo_task, grid
+
+    points = grid(a=[1, 2], b=[10])
+    assert SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False).map(_demo_task, points) == [11, 12]
+    for p in tmp_path.glob("*.json"):
+        p.write_bytes(garbage)
+    again = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
+    assert again.map(_demo_task, points) == [11, 12] and again.computed == 2
 
 
 def test_a_server_that_is_not_dask_is_one_line():
@@ -424,3 +518,7 @@ def test_a_server_that_is_not_dask_is_one_line():
         srv.close()
     text = str(e.value)
     assert "\n" not in text and "scheduler" in text and address in text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))

@@ -40,8 +40,8 @@ _BACKENDS = ("numba", "python")
 #: check for Ctrl-C / SIGTERM between two calls (:mod:`tmsim.interrupts`), so a long dataset answers within
 #: a fraction of a second. One sample above it is a call alone (bounded by its own step budget).
 #: benchmarks/bench_dataset.py measures what a group boundary costs.
-COUNT_CHUNK_STEPS = {"numba": 1 << 27, "python": 1 << 14}
-EMIT_CHUNK_TOKENS = {"numba": 1 << 26, "python": 1 << 14}
+COUNT_CHUNK_STEPS = {"numba": 1 << 25, "python": 1 << 14}
+EMIT_CHUNK_TOKENS = {"numba": 1 << 24, "python": 1 << 14}
 
 
 @dataclass(frozen=True)
