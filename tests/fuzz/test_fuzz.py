@@ -128,6 +128,9 @@ PROBES: list[Probe] = [
     P("fit-mlp-lr-1e30", "learners", "fit {data} --model mlp --learning-rate 1e30 --max-epochs 2 --hidden 8 "
                                      "--out {out}.npz --quiet", "learning_rate", "--learning-rate"),
     P("fit-out-dir", "learners", "fit {data} --model perceptron --out {dir}", "--out"),
+    # Refused before training: a million epochs would take minutes.
+    P("fit-out-dir-before-training", "learners", "fit {data} --model mlp --hidden 8 --max-epochs 1000000 "
+                                                 "--out {dir} --quiet", "--out"),
     P("fit-out-full", "learners", "fit {data} --model perceptron --out /dev/full --quiet", "/dev/full"),
     P("fit-out-fifo-no-reader", "learners", "fit {data} --model perceptron --out {fifo_npz} --quiet", "fifo.npz"),
     P("fit-mismatched-sidecar", "learners", "fit {mixed_jsonl} --model perceptron --out {out}.npz", "sidecar"),

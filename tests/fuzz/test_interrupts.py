@@ -134,6 +134,24 @@ def test_encoding_in_groups_equals_one_call_and_the_twin(mi, max_steps, spec, co
             assert np.array_equal(getattr(got, f), getattr(whole, f)), f
 
 
+@settings(max_examples=60)
+@given(machine_and_input(max_input=5), st.integers(0, 80), st.integers(1, 9), st.integers(-6, 0), st.integers(0, 8))
+def test_resumed_count_equals_count_one_and_the_twin(mi, max_steps, chunk, lo_lim, hi_lim):
+    """A run paused every ``chunk`` steps and resumed (kernel and twin) gives count_one's result, window
+    included; so does a batch whose runs go on one by one."""
+    from tmsim.encodings import _kernels as ek, _reference as er
+
+    m, x = mi
+    cells = np.ascontiguousarray(m.encode_input(x), dtype=np.uint8)
+    hi_lim += max(len(cells), 1) - 1  # a window holds the input (as the encodings choose it)
+    packed, S, start = m.arrays.packed, m.n_symbols, m.state_index[m.start]
+    want = tuple(int(v) for v in er.count_one(packed, S, cells, start, max_steps, lo_lim, hi_lim, None))
+    assert tuple(int(v) for v in ek.count_one(packed, S, cells, start, max_steps, lo_lim, hi_lim,
+                                              np.zeros(4096, np.uint8))) == want
+    for impl in (ek, er):
+        assert enc_base._count_resumed(impl, packed, S, cells, start, max_steps, lo_lim, hi_lim, chunk) == want
+
+
 def test_groups_cover_the_batch_within_the_budget():
     cost = np.array([3, 3, 3, 10, 1, 1, 5], dtype=np.int64)
     assert enc_base._groups(cost, 6) == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)]
@@ -152,6 +170,18 @@ def test_a_long_counting_pass_answers_sigint_between_calls():
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         enc.measure(m, [""] * 64, max_steps=10 ** 10)
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_one_long_run_in_the_counting_pass_answers_sigint():
+    """In-process: SIGINT 0.2 s into the counting pass of one run of 10**13 steps (paused and resumed)."""
+    m = parse_standard(LOOP)
+    enc = get_encoding("tableau")
+    timer = __import__("threading").Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        enc.measure(m, [""], max_steps=10 ** 13)
     assert time.monotonic() - t0 < 1.5
 
 

@@ -199,6 +199,100 @@ def _count_one_inline(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim
     return status, steps, rlo - origin, rhi - origin, span
 
 
+@njit(cache=True, nogil=True)
+def count_continue(packed, n_symbols, tape, origin, p, rlo, rhi, base, steps, max_steps, stop, lo_lim, hi_lim):
+    """:func:`count_one` resumable: run on from a paused configuration until the run stops or ``steps``
+    reaches ``stop`` (``steps < stop <= max_steps``), so one long run can go to the kernel in calls of bounded
+    work. The configuration: the tape buffer ``tape`` (uint8, absolute position 0 at index ``origin``), the
+    head at index ``p``, the visited indices ``[rlo, rhi]``, the state's table row ``base`` and the steps
+    taken. Start a run with ``tape`` holding the input from ``origin`` on (at least two cells of room either
+    side), ``p = rlo = origin``, ``rhi = origin + max(n, 1) - 1``, ``base = start * n_symbols``, ``steps = 0``.
+
+    Returns
+    -------
+    (status, steps, lo, hi, span, tape, origin, p, rlo, rhi, base): ``status`` -1 when paused at ``stop``
+    before ``max_steps`` (``lo``, ``hi``, ``span`` then 0; pass the rest back in); else :func:`count_one`'s
+    result and the final configuration.
+    """
+    S = n_symbols
+    cap = tape.shape[0]
+    status = STEP_LIMIT
+    while True:
+        budget = stop - steps
+        k = 0
+        idx = 0
+        e = 0
+        while k < budget:
+            idx = base + tape[p]
+            e = packed[idx]
+            if not entry_defined(e):
+                break
+            tape[p] = entry_write(e)
+            p += entry_move(e)
+            base = entry_next_base(e)
+            k += 1
+            if p < rlo or p > rhi:
+                break
+        steps += k
+        if not entry_defined(e):
+            status = HALTED if entry_halts(e) else UNDEFINED
+            break
+        if p < rlo or p > rhi:
+            a = p - origin
+            if a < lo_lim or a > hi_lim:
+                sym = idx % S
+                p -= entry_move(e)
+                tape[p] = sym
+                base = idx - sym
+                steps -= 1
+                status = TAPE_LIMIT
+                break
+            if p < rlo:
+                rlo = p
+            else:
+                rhi = p
+            if p <= 0 or p >= cap - 1:
+                new_cap = 2 * cap
+                shift = (new_cap - cap) // 2
+                new_tape = np.zeros(new_cap, dtype=np.uint8)
+                new_tape[shift:shift + cap] = tape
+                tape = new_tape
+                cap = new_cap
+                origin += shift
+                p += shift
+                rlo += shift
+                rhi += shift
+            continue
+        if steps < max_steps:
+            return -1, steps, 0, 0, 0, tape, origin, p, rlo, rhi, base
+        e = packed[base + tape[p]]
+        if entry_halts(e):
+            status = HALTED
+        elif not entry_defined(e):
+            status = UNDEFINED
+        else:
+            a = p - origin + entry_move(e)
+            if a < lo_lim or a > hi_lim:
+                status = TAPE_LIMIT
+            else:
+                status = STEP_LIMIT
+                if a < rlo - origin:
+                    rlo -= 1
+                elif a > rhi - origin:
+                    rhi += 1
+        break
+    first = rlo
+    while first <= rhi and tape[first] == 0:
+        first += 1
+    span = 0
+    if first <= rhi:
+        last = rhi + 1
+        while tape[last - 1] == 0:
+            last -= 1
+        span = last - first
+    return status, steps, rlo - origin, rhi - origin, span, tape, origin, p, rlo, rhi, base
+
+
 @njit(cache=True, parallel=True)
 def count_runs(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo_lim, hi_lim,
                out_status, out_steps, out_lo, out_hi, out_span):

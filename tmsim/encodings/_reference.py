@@ -5,6 +5,8 @@ hold the kernels to them also check the kernels' offset arithmetic."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._reference import HALTED, STEP_LIMIT, TAPE_LIMIT, UNDEFINED
 from .._table import HALTING, entry_defined, entry_move, entry_next, entry_write
 
@@ -73,6 +75,44 @@ def count_one(packed, n_symbols, cells, state, max_steps, lo_lim, hi_lim, scratc
         steps += 1
         lo, hi = min(lo, r.head), max(hi, r.head)
     return status, steps, lo, hi, len(r.span())
+
+
+def count_continue(packed, n_symbols, tape, origin, p, rlo, rhi, base, steps, max_steps, stop, lo_lim, hi_lim):
+    """Reference of :func:`tmsim.encodings._kernels.count_continue`: one step at a time, with the stop
+    conditions of :func:`count_one` checked before every step in its order."""
+    S = int(n_symbols)
+    tape = np.array(tape, dtype=np.uint8)
+    origin, p, rlo, rhi, base, steps = int(origin), int(p), int(rlo), int(rhi), int(base), int(steps)
+    while True:
+        if stop <= steps < max_steps:  # paused, as the kernel pauses: before looking at the configuration
+            return -1, steps, 0, 0, 0, tape, origin, p, rlo, rhi, base
+        e = int(packed[base + int(tape[p])])
+        if e == HALTING:
+            status = HALTED
+            break
+        if not entry_defined(e):
+            status = UNDEFINED
+            break
+        nxt = p + entry_move(e)
+        if not lo_lim <= nxt - origin <= hi_lim:
+            status = TAPE_LIMIT
+            break
+        if steps >= max_steps:
+            status = STEP_LIMIT
+            rlo, rhi = min(rlo, nxt), max(rhi, nxt)
+            break
+        tape[p] = entry_write(e)
+        p = nxt
+        base = entry_next(e, S) * S
+        steps += 1
+        if p <= 0 or p >= len(tape) - 1:  # room on both sides, as the kernel keeps
+            shift = len(tape)
+            tape = np.concatenate([np.zeros(shift, np.uint8), tape, np.zeros(shift, np.uint8)])
+            origin, p, rlo, rhi = origin + shift, p + shift, rlo + shift, rhi + shift
+        rlo, rhi = min(rlo, p), max(rhi, p)
+    nz = np.flatnonzero(tape)
+    span = int(nz[-1] - nz[0] + 1) if nz.size else 0
+    return status, steps, rlo - origin, rhi - origin, span, tape, origin, p, rlo, rhi, base
 
 
 def count_runs(packed, n_symbols, cells_all, cells_offsets, start, max_steps, lo_lim, hi_lim,

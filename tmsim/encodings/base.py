@@ -38,7 +38,7 @@ _BACKENDS = ("numba", "python")
 #: consecutive samples whose bound on the work is at most this times the threads (the counting pass: the
 #: step budget plus the input length of every sample; the emission: the exact tokens plus steps), with a
 #: check for Ctrl-C / SIGTERM between two calls (:mod:`tmsim.interrupts`), so a long dataset answers within
-#: a fraction of a second. One sample above it is a call alone (bounded by its own step budget).
+#: a fraction of a second (a run longer than the budget is paused and resumed between calls).
 #: benchmarks/bench_dataset.py measures what a group boundary costs.
 COUNT_CHUNK_STEPS = {"numba": 1 << 25, "python": 1 << 14}
 EMIT_CHUNK_TOKENS = {"numba": 1 << 24, "python": 1 << 14}
@@ -163,9 +163,11 @@ def _count_in_rounds(machine: Machine, impl, cells, offsets, max_steps: int, lo_
     runs every sample with a cap of about ``budget / n`` steps (most runs of a dataset stop well within it:
     one or two calls); the runs the cap cut are run again from the start with 4x the cap (or more, when few
     are left), until the cap reaches ``max_steps``. A call's samples are grouped so that the sum of their caps
-    (plus input lengths) stays within the budget. The result is exactly one call's with ``max_steps``: a run
-    cut at a cap below ``max_steps`` is never kept, and a kept run stopped on its own, at its window or at
-    ``max_steps``. Rerunning costs at most a third more steps for the runs longer than the first cap."""
+    (plus input lengths) stays within the budget; once one run's cap would pass the budget, the runs still
+    going run on one by one (:func:`_count_resumed`: paused every ``budget`` steps, not restarted). The result
+    is exactly one call's with ``max_steps``: a run cut at a cap below ``max_steps`` is never kept, and a kept
+    run stopped on its own, at its window or at ``max_steps``. Rerunning costs at most a third more steps for
+    the runs longer than the first cap."""
     n = len(offsets) - 1
     budget = _budget(COUNT_CHUNK_STEPS, impl)
     packed, S, start = machine.arrays.packed, machine.n_symbols, machine.state_index[machine.start]
@@ -196,6 +198,34 @@ def _count_in_rounds(machine: Machine, impl, cells, offsets, max_steps: int, lo_
                 return
             idx = cut if idx is None else idx[cut]
             cap = min(max_steps, max(4 * cap, budget // len(idx)))
+            if cap > budget:  # a call per run would pass the budget: run each on, paused between calls
+                for j in idx.tolist():
+                    interrupts.checkpoint()
+                    res = _count_resumed(impl, packed, S, cells[offsets[j]:offsets[j + 1]], start, max_steps,
+                                         int(lo_lim[j]), int(hi_lim[j]), budget)
+                    for o, v in zip(out, res):
+                        o[j] = v
+                return
+
+
+def _count_resumed(impl, packed, S: int, cells: np.ndarray, start: int, max_steps: int, lo_lim: int, hi_lim: int,
+                   chunk: int) -> tuple[int, int, int, int, int]:
+    """:func:`~tmsim.encodings._kernels.count_one`'s result for one run, computed by ``impl.count_continue``
+    calls of at most ``chunk`` steps with a :func:`tmsim.interrupts.checkpoint` between two."""
+    n = len(cells)
+    span0 = max(n, 1)
+    size = max(2 * span0 + 4, 64)
+    origin = (size - span0) // 2
+    tape = np.zeros(size, dtype=np.uint8)
+    tape[origin:origin + n] = cells
+    p, rlo, rhi, base, steps = origin, origin, origin + span0 - 1, start * S, 0
+    while True:
+        status, steps, lo, hi, span, tape, origin, p, rlo, rhi, base = impl.count_continue(
+            packed, S, tape, origin, p, rlo, rhi, base, steps, max_steps, min(max_steps, steps + chunk), lo_lim,
+            hi_lim)
+        if status >= 0:
+            return int(status), int(steps), int(lo), int(hi), int(span)
+        interrupts.checkpoint()
 
 
 # ---------------------------------------------------------------------------------------------- Encoding
