@@ -17,7 +17,7 @@ strings of length 1-16, and the BB(4) champion on the blank input, 107 steps), p
 - a 1M-sample dataset of binary addition with input lengths up to 16 (``make_dataset``, in memory, and
   ``write_dataset`` to ``.npz``) in under a minute;
 - the price of the groups that let Ctrl-C stop a long encoding (tmsim.interrupts): ``encode_cells`` of 100k
-  binary-addition inputs in the default groups (tmsim.encodings.base.COUNT_CHUNK_STEPS, EMIT_CHUNK_TOKENS)
+  binary-addition inputs in the default groups (tmsim.encodings._passes.COUNT_CHUNK_STEPS, EMIT_CHUNK_TOKENS)
   against one call per pass, alternating, best of each (``chunked_vs_unchunked``, target >= 0.98); the cost
   of one group boundary magnified (hundreds of tiny groups against one call) and scaled to the default
   groups (``group_overhead_bound``, target >= 0.98); and, beside, the case the counting pass's bound is most
@@ -47,7 +47,7 @@ from tmsim import zoo
 from tmsim.datasets import make_dataset, write_dataset
 from tmsim.encodings import ENCODINGS, get_encoding
 from tmsim.encodings import _kernels as enc_kernels
-from tmsim.encodings import base as enc_base
+from tmsim.encodings import _passes as enc_base
 from _timing import best_of  # benchmarks/_timing.py (run as a script from benchmarks/)
 
 TARGETS = {"transitions_tokens_per_s": 50e6, "tableau_emit_vs_memcopy": 0.5,

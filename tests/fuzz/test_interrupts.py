@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tmsim import _kernels, _reference, interrupts, parse_standard, prepare_batch, run, simulate
-from tmsim.encodings import base as enc_base, get_encoding
+from tmsim.encodings import _passes as enc_base, get_encoding
 from tmsim.testing import inputs, machine_and_input, machines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,14 +149,14 @@ def test_resumed_count_equals_count_one_and_the_twin(mi, max_steps, chunk, lo_li
     assert tuple(int(v) for v in ek.count_one(packed, S, cells, start, max_steps, lo_lim, hi_lim,
                                               np.zeros(4096, np.uint8))) == want
     for impl in (ek, er):
-        assert enc_base._count_resumed(impl, packed, S, cells, start, max_steps, lo_lim, hi_lim, chunk) == want
+        assert enc_base.count_resumed(impl, packed, S, cells, start, max_steps, lo_lim, hi_lim, chunk) == want
 
 
 def test_groups_cover_the_batch_within_the_budget():
     cost = np.array([3, 3, 3, 10, 1, 1, 5], dtype=np.int64)
-    assert enc_base._groups(cost, 6) == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)]
-    assert enc_base._groups(cost, 100) == [(0, 7)]
-    assert enc_base._groups(np.zeros(0, dtype=np.int64), 6) == []
+    assert enc_base.groups(cost, 6) == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)]
+    assert enc_base.groups(cost, 100) == [(0, 7)]
+    assert enc_base.groups(np.zeros(0, dtype=np.int64), 6) == []
 
 
 def test_a_long_counting_pass_answers_sigint_between_calls():
