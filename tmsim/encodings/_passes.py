@@ -24,8 +24,8 @@ _BIG = 1 << 60
 #: check for Ctrl-C / SIGTERM between two calls (:mod:`tmsim.interrupts`), so a long dataset answers within
 #: a fraction of a second (a run longer than the budget is paused and resumed between calls).
 #: benchmarks/bench_dataset.py measures what a group boundary costs.
-COUNT_CHUNK_STEPS = {"numba": 1 << 25, "python": 1 << 14}
-EMIT_CHUNK_TOKENS = {"numba": 1 << 24, "python": 1 << 14}
+COUNT_CHUNK_STEPS = {"numba": 1 << 26, "python": 1 << 14}
+EMIT_CHUNK_TOKENS = {"numba": 1 << 25, "python": 1 << 14}
 
 
 def call_budget(table: dict[str, int], impl) -> int:
@@ -77,7 +77,7 @@ def count_in_rounds(machine: Machine, impl, cells, offsets, max_steps: int, lo_l
     budget = call_budget(COUNT_CHUNK_STEPS, impl)
     packed, S, start = machine.arrays.packed, machine.n_symbols, machine.state_index[machine.start]
     idx = None  # the samples still to run (None: all)
-    cap = min(max_steps, max(1, budget // n))
+    cap = min(max_steps, max(1, (budget - len(cells)) // n - 1))  # round 1 in one call when it fits
     calls = 0
     with interrupts.deferred():
         while True:
