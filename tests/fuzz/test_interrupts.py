@@ -98,7 +98,7 @@ def test_a_long_run_answers_sigint_between_chunks():
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         run(m, max_steps=10 ** 12)
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 2.0  # the bound for a signal to end a command
 
 
 # --------------------------------------------------------------------------------------- encodings in groups
@@ -170,7 +170,7 @@ def test_a_long_counting_pass_answers_sigint_between_calls():
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         enc.measure(m, [""] * 64, max_steps=10 ** 10)
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 2.0  # the bound for a signal to end a command
 
 
 def test_one_long_run_in_the_counting_pass_answers_sigint():
@@ -182,7 +182,7 @@ def test_one_long_run_in_the_counting_pass_answers_sigint():
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         enc.measure(m, [""], max_steps=10 ** 13)
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 2.0  # the bound for a signal to end a command
 
 
 # --------------------------------------------------------------------------------------- real signals

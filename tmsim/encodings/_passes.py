@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from .. import interrupts
+from .._kernels import STEP_LIMIT
 from ..machine import Machine
 from . import _kernels
 
@@ -98,7 +99,7 @@ def count_in_rounds(machine: Machine, impl, cells, offsets, max_steps: int, lo_l
                     o[idx] = d
             if cap >= max_steps:
                 return
-            cut = np.flatnonzero(dst[0] == _kernels.STEP_LIMIT)
+            cut = np.flatnonzero(dst[0] == STEP_LIMIT)
             if not cut.size:
                 return
             idx = cut if idx is None else idx[cut]
