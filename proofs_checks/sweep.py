@@ -1,11 +1,11 @@
-"""Check -> sweep: a grid of independent tasks (task x size x samples x seed) run in parallel with joblib on
+"""Check -> sweep: a grid of independent jobs (one per grid point: size x samples x seed ...) run in parallel with joblib on
 this machine, or on a Dask distributed cluster, with a progress bar and an on-disk cache so that an
 interrupted sweep resumes where it stopped.
 
-A task is a module-level function called with keyword arguments that are JSON values; its result must be
+A job is one call of a module-level function with keyword arguments that are JSON values; its result must be
 JSON-serialisable (the cache stores it as JSON). The cache key is a hash of the function's qualified name,
 the keyword arguments (the grid point), ``version`` and the code version (:func:`code_version`: a hash of
-the toolkit's source and of the task's module), so a changed grid point or a changed line of code is
+the toolkit's source and of the job function's module), so a changed grid point or a changed line of code is
 recomputed and an unchanged one is not. An entry is checked when it is read (its fields, its key, its grid
 point and a digest of its result); anything else is recomputed and overwritten, never trusted. The cache
 guards against stale and torn entries, not against someone who may write the cache directory: give
@@ -20,7 +20,7 @@ Examples
 >>> points = grid(a=[1, 2], b=[10])
 >>> points
 [{'a': 1, 'b': 10}, {'a': 2, 'b': 10}]
->>> SweepRunner(n_jobs=1, progress=False).map(_demo_task, points)
+>>> SweepRunner(n_jobs=1, progress=False).map(_demo_job, points)
 [11, 12]
 """
 
@@ -122,7 +122,7 @@ def check_scheduler_address(address: Any, what: str = "The 'scheduler' parameter
     return address
 
 
-def _demo_task(a: int, b: int) -> int:
+def _demo_job(a: int, b: int) -> int:
     return a + b
 
 
@@ -131,7 +131,7 @@ def _atomic_json(path: Path, obj: Any) -> None:
 
 
 def _call(fn: Callable, params: dict) -> Any:
-    """Run one task in a worker, with one BLAS thread (the workers are the parallelism)."""
+    """Run one job in a worker, with one BLAS thread (the workers are the parallelism)."""
     with threadpool_limits(1):
         return fn(**params)
 
@@ -145,10 +145,10 @@ class SweepRunner:
     n_jobs : int, default 2
         joblib workers (1: in this process, no pool). Ignored with ``scheduler``.
     cache_dir : path, optional
-        Where finished tasks are stored (one JSON file each); a rerun with the same directory skips them.
+        Where finished jobs are stored (one JSON file each); a rerun with the same directory skips them.
     scheduler : str, optional
         A Dask distributed scheduler address (``tcp://host:8786``, ``tls://``, ``inproc://`` or ``host:port``)
-        or a ``dask.distributed.Client``: run the tasks on that cluster instead of joblib. The scheduler
+        or a ``dask.distributed.Client``: run the jobs on that cluster instead of joblib. The scheduler
         runs code and returns pickles that this process unpickles: name only a trusted cluster.
     progress : bool, default True
         A tqdm progress bar per sweep (on stderr).
@@ -161,7 +161,7 @@ class SweepRunner:
     Attributes
     ----------
     computed, cached : int
-        Tasks computed and tasks read from the cache, over every sweep run so far.
+        Jobs computed and jobs read from the cache, over every sweep run so far.
     """
 
     n_jobs: int = 2
@@ -231,7 +231,7 @@ class SweepRunner:
         """Run ``fn(**p)`` for every grid point ``p``; the results in the order of ``points``.
 
         Finished points are stored in the cache as they complete (in the parent process), so an interrupted
-        sweep loses only the tasks that were running.
+        sweep loses only the jobs that were running.
         """
         points = [dict(p) for p in points]
         for p in points:

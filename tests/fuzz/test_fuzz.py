@@ -456,11 +456,11 @@ def test_api_bad_input_is_a_one_line_value_error(fields):
 
 
 def test_a_forged_or_stale_sweep_cache_entry_is_recomputed(tmp_path):
-    from proofs_checks.sweep import SweepRunner, _demo_task, grid
+    from proofs_checks.sweep import SweepRunner, _demo_job, grid
 
     points = grid(a=[1, 2], b=[10])
     first = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
-    assert first.map(_demo_task, points) == [11, 12]
+    assert first.map(_demo_job, points) == [11, 12]
     entry = next(tmp_path.glob("*.json"))
     forged = json.loads(entry.read_text())
     forged["result"] = -1  # a flipped verdict, the digest left as it was
@@ -469,24 +469,24 @@ def test_a_forged_or_stale_sweep_cache_entry_is_recomputed(tmp_path):
         if p != entry:
             p.write_text(json.dumps({**json.loads(p.read_text()), "key": "0" * 24}))  # a stale key
     again = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
-    assert again.map(_demo_task, points) == [11, 12] and again.computed == 2
+    assert again.map(_demo_job, points) == [11, 12] and again.computed == 2
     third = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
-    assert third.map(_demo_task, points) == [11, 12] and third.cached == 2
+    assert third.map(_demo_job, points) == [11, 12] and third.cached == 2
     other_code = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False, version="2")
-    assert other_code.map(_demo_task, points) == [11, 12] and other_code.computed == 2
+    assert other_code.map(_demo_job, points) == [11, 12] and other_code.computed == 2
 
 
 @pytest.mark.parametrize("garbage", [b"", b"{not json", b"[1, 2]", b'{"key": 3}', b"\xff\xfe"],
                          ids=["empty", "not-json", "a-list", "wrong-shape", "not-utf8"])
 def test_a_malformed_sweep_cache_entry_is_recomputed(garbage, tmp_path):
-    from proofs_checks.sweep import SweepRunner, _demo_task, grid
+    from proofs_checks.sweep import SweepRunner, _demo_job, grid
 
     points = grid(a=[1, 2], b=[10])
-    assert SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False).map(_demo_task, points) == [11, 12]
+    assert SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False).map(_demo_job, points) == [11, 12]
     for p in tmp_path.glob("*.json"):
         p.write_bytes(garbage)
     again = SweepRunner(n_jobs=1, cache_dir=tmp_path, progress=False)
-    assert again.map(_demo_task, points) == [11, 12] and again.computed == 2
+    assert again.map(_demo_job, points) == [11, 12] and again.computed == 2
 
 
 def test_a_server_that_is_not_dask_is_one_line():
@@ -496,7 +496,7 @@ def test_a_server_that_is_not_dask_is_one_line():
     import threading
 
     from proofs_checks.errors import CheckError
-    from proofs_checks.sweep import SweepRunner, _demo_task, grid
+    from proofs_checks.sweep import SweepRunner, _demo_job, grid
 
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -516,7 +516,7 @@ def test_a_server_that_is_not_dask_is_one_line():
     address = f"tcp://127.0.0.1:{srv.getsockname()[1]}"
     try:
         with pytest.raises(CheckError) as e:
-            SweepRunner(scheduler=address, connect_timeout=3, progress=False).map(_demo_task, grid(a=[1], b=[2]))
+            SweepRunner(scheduler=address, connect_timeout=3, progress=False).map(_demo_job, grid(a=[1], b=[2]))
     finally:
         srv.close()
     text = str(e.value)

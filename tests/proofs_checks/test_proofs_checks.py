@@ -17,7 +17,7 @@ from proofs_checks import registry
 from proofs_checks.bounds import (PAC_TO_AR, PARITY_CHAIN_LENGTH, PARITY_COUNT_LENGTH, evaluate_bound,
                                   fit_growth)
 from proofs_checks.cli import main
-from proofs_checks.sweep import _demo_task, cache_key, grid
+from proofs_checks.sweep import _demo_job, cache_key, grid
 from tmsim import zoo
 from tmsim.datasets import TaskError
 from tmsim.datasets.tasks import ParityTask, chain_cot_length, count_cot_length
@@ -351,8 +351,8 @@ def test_parity_task_bad_parameters():
 # ---------------------------------------------------------------------------------------------- sweeps
 def test_sweep_joblib_workers_agree_with_one_process():
     points = grid(a=list(range(6)), b=[10, 20])
-    one = SweepRunner(n_jobs=1, progress=False).map(_demo_task, points)
-    two = SweepRunner(n_jobs=2, progress=False).map(_demo_task, points)
+    one = SweepRunner(n_jobs=1, progress=False).map(_demo_job, points)
+    two = SweepRunner(n_jobs=2, progress=False).map(_demo_job, points)
     assert one == two == [p["a"] + p["b"] for p in points]
 
 
@@ -383,9 +383,9 @@ def test_sweep_cache_resumes_an_interrupted_sweep(tmp_path):
 
 
 def test_cache_key_depends_on_the_parameters_and_the_version():
-    assert cache_key(_demo_task, {"a": 1}) == cache_key(_demo_task, {"a": 1})
-    assert cache_key(_demo_task, {"a": 1}) != cache_key(_demo_task, {"a": 2})
-    assert cache_key(_demo_task, {"a": 1}) != cache_key(_demo_task, {"a": 1}, version="2")
+    assert cache_key(_demo_job, {"a": 1}) == cache_key(_demo_job, {"a": 1})
+    assert cache_key(_demo_job, {"a": 1}) != cache_key(_demo_job, {"a": 2})
+    assert cache_key(_demo_job, {"a": 1}) != cache_key(_demo_job, {"a": 1}, version="2")
 
 
 def test_sweep_bad_parameters(tmp_path):
@@ -396,7 +396,7 @@ def test_sweep_bad_parameters(tmp_path):
     with pytest.raises(CheckError, match="'cache_dir' parameter of SweepRunner must be a writable directory"):
         SweepRunner(cache_dir=f / "sub")
     with pytest.raises(CheckError, match="not JSON-serialisable"):
-        SweepRunner(n_jobs=1, progress=False).map(_demo_task, [{"a": object(), "b": 1}])
+        SweepRunner(n_jobs=1, progress=False).map(_demo_job, [{"a": object(), "b": 1}])
 
 
 def test_sweep_and_a_check_on_a_dask_cluster(capsys):
@@ -405,7 +405,7 @@ def test_sweep_and_a_check_on_a_dask_cluster(capsys):
                                   dashboard_address=None) as cluster:
         points = grid(a=[1, 2, 3], b=[1])
         runner = SweepRunner(scheduler=cluster.scheduler_address, progress=False)
-        assert runner.map(_demo_task, points) == [2, 3, 4]
+        assert runner.map(_demo_job, points) == [2, 3, 4]
         assert main(["run", "parity-k-sparse", "--quick", "--json", "--quiet",
                      "--scheduler", cluster.scheduler_address]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -415,7 +415,7 @@ def test_sweep_and_a_check_on_a_dask_cluster(capsys):
 def test_an_unreachable_scheduler_is_a_clear_error():
     runner = SweepRunner(scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=1.0)
     with pytest.raises(CheckError, match="cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'"):
-        runner.map(_demo_task, grid(a=[1], b=[2]))
+        runner.map(_demo_job, grid(a=[1], b=[2]))
 
 
 # ---------------------------------------------------------------------------------------------- report and CLI
