@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import site
@@ -88,13 +89,20 @@ def set_read_only(sp: Path, read_only: bool) -> None:
             os.chmod(d, 0o555 if read_only else 0o755)
 
 
-def timed(bin_dir: Path, command: str, tmp: Path, out: Path) -> tuple[float, int, str]:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(bin_dir: Path, command: str, tmp: Path, out: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (the command and its reaped workers: less disturbed by the other tenants of a
+    loaded machine than the wall time), exit status and stderr of one run."""
     argv = shlex.split(command.format(out=out))
     argv[0] = str(bin_dir / argv[0]) if (bin_dir / argv[0]).exists() else argv[0]
-    t = time.perf_counter()
+    cpu, t = _children_cpu(), time.perf_counter()
     p = subprocess.run(argv, cwd=tmp, env=_env(tmp), capture_output=True, text=True)
     wall = time.perf_counter() - t
-    return wall, p.returncode, p.stderr
+    return wall, _children_cpu() - cpu, p.returncode, p.stderr
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,28 +126,33 @@ def main(argv: list[str] | None = None) -> int:
                 set_read_only(sp, False)
                 empty_caches(sp, tmp)
                 set_read_only(sp, args.read_only_site)
-                walls = {}
+                walls, cpus = {}, {}
                 for kind in ("cold", "warm"):
                     out = tmp / f"out-{r}-{kind}"
-                    wall, code, err = timed(bin_dir, args.command, tmp, out)
-                    compiling = "compiling" in err
-                    walls[kind] = wall
-                    print(f"round {r + 1} {kind}: {wall:7.1f} s  exit {code}  files {cache_files(sp, tmp)}"
-                          f"  compile message: {'yes' if compiling else 'no'}", flush=True)
+                    wall, cpu, code, err = timed(bin_dir, args.command, tmp, out)
+                    compiling = "compiling kernels" in err
+                    walls[kind], cpus[kind] = wall, cpu
+                    print(f"round {r + 1} {kind}: wall {wall:7.1f} s  cpu {cpu:7.1f} s  exit {code}  cache files "
+                          f"{cache_files(sp, tmp)}  compile note: {'yes' if compiling else 'no'}", flush=True)
                     if code not in (0, 1):
                         print(err[-2000:], file=sys.stderr)
                         return 1
-                rows.append({"cold_s": walls["cold"], "warm_s": walls["warm"],
-                             "ratio": walls["cold"] / walls["warm"]})
-                print(f"round {r + 1}: cold/warm = {rows[-1]['ratio']:.2f}", flush=True)
+                rows.append({"cold_s": walls["cold"], "warm_s": walls["warm"], "ratio": walls["cold"] / walls["warm"],
+                             "cold_cpu_s": cpus["cold"], "warm_cpu_s": cpus["warm"],
+                             "cpu_ratio": cpus["cold"] / max(cpus["warm"], 1e-9)})
+                print(f"round {r + 1}: cold/warm = {rows[-1]['ratio']:.2f} (wall), {rows[-1]['cpu_ratio']:.2f} (cpu)",
+                      flush=True)
         finally:
             set_read_only(sp, False)
         ratios = [row["ratio"] for row in rows]
-        print(f"cold/warm ratio: median {statistics.median(ratios):.2f} over {len(rows)} rounds "
-              f"({', '.join(f'{x:.2f}' for x in ratios)}); load average {os.getloadavg()[0]:.1f}")
+        cpu_ratios = [row["cpu_ratio"] for row in rows]
+        print(f"cold/warm ratio: median {statistics.median(ratios):.2f} wall ({', '.join(f'{x:.2f}' for x in ratios)}), "
+              f"{statistics.median(cpu_ratios):.2f} cpu ({', '.join(f'{x:.2f}' for x in cpu_ratios)}) over "
+              f"{len(rows)} rounds; load average {os.getloadavg()[0]:.1f}")
         if args.json:
             print(json.dumps({"command": args.command, "read_only_site": args.read_only_site, "rounds": rows,
-                              "median_ratio": statistics.median(ratios)}))
+                              "median_ratio": statistics.median(ratios),
+                              "median_cpu_ratio": statistics.median(cpu_ratios)}))
     return 0
 
 

@@ -47,7 +47,7 @@ from typing import Sequence
 import numpy as np
 
 from tmsim import interrupts
-from tmsim._cliutil import Progress, announce_compile, quiet_stdout, say_wrote
+from tmsim._cliutil import Progress, announce_compile, name_flags, quiet_stdout, say_wrote
 
 # The datasets, encodings and learners are imported by the commands that use them (below), so that
 # ``learners --help`` and usage errors answer without loading scikit-learn, numba or sympy.
@@ -55,8 +55,9 @@ from tmsim._cliutil import Progress, announce_compile, quiet_stdout, say_wrote
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
-#: Seconds ``learners fit`` holds its progress lines back (printed then, or at the end; dropped on an error).
-FIT_PROGRESS_DELAY = 2.0
+#: Seconds a stage of ``learners fit`` lasts before its progress lines print (until then they are held: printed
+#: at the end, dropped on an error, so that a bad input found when a stage starts stays a one-line error).
+FIT_PROGRESS_DELAY = 5.0
 
 
 class _Error(Exception):
@@ -208,14 +209,16 @@ def _features_text(summary: dict, model) -> str:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    # Held back for the first seconds (a bad input found early stays a one-line error), then a line per stage
-    # and per epoch (at most one a second) in a log, or a bar redrawn in place on a terminal.
+    # A line per stage and per epoch (at most one a second) in a log, a bar redrawn in place on a terminal;
+    # held back until a stage has lasted FIT_PROGRESS_DELAY seconds (a bad input found early stays one line).
+    import tmsim.datasets  # noqa: F401 - imported, and the flags checked, before the progress clock starts
+
+    model = _make_model(args)
+    out = Path(args.out)
+    _check_out(out)
     with Progress("learners fit", enabled=not args.quiet, min_interval=1.0, delay=FIT_PROGRESS_DELAY) as progress:
         progress.stage(f"loading {args.dataset}")
         data = _load_data(args.dataset)
-        model = _make_model(args)
-        out = Path(args.out)
-        _check_out(out)
         n_windows = int(np.count_nonzero(np.asarray(data.kinds)))
         what = f"{args.model} on {n_windows:,} training positions of {len(data):,} sequences"
         t = time.perf_counter()
@@ -459,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE: the reader went away (learners generate ... | head)
     except (_Error, ValueError, OSError, MemoryError) as e:
         quiet_stdout()
-        text = " ".join((str(e) or type(e).__name__).split())
+        text = name_flags(" ".join((str(e) or type(e).__name__).split()), args)
         if isinstance(e, MemoryError):
             text = f"out of memory ({text}); use a smaller dataset or model."
         print(f"learners: error: {text}", file=sys.stderr)

@@ -159,3 +159,33 @@ def test_compile_note_only_when_the_cache_is_empty(tmp_path, monkeypatch, capsys
     (tmp_path / "__pycache__" / "_fake_kernels.k-3.py311.nbi").write_bytes(b"")
     assert not announce_compile(["_fake_kernels"], always=True)
     assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------- errors name flags
+@pytest.mark.parametrize("argv, line", [
+    (["dataset", "zoo:parity", "--encoding", "transitions", "--lengths", "1-3", "--out", "{d}/x.npz"],
+     "tmsim: error: --n must be an integer >= 0. Got none (--n was not given)."),
+    (["dataset", "zoo:parity", "--encoding", "tableau", "--n", "5", "--lengths", "3-3", "--width", "2", "--out",
+      "{d}/x.npz"], "tmsim: error: --width is too small for the input"),
+    (["spacetime", "zoo:bb2", "--out", "{d}/x.gif"], "tmsim: error: --out must end in one of ('.png', '.svg')"),
+])
+def test_tmsim_errors_name_the_flag_not_the_python_parameter(capsys, tmp_path, argv, line):
+    code, out, err = _run(capsys, tmsim.cli.main, *[a.format(d=tmp_path) for a in argv])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith(line), err
+    assert "parameter of" not in err
+
+
+def test_learners_errors_name_the_flag(capsys, tmp_path, train):
+    code, out, err = _run(capsys, learners.cli.main, "fit", str(train), "--model", "least-squares", "--alpha",
+                          "nan", "--offsets", "1", "--out", str(tmp_path / "m.npz"))
+    assert code == 2 and out == "" and err == "learners: error: --alpha must be a float in [0, inf). Got nan instead.\n"
+
+
+def test_name_flags_keeps_what_it_cannot_map():
+    import argparse
+
+    args = argparse.Namespace(n=None, seed=3, out="x")
+    assert _cliutil.name_flags("The 'random_state' parameter of f must be an int. Got 'a' instead.", args) == \
+        "--seed must be an int. Got 'a' instead."
+    text = "The 'alpha' parameter of Ridge must be >= 0. Got -1 instead."
+    assert _cliutil.name_flags(text, args) == text  # no --alpha in this command

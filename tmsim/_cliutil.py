@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import stat
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Iterable, Sequence, TextIO
 
 from .errors import ParameterError
 
-__all__ = ["parse_one_line", "check_flags", "read_input_file", "say_wrote", "Progress", "announce_compile",
+__all__ = ["parse_one_line", "check_flags", "read_input_file", "name_flags", "say_wrote", "Progress", "announce_compile",
            "COMPILE_MESSAGE", "MAX_INT_FLAG", "MAX_INPUT_FILE_BYTES"]
 
 #: Largest value of the integer budgets and sizes (the kernels count in int64).
@@ -81,6 +82,42 @@ def read_input_file(args: argparse.Namespace) -> None:
     args.input = text[:-1] if text.endswith("\n") else text
     if args.input.endswith("\r"):
         args.input = args.input[:-1]
+
+
+#: ``The 'n' parameter of write_dataset`` / ``of tableau(width=2)`` / ``of MLPAR``: a library error's subject.
+_PARAMETER = re.compile(r"The '(\w+)' parameter of [\w.]+(?:\([^()]*\))?")
+#: Library parameters whose command-line flag is not ``--`` + the name with dashes.
+PARAMETER_FLAGS = {"random_state": "--seed", "inputs": "--sampler", "hidden_layer_sizes": "--hidden",
+                   "n_threads": "--threads", "n_jobs": "--jobs", "cache_dir": "--cache"}
+
+
+def name_flags(text: str, args: argparse.Namespace, extra: dict[str, str] | None = None) -> str:
+    """A library error as the command line's: ``The 'n' parameter of write_dataset must be ... Got None
+    instead.`` becomes ``--n must be ... Got none (--n was not given).`` when the command has that flag (a
+    key of ``args``, or of ``extra`` / :data:`PARAMETER_FLAGS` where the names differ); other text is kept."""
+    given = vars(args)
+
+    def flag_of(name: str) -> str | None:
+        if extra and name in extra:
+            return extra[name]
+        if name in PARAMETER_FLAGS and PARAMETER_FLAGS[name].lstrip("-").replace("-", "_") in given:
+            return PARAMETER_FLAGS[name]
+        return "--" + name.replace("_", "-") if name in given else None
+
+    missing: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        flag = flag_of(m.group(1))
+        if flag is None:
+            return m.group(0)
+        if flag.startswith("--") and given.get(flag[2:].replace("-", "_"), 0) is None:
+            missing.append(flag)
+        return flag
+
+    out = _PARAMETER.sub(sub, text)
+    if missing and out.endswith("Got None instead."):
+        out = out[:-len("Got None instead.")] + f"Got none ({missing[0]} was not given)."
+    return out
 
 
 def quiet_stdout() -> None:
@@ -146,9 +183,10 @@ class Progress:
     min_interval : float
         Off a terminal, the fewest seconds between two step lines (the first and the last step always print).
     delay : float
-        Hold the lines of the first ``delay`` seconds back (a timer prints the latest stage and step when it
-        runs out): a bad input found early stays a one-line error, since held lines are dropped when the
-        block ends in an exception, and printed in order when it ends well.
+        Hold the lines back until a stage has lasted ``delay`` seconds (a timer then prints the stages so far
+        and the latest step, and every line after prints at once): a bad input found within ``delay`` seconds
+        of a stage's start stays a one-line error, since held lines are dropped when the block ends in an
+        exception (and printed in order when it ends well).
     """
 
     BAR = 24
@@ -161,14 +199,10 @@ class Progress:
         self._stream = stream
         self._open = False  # a redrawn line is on the terminal, not yet ended
         self._last = -float("inf")
-        self._t0 = time.monotonic()
-        self._held: list[tuple[str, str]] = []  # (kind, text) of the first `delay` seconds: a stage, a step
+        self._held: list[tuple[str, str]] = []  # (kind, text) held back: the stages, the latest step
+        self._holding = enabled and delay > 0
         self._lock = threading.Lock()
-        self._timer = None
-        if enabled and delay > 0:
-            self._timer = threading.Timer(delay, self._release)
-            self._timer.daemon = True
-            self._timer.start()
+        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> "Progress":
         return self
@@ -195,10 +229,15 @@ class Progress:
 
     def _emit(self, kind: str, text: str) -> None:
         with self._lock:
-            if self._timer is not None and time.monotonic() - self._t0 < self.delay:
+            if self._holding:
                 self._held = [h for h in self._held if h[0] != "step"] + [(kind, text)]
+                if kind == "stage":  # the delay counts from the start of the current stage
+                    if self._timer is not None:
+                        self._timer.cancel()
+                    self._timer = threading.Timer(self.delay, self._release)
+                    self._timer.daemon = True
+                    self._timer.start()
                 return
-            self._flush_held()
             self._write(kind, text)
 
     def _flush_held(self) -> None:
@@ -208,8 +247,9 @@ class Progress:
 
     def _release(self) -> None:
         with self._lock:
-            self._timer = None
-            self._flush_held()
+            if self._holding:
+                self._holding, self._timer = False, None
+                self._flush_held()
 
     # ----------------------------------------------------------------------------- the interface
     def stage(self, text: str) -> None:
@@ -246,6 +286,7 @@ class Progress:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            self._holding = False
             if failed:
                 self._held = []
             self._flush_held()

@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 from . import __version__, interrupts, zoo
 from ._cliutil import (MAX_INT_FLAG, announce_compile, check_flags, parse_one_line, quiet_stdout, read_input_file,
-                       say_wrote)
+                       name_flags, say_wrote)
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
@@ -565,7 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE
     except (TmsimError, OSError) as exc:
         quiet_stdout()
-        text = _error_text(exc)
+        text = name_flags(_error_text(exc), args, {"format": "--format"} if args.command == "dataset" else None)
         if (isinstance(exc, OSError) and not isinstance(exc, TmsimError) and exc.filename is None
                 and exc.errno in _STORAGE_ERRNOS and getattr(args, "out", None) is not None):
             text = f"--out {args.out!r} could not be written: {text}."  # a full disk mid-way through a dataset
