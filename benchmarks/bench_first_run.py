@@ -5,7 +5,8 @@ A fresh install is built the way a user makes one, offline: a new virtual enviro
 dependencies taken from the interpreter running this script (a ``.pth`` line naming its site-packages, so nothing
 is downloaded and its editable install of the toolkit is not seen). numba's compile cache then lives where it
 would on a user's machine: ``__pycache__`` beside the installed kernels, or, with ``--read-only-site``, numba's
-fallback (``$XDG_CACHE_HOME/numba``, here a temporary directory) when site-packages cannot be written.
+fallback (``$XDG_CACHE_HOME/numba``, here a temporary directory) when site-packages cannot be written (run as
+root, the job then runs as user ``nobody`` through ``setpriv``, since root may write anywhere).
 
 Each round empties every numba cache of the install, runs the command (cold), then runs it again (warm); rounds
 alternate back to back so that the load of a shared machine falls on both alike. Printed: each run's wall time,
@@ -35,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COMMAND = "proofs-checks report --quick --out {out}"
 PACKAGES = ("tmsim", "learners", "proofs_checks")
+AS_OTHER_USER = False  # set by --read-only-site when this runs as root
 
 
 def make_install(tmp: Path) -> tuple[Path, Path]:
@@ -99,6 +101,10 @@ def timed(bin_dir: Path, command: str, tmp: Path, out: Path) -> tuple[float, flo
     loaded machine than the wall time), exit status and stderr of one run."""
     argv = shlex.split(command.format(out=out))
     argv[0] = str(bin_dir / argv[0]) if (bin_dir / argv[0]).exists() else argv[0]
+    if AS_OTHER_USER:  # root writes anywhere: run as nobody, for whom the installed packages are read-only
+        (tmp / "user-cache").mkdir(exist_ok=True)
+        os.chown(tmp / "user-cache", 65534, 65534)
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
     cpu, t = _children_cpu(), time.perf_counter()
     p = subprocess.run(argv, cwd=tmp, env=_env(tmp), capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -115,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="make the installed packages read-only, so numba caches in the user cache directory")
     ap.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
     args = ap.parse_args(argv)
+    global AS_OTHER_USER
+    AS_OTHER_USER = args.read_only_site and os.geteuid() == 0 and shutil.which("setpriv") is not None
     with tempfile.TemporaryDirectory(prefix="bench-first-run-") as d:
         tmp = Path(d)
+        if AS_OTHER_USER:
+            os.chmod(tmp, 0o777)  # the other user writes the outputs here
         t = time.perf_counter()
         bin_dir, sp = make_install(tmp)
         print(f"fresh install in {sp} ({time.perf_counter() - t:.1f} s); command: {args.command}", flush=True)
