@@ -47,7 +47,7 @@ from typing import Sequence
 import numpy as np
 
 from tmsim import interrupts
-from tmsim._cliutil import quiet_stdout
+from tmsim._cliutil import Progress, announce_compile, name_flags, quiet_stdout, say_wrote
 
 # The datasets, encodings and learners are imported by the commands that use them (below), so that
 # ``learners --help`` and usage errors answer without loading scikit-learn, numba or sympy.
@@ -55,6 +55,9 @@ from tmsim._cliutil import quiet_stdout
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
+#: Seconds a stage of ``learners fit`` lasts before its progress lines print (until then they are held: printed
+#: at the end, dropped on an error, so that a bad input found when a stage starts stays a one-line error).
+FIT_PROGRESS_DELAY = 5.0
 
 
 class _Error(Exception):
@@ -164,7 +167,7 @@ def _make_model(args: argparse.Namespace):
                      max_epochs=args.max_epochs, lr_schedule=args.lr_schedule, max_time=args.max_time,
                      validation_fraction=args.validation_fraction, sampling=args.sampling,
                      activation=args.activation, n_threads=args.threads, random_state=args.seed,
-                     verbose=0 if args.quiet or args.json else 1)
+                     verbose=0)  # the CLI's own progress (_cmd_fit): a bar on a terminal, lines in a log
     features = _features(args, offsets)
     common = dict(window=8 if args.window is None else args.window, offsets=offsets,
                   layout=_linear_layout(args, features), compact=args.compact,
@@ -206,16 +209,39 @@ def _features_text(summary: dict, model) -> str:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    data = _load_data(args.dataset)
+    # A line per stage and per epoch (at most one a second) in a log, a bar redrawn in place on a terminal;
+    # held back until a stage has lasted FIT_PROGRESS_DELAY seconds (a bad input found early stays one line).
+    import tmsim.datasets  # noqa: F401 - imported, and the flags checked, before the progress clock starts
+
     model = _make_model(args)
     out = Path(args.out)
     _check_out(out)
-    t = time.perf_counter()
-    model.fit(data)
-    seconds = time.perf_counter() - t
-    model.save(out)
-    summary = {"model": args.model, "out": str(out), "fit_seconds": seconds, "windows": int(np.count_nonzero(
-        np.asarray(data.kinds))), "train_token_accuracy": model.score(data)}
+    with Progress("learners fit", enabled=not args.quiet, min_interval=1.0, delay=FIT_PROGRESS_DELAY) as progress:
+        progress.stage(f"loading {args.dataset}")
+        data = _load_data(args.dataset)
+        n_windows = int(np.count_nonzero(np.asarray(data.kinds)))
+        what = f"{args.model} on {n_windows:,} training positions of {len(data):,} sequences"
+        t = time.perf_counter()
+        if args.model == "mlp":
+            progress.stage(f"fitting {what}")
+
+            def epoch_done(m, epoch) -> None:
+                loss = m.loss_curve_[-1] if m.loss_curve_ else float("nan")
+                progress.step(epoch, m.max_epochs, f"epochs, loss {loss:.4g}, {time.perf_counter() - t:.1f} s")
+
+            model.fit(data, callback=epoch_done)
+        else:
+            how = "offset discovery per position class, then " if _features(args, model.offsets) == "auto" else ""
+            loop = f"epochs (at most {model.max_iter})" if args.model == "perceptron" else "normal equations"
+            progress.stage(f"fitting {what}: {how}{loop}")
+            model.fit(data)
+        seconds = time.perf_counter() - t
+        progress.stage(f"fitted in {seconds:.1f} s; saving, scoring the training set")
+        model.save(out)
+        summary = {"model": args.model, "out": str(out), "fit_seconds": seconds, "windows": n_windows,
+                   "train_token_accuracy": model.score(data)}
+    if not args.quiet:
+        say_wrote(out, f"{args.model} model, train token accuracy {summary['train_token_accuracy']:.4g}")
     if args.model == "perceptron":
         summary.update(converged=bool(model.converged_), epochs=int(model.n_iter_))
     elif args.model == "mlp":
@@ -302,6 +328,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     report = compiled.report()
     info = {"out": str(out), **{k: report[k] for k in ("machine", "encoding", "width", "window", "vocab_size",
                                                        "blocks", "nonzero", "dense_parameters")}}
+    say_wrote(out, f"linear weights compiled from {info['machine']!r}, {info['nonzero']:,} nonzero")
     if args.json:
         print(json.dumps(info, default=str))
     else:
@@ -381,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     mlp.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     f.add_argument("--out", required=True, help="the model file to write (.npz), atomically")
     f.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    f.add_argument("--quiet", action="store_true", help="print nothing on success (and no MLP progress)")
+    f.add_argument("--quiet", action="store_true", help="print nothing on success (no summary, no progress, no wrote line)")
     f.set_defaults(func=_cmd_fit)
 
     e = sub.add_parser("eval", help="teacher-forced and free-rollout metrics of a saved model (any kind) on a "
@@ -425,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
+            if args.command == "fit" and args.model != "mlp":  # on a terminal: before a first compilation
+                announce_compile(("learners._kernels",))
             code = args.func(args)
             sys.stdout.flush()  # here, so a full disk is an error line, not a traceback at exit
         return code
@@ -433,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE: the reader went away (learners generate ... | head)
     except (_Error, ValueError, OSError, MemoryError) as e:
         quiet_stdout()
-        text = " ".join((str(e) or type(e).__name__).split())
+        text = name_flags(" ".join((str(e) or type(e).__name__).split()), args)
         if isinstance(e, MemoryError):
             text = f"out of memory ({text}); use a smaller dataset or model."
         print(f"learners: error: {text}", file=sys.stderr)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from tmsim.errors import OutputError
-from tmsim._cliutil import quiet_stdout
+from tmsim._cliutil import announce_compile, quiet_stdout, say_wrote
 from tmsim.io import atomic_write
 
 from .errors import CheckError
@@ -19,6 +20,8 @@ from .experiments.text.errors import TextError
 __all__ = ["main"]
 
 PROG = "proofs-checks"
+#: The kernel modules the report's checks compile (the first-run note, :func:`tmsim._cliutil.announce_compile`).
+KERNEL_MODULES = ("tmsim._kernels", "tmsim.encodings._kernels", "learners._kernels")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,8 +32,12 @@ class _Parser(argparse.ArgumentParser):
 def _runner(args):
     from .sweep import SweepRunner
 
-    return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
-                       progress=not args.quiet, scheduler_name="--scheduler")
+    try:
+        return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
+                           progress=not args.quiet, scheduler_name="--scheduler")
+    except CheckError as e:  # name the flag the user typed, not the Python parameter
+        raise CheckError(str(e).replace("The 'cache_dir' parameter of SweepRunner", "--cache")
+                         .replace("The 'n_jobs' parameter of SweepRunner", "--jobs")) from None
 
 
 def _add_exec(p: argparse.ArgumentParser) -> None:
@@ -54,6 +61,15 @@ def _distribution_version() -> str:
         return version("ar-universal")
     except PackageNotFoundError:  # pragma: no cover - run from a source tree that is not installed
         return "unknown (not installed)"
+
+
+def _say_figures(out, figures: dict) -> None:
+    """One ``wrote`` line for the figure files (``figures``: check -> figure -> file names in ``out``)."""
+    names = [n for figs in figures.values() for ns in (figs or {}).values() for n in ns]
+    if names:
+        kinds = "/".join(sorted({Path(n).suffix.lstrip(".").upper() for n in names}))
+        print(f"wrote {len(names)} figure files ({kinds}) in {out}: {', '.join(names[:3])}"
+              + (", ..." if len(names) > 3 else ""), file=sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,11 +132,15 @@ def _main(argv: Sequence[str] | None) -> int:
                              f"Got {args.max_documents}.")
         check.config(preset, **overrides)
         out = check_out_dir(args.out) if args.out else None
-        result = check.run(preset, runner=_runner(args), control=args.control, **overrides)
+        runner = _runner(args)
+        announce_compile(KERNEL_MODULES[:1], always=not args.quiet)  # every check runs machines
+        result = check.run(preset, runner=runner, control=args.control, **overrides)
         files = write_figures(result, out) if out is not None else None
         if out is not None:
-            atomic_write(out / f"{result.name}{'-control' if args.control else ''}.json",
-                         lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1), "w")
+            path = out / f"{result.name}{'-control' if args.control else ''}.json"
+            atomic_write(path, lambda f: json.dump(jsonable(result.to_dict(files)), f, indent=1), "w")
+            _say_figures(out, {result.name: files})
+            say_wrote(path, f"the result of {result.name}{' (negative control)' if args.control else ''}")
         if args.json:
             print(json.dumps(result.to_dict(files), indent=1))
         else:
@@ -132,10 +152,19 @@ def _main(argv: Sequence[str] | None) -> int:
                          f"Got {args.checks!r}.")
     for n in names or ():
         get_check(n)  # an unknown name is refused before --out is made
-    results, files = run_report(args.out, preset=preset, names=names, runner=_runner(args), log=log,
+    check_out_dir(args.out)  # bad input before the first-run note, so that an error stays one line
+    for c in ([get_check(n) for n in names] if names is not None
+              else [c for c in map(get_check, list_checks()) if c.in_report]):
+        c.config(preset)
+    runner = _runner(args)
+    announce_compile(KERNEL_MODULES, always=not args.quiet)
+    results, files = run_report(args.out, preset=preset, names=names, runner=runner, log=log,
                                 controls=not args.no_controls)
     n_pass = sum(r.passed for r in results)
     ctrl = files["controls"]
+    _say_figures(args.out, files["figures"])
+    for key, what in (("results", "every result, as JSON"), ("report", "the report"), ("html", "the report")):
+        say_wrote(files[key], what)
     ctrl_note = (f", {sum(not c.passed for c in ctrl.values())}/{len(ctrl)} negative controls failed as they must"
                  if ctrl else "")
     print(f"{n_pass}/{len(results)} checks passed{ctrl_note}; report: {files['report']} (HTML: {files['html']}), "

@@ -26,12 +26,12 @@ import contextlib
 import json
 import os
 import re
-import stat
 import sys
 from typing import Callable, Sequence
 
 from . import __version__, interrupts, zoo
-from ._cliutil import MAX_INT_FLAG, check_flags, parse_one_line, quiet_stdout, read_input_file
+from ._cliutil import (MAX_INT_FLAG, announce_compile, check_flags, parse_one_line, quiet_stdout, read_input_file,
+                       name_flags, say_wrote)
 from .draw import DEFAULT_MAX_WIDTH, DEFAULT_SPACETIME_STEPS, MAX_DIAGRAM_STATES, draw_spacetime, draw_state_diagram
 from .errors import ParameterError, TmsimError
 from .formats import io as formats_io
@@ -179,6 +179,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if args.out is not None:
         _check_out(args.out)
         formats_io.save(machine, args.out, args.to, what="--out")  # atomic; a device or FIFO is written through
+        _say_written(args.out, f"machine {machine.name!r} as {args.to}")
         return 0
     text = formats_io.dumps(machine, args.to)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -208,18 +209,10 @@ def _cmd_spacetime(args: argparse.Namespace) -> int:
 
 
 def _say_written(path: str, what: str) -> None:
-    """Print ``wrote PATH (png, 12.3 kB): WHAT``, the one-line account of a file a command wrote: on stdout
-    for a regular file, on stderr without the size for a device or FIFO (``--out /dev/stdout`` carries the
-    image itself, which the line must not corrupt)."""
-    ext = os.path.splitext(path)[1].lstrip(".").lower()
-    try:
-        st = os.stat(path)
-    except OSError:
-        st = None
-    if st is not None and stat.S_ISREG(st.st_mode):
-        print(f"wrote {path} ({ext}, {_human_bytes(st.st_size)}): {what}")
-    else:
-        print(f"wrote {path} ({ext}): {what}", file=sys.stderr)
+    """``wrote PATH (png, 12.3 kB): WHAT`` on stderr, the one-line account of a file a command wrote (stdout
+    may carry ``--json`` output, or with ``--out /dev/stdout`` the file itself, which the line must not
+    corrupt)."""
+    say_wrote(path, what)
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -355,18 +348,18 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
                         split=args.split, chunk_size=args.chunk_size, max_tokens=args.max_tokens,
                         progress=False if args.no_progress else None, token_names=args.token_names,
                         on_estimate=announce, what="--out")
+    dropped = f", {out.dropped:,} dropped (did not stop)" if out.dropped else ""
+    print(f"wrote {out.n_samples:,} samples, {out.n_tokens:,} tokens{dropped} to {out.path} ({out.format}, "
+          f"{_human_bytes(out.n_bytes)}, seed {out.seed}"
+          + (f", split {args.split}" if args.split is not None else "") + "); vocabulary "
+          + (f"in {vocabulary_path(out.path)}" if out.format == "jsonl" else "and provenance inside the file"),
+          file=sys.stderr)  # stderr: stdout carries --json output only
     if args.json:
         print(json.dumps({"samples": out.n_samples, "tokens": out.n_tokens, "dropped": out.dropped,
                           "path": str(out.path), "format": out.format, "bytes": out.n_bytes,
                           "vocabulary": str(vocabulary_path(out.path) if out.format == "jsonl" else out.path),
                           "split": args.split, "seed": out.seed,
                           "estimated_tokens": out.estimate.n_tokens}))
-        return 0
-    dropped = f", {out.dropped:,} dropped (did not stop)" if out.dropped else ""
-    print(f"wrote {out.n_samples:,} samples, {out.n_tokens:,} tokens{dropped} to {out.path} ({out.format}, "
-          f"{_human_bytes(out.n_bytes)}, seed {out.seed}"
-          + (f", split {args.split}" if args.split is not None else "") + "); vocabulary "
-          + (f"in {vocabulary_path(out.path)}" if out.format == "jsonl" else "and provenance inside the file"))
     return 0
 
 
@@ -528,6 +521,11 @@ def _shield_dash_machines(argv: Sequence[str]) -> tuple[list[str], dict[str, str
     return out, originals
 
 
+#: The kernel modules each command compiles (for the first-run note, :func:`tmsim._cliutil.announce_compile`).
+_KERNEL_MODULES = {"run": ("tmsim._kernels",), "spacetime": ("tmsim._kernels",), "trace": ("tmsim._kernels",),
+                   "dataset": ("tmsim._kernels",)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tmsim`` command line; return the exit status (0 success, 2 bad input or usage).
 
@@ -554,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupts.exit_soon()
     try:
         with interrupts.handle_signals():
+            if args.command in _KERNEL_MODULES:  # on a terminal: say so before a first run's compilation
+                announce_compile(_KERNEL_MODULES[args.command])
             code = handler(args)
             sys.stdout.flush()  # here, so a full disk (> /dev/full) is an error line, not a traceback at exit
         return code
@@ -565,7 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE
     except (TmsimError, OSError) as exc:
         quiet_stdout()
-        text = _error_text(exc)
+        text = name_flags(_error_text(exc), args, {"format": "--format"} if args.command == "dataset" else None)
         if (isinstance(exc, OSError) and not isinstance(exc, TmsimError) and exc.filename is None
                 and exc.errno in _STORAGE_ERRNOS and getattr(args, "out", None) is not None):
             text = f"--out {args.out!r} could not be written: {text}."  # a full disk mid-way through a dataset

@@ -80,10 +80,10 @@ def test_dataset_writes_what_make_dataset_makes(capsys, tmp_path, fmt):
     p = tmp_path / f"add.{fmt}"
     code, out, err = cli(capsys, "dataset", "zoo:binary-addition", "--encoding", "tableau", "--n", "40",
                          "--lengths", "3-8", "--seed", "1", "--out", str(p))
-    assert code == 0 and err == ""
+    assert code == 0 and out == ""  # the wrote line is on stderr: stdout carries --json output only
     expected = make_dataset(ADD, "tableau", n=40, lengths=(3, 8), random_state=1)
     assert load_dataset(p) == expected
-    assert f"wrote 40 samples, {expected.n_tokens:,} tokens" in out and str(p) in out
+    assert f"wrote 40 samples, {expected.n_tokens:,} tokens" in err and str(p) in err
     # Only JSONL has a sidecar: npz and Parquet carry vocabulary and provenance inside.
     assert sorted(os.listdir(tmp_path)) == sorted([p.name] + ([vocabulary_path(p).name] if fmt == "jsonl" else []))
 

@@ -483,7 +483,9 @@ def test_report_renders_every_figure_and_fails_when_a_check_fails(tmp_path, monk
     assert rc == 1
     data = json.loads((tmp_path / "bad" / "results.json").read_text())
     assert data["passed"] is False and "**FAIL**" in (tmp_path / "bad" / "report.md").read_text()
-    assert "0/1 checks passed" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "0/1 checks passed" in out
+    assert all(f"wrote {tmp_path / 'bad' / f} (" in err for f in ("report.md", "report.html", "results.json"))
 
 
 def test_cli_list_and_run_json(tmp_path, capsys):
@@ -492,7 +494,9 @@ def test_cli_list_and_run_json(tmp_path, capsys):
     assert all(n in listed for n in NAMES)
     assert main(["run", "parity-k-sparse", "--quick", "--json", "--quiet", "--jobs", "1",
                  "--out", str(tmp_path)]) == 0
-    d = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    d = json.loads(out)  # stdout is the JSON document alone; what was written is said on stderr
+    assert f"wrote {tmp_path / 'parity-k-sparse.json'} (json, " in err and f"figure files (PNG/SVG) in {tmp_path}" in err
     assert d["name"] == "parity-k-sparse" and d["passed"] is True
     assert isinstance(d["measured"], dict) and d["threshold"] and d["claim"]
     assert (tmp_path / "parity-k-sparse.json").exists()

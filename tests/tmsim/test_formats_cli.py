@@ -125,8 +125,8 @@ def test_a_real_unknown_option_is_still_a_usage_error(capsys):
 def test_draw_prints_what_it_wrote_where(capsys, tmp_path):
     path = tmp_path / "d.svg"
     code, out, err = cli(capsys, "draw", "zoo:bb4", "--out", str(path))
-    assert code == 0 and err == ""
-    lines = out.splitlines()
+    assert code == 0 and out == ""  # the wrote line is on stderr: stdout carries results only
+    lines = err.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"wrote {path} (svg, ") and "state diagram of 'bb4', 5 states, 8 rules" in lines[0]
 
@@ -134,8 +134,8 @@ def test_draw_prints_what_it_wrote_where(capsys, tmp_path):
 def test_spacetime_prints_what_it_wrote_where_and_how_the_run_ended(capsys, tmp_path):
     path = tmp_path / "s.png"
     code, out, err = cli(capsys, "spacetime", "zoo:bb4", "--out", str(path))
-    assert code == 0 and err == ""
-    lines = out.splitlines()
+    assert code == 0 and out == ""
+    lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wrote {path} (png, ")
     assert lines[0].endswith("space-time diagram of bb4 on blank input: halted after 107 steps")
     kb = float(lines[0].split("(png, ")[1].split(" kB")[0])
