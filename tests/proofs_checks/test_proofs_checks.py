@@ -96,6 +96,13 @@ def test_emulation_construction_quick_and_corrupted_weight():
     assert r.measured["learned_full_cot_exact"] == {"zoo:parity": 1.0, "zoo:binary-increment": 1.0}
     assert set(r.measured["learned_exact_by_thinning"]) == {f"{m} / every {k}" for m in ("zoo:parity",
                                                             "zoo:binary-increment") for k in (1, 2, 3)}
+    # one token per step shorter (the cell of one column dropped): the band learner is exact on the full CoT
+    # and not on binary-increment's shorter one, whose carry walks back over the dropped column
+    short = {(x["machine"], x["shorter"]): x["exact_match"] for x in r.raw["shorter"]}
+    assert short[("zoo:parity", False)] == short[("zoo:binary-increment", False)] == 1.0
+    assert short[("zoo:binary-increment", True)] < 0.99
+    assert set(r.measured["learned_exact_full_vs_one_token_per_step_shorter (information)"]) == {
+        "zoo:parity", "zoo:binary-increment"}
     bad = check.run("quick", machines=("zoo:parity",), corrupt_weights=1)
     _assert_result(bad, False)
     assert bad.measured["traces_exact"] < bad.measured["traces_checked"]
@@ -117,6 +124,27 @@ def test_thin_rows_keeps_every_kth_configuration_row():
         rows = tr.tokens[:(T + 2) * L].reshape(T + 2, L)
         assert np.array_equal(thin.tokens, np.concatenate([rows[keep].ravel(), tr.tokens[(T + 2) * L:]]))
         assert len(thin.tokens) == len(keep) * L + len(tr) - (T + 2) * L and thin.kinds[0] == 0
+
+
+def test_drop_cell_removes_one_cell_per_row_and_keeps_the_input():
+    from proofs_checks.checks.emulation import drop_cell
+    from tmsim.encodings import get_encoding
+
+    enc = get_encoding("tableau-triples", width=9)
+    tr = enc.encode(zoo.get("binary-increment").machine, "1011")
+    L, col = 2 * 9 + 2, 3
+    full = as_sequences([tr.tokens])
+    full = type(full)(full.tokens, full.offsets, np.asarray(tr.kinds, dtype=np.uint8), full.vocab_size)
+    short = drop_cell(full, L, col)
+    n_rows = len(tr) // L
+    assert len(short.tokens) == len(tr) - n_rows
+    rows = tr.tokens[:n_rows * L].reshape(n_rows, L)
+    got = short.tokens[:n_rows * (L - 1)].reshape(n_rows, L - 1)
+    # the prompt loses its (constant COPY) intermediate of that column, every later row the column's cell
+    assert np.array_equal(got[0], np.delete(rows[0], 2 + 2 * col))
+    assert np.array_equal(got[1:], np.delete(rows[1:], 3 + 2 * col, axis=1))
+    assert np.array_equal(short.tokens[n_rows * (L - 1):], tr.tokens[n_rows * L:])
+    assert len(set(rows[0, 2::2].tolist())) == 1  # the prompt's intermediates carry nothing
 
 
 def test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above():
