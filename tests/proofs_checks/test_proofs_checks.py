@@ -290,6 +290,22 @@ def test_step_scores_argmax_is_the_models_prediction():
                           model.predict(test))
 
 
+def test_multiplication_rows_say_which_are_information():
+    from proofs_checks.checks.arithmetic import row_measurements
+
+    def row(fmt, model, exact, tok=1.0):
+        return dict(format=fmt, model=model, digits=3, train_digits=3, exact_match=exact, token_accuracy=tok,
+                    train_examples=475)
+
+    m = row_measurements([row("mul-local", "perceptron", 1.0), row("mul-local", "mlp", 0.02, 0.98765),
+                          row("add-local", "perceptron", 1.0)])
+    assert m["mul-local / perceptron / 3 digits"] == 1.0
+    assert m["add-local / perceptron / 3 digits (information)"] == 1.0
+    mlp = m["mul-local / mlp / 3 digits (information)"]
+    assert mlp["exact_match"] == 0.02 and mlp["token_accuracy"] == 0.9877 and mlp["train_pairs"] == 475
+    assert "by construction" in mlp["inputs"] and "exact match" in mlp["measured"]
+
+
 def test_multiplication_adapter_maps_the_experiment_and_its_failures():
     from proofs_checks.experiments.multiplication import FormatPlan
 
