@@ -272,7 +272,7 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
     least = {}
     for mc in cfg.learn_machines:
         ok = [r["every"] for r in learned if r["machine"] == mc and r["exact_match"] >= cfg.learn_threshold]
-        least[mc] = f"every {max(ok)} steps" if ok else "none"
+        least[mc] = ("the full CoT only" if max(ok) == 1 else f"every {max(ok)} steps") if ok else "none"
     measured = {"traces_checked": traces, "traces_exact": exact,
                 "exact_fraction": round(exact / traces, 4) if traces else 0.0,
                 "mismatched_tokens": sum(r["mismatched_tokens"] for r in rows),
