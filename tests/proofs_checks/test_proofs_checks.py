@@ -275,6 +275,17 @@ def test_greedy_rollout_is_exact_iff_every_teacher_forced_step_is_right(seed, V,
     assert math.isclose(ev.exact_match, 1 - ev.sequence_error)
 
 
+def test_survival_p_values_are_valid_at_rare_events_and_flag_real_departures():
+    from proofs_checks.checks.rollout import survival_p_values
+
+    n = np.array([1000, 1000, 1000, 1000, 0])
+    p = survival_p_values(np.array([0.5, 0.002, 0.3, 0.0, 0.0]), np.array([0.5, 1e-4, 0.5, 0.0, 0.3]), n)
+    assert p[0] > 0.9 and p[3] == 1.0 and p[4] == 1.0  # as predicted; no trials: nothing to test
+    # 2 survivors of 1000 where 0.1 were expected: z = 8.5 under a normal interval, but not rare for the count
+    assert 1e-3 < p[1] < 0.02
+    assert p[2] < 1e-30  # 300 survivors of 1000 where 500 were expected
+
+
 def test_step_scores_argmax_is_the_models_prediction():
     from learners import as_sequences
     from proofs_checks.checks.rollout import _data, step_scores
