@@ -90,7 +90,8 @@ def test_cli_run_control_exits_one_and_says_what_it_breaks(tmp_path, capsys):
 #: (test_a_control_that_passes_fails_the_report).
 QUICK_PASS_TESTS = {
     "emulation-construction": "test_proofs_checks.py::test_emulation_construction_quick_and_corrupted_weight",
-    "emulation-learned": "test_proofs_checks.py::test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above",
+    "emulation-learned":
+        "test_proofs_checks.py::test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above",
     "parity-log-length": "test_proofs_checks.py::test_parity_log_length_quick_and_shuffled_cot",
     "parity-k-sparse": "test_proofs_checks.py::test_parity_k_sparse_quick_and_shuffled_cot",
     "length-vs-samples": "test_proofs_checks.py::test_length_vs_samples_quick_and_shuffled_cot",
