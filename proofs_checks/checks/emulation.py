@@ -60,7 +60,9 @@ class ConstructionConfig:
     perceptron of :func:`proofs_checks.experiments.learned_emulation.default_learner`, one weight block per
     position class, reading the tokens of the cells within ``every + 1`` columns one row up and the last few
     of its own row), on the full CoT and on the CoT thinned to every ``every`` steps of ``learn_every``; the
-    full CoT must be ``learn_threshold`` exact on ``learn_n_test`` held-out inputs. ``corrupt_weights``:
+    full CoT must be ``learn_threshold`` exact on ``learn_n_test`` held-out inputs. ``learn_shorter``: also
+    train the same learner (with a band of offsets one row up, :func:`shorter_task`) on the full CoT and on
+    it one token per step shorter (:func:`drop_cell`), an information row. ``corrupt_weights``:
     negate that many of the largest compiled weights first (the negative control: the check must then fail;
     the learned part, which does not use them, is skipped)."""
 
@@ -78,6 +80,7 @@ class ConstructionConfig:
     learn_n_test: int = 100
     learn_lengths: tuple[int, int] = (1, 8)
     learn_threshold: float = 0.99
+    learn_shorter: bool = True
     seed: int = 0
     corrupt_weights: int = 0
 
@@ -169,6 +172,60 @@ def thinned_task(machine: str, every: int, n_train: int, n_test: int, lengths: l
             "mean_length": float(np.diff(np.asarray(as_sequences(test).offsets)).mean()), "offsets": len(offs)}
 
 
+def drop_cell(data, period: int, column: int) -> Sequences:
+    """Tableau-triples traces one token per step shorter: every row after the prompt (the CoT rows and the END
+    row) without the cell token ``C_column``, the prompt row without its intermediate ``I_column`` (a
+    constant ``COPY`` there, so the input is intact), so every row has the period ``period - 1``; the answer
+    tail is kept. The content of that column is then written nowhere after the prompt: a step that reads it
+    (a triple naming it) must recover it from a triple one row up, or from the prompt many rows back."""
+    seqs = as_sequences(data)
+    toks, kinds, offs = [], [], [0]
+    for i in range(len(seqs)):
+        a, b = seqs.offsets[i], seqs.offsets[i + 1]
+        n_rows = (b - a) // period
+        drop = np.array([2 + 2 * column] + [r * period + 3 + 2 * column for r in range(1, n_rows)])
+        keep = np.setdiff1d(np.arange(b - a), drop)
+        toks.append(seqs.tokens[a + keep])
+        kinds.append(seqs.kinds[a + keep])
+        offs.append(offs[-1] + len(keep))
+    return Sequences(np.concatenate(toks).astype(np.int32), np.array(offs, dtype=np.int64),
+                     np.concatenate(kinds).astype(np.uint8), seqs.vocab_size, seqs.vocabulary)
+
+
+def shorter_task(machine: str, shorter: bool, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
+    """One learner on the full tableau-triples CoT (``shorter=False``) or on it one token per step shorter
+    (:func:`drop_cell`, the cell of the input's third column: the head passes it and must know its symbol);
+    free-rollout exact match on held-out inputs of the training lengths (a sweep task). The learner reads,
+    at every position, the tokens 1..4 back and a band of 11 tokens around the same position one row up
+    (the cells and intermediates within two columns either side, whichever the period's parity puts
+    where): the same rule for both traces."""
+    m, entry = _machine(machine)
+    enc = get_encoding("tableau-triples", answer="state" if entry is not None and entry.task == "accept" else "tape")
+    parts = make_splits(entry if entry is not None else m, enc, Split("shorter", train=tuple(lengths),
+                                                                      test=tuple(lengths), n_train=n_train,
+                                                                      n_test=n_test),
+                        random_state=seed, width="auto", on_timeout="error" if entry is not None else "drop")
+    W = int(parts["train"].width[0])
+    left = int(np.asarray(parts["train"].left).reshape(-1)[0])
+    L = 2 * W + 2
+    layout = enc.layout(m, width=W)
+    train, test = parts["train"], parts["test"]
+    column = left + 2
+    if shorter:
+        train, test = drop_cell(train, L, column), drop_cell(test, L, column)
+        classes = layout.classes[:3 + 2 * column] + layout.classes[4 + 2 * column:]
+        layout = dataclasses.replace(layout, period=L - 1, classes=classes, offsets=None)
+        L -= 1
+    offs = tuple(range(1, 5)) + tuple(range(L - 5, L + 6))
+    layout = layout.with_offsets([offs] * layout.n_classes)
+    model = default_learner(seed).set_params(layout=layout, max_iter=50)
+    model.fit(train)
+    ev = evaluate(model, test)
+    return {"machine": machine, "shorter": shorter, "column": column, "n_train": n_train,
+            "exact_match": ev.exact_match, "token_accuracy": ev.token_accuracy, "converged": bool(model.converged_),
+            "mean_length": float(np.diff(np.asarray(as_sequences(test).offsets)).mean()), "offsets": len(offs)}
+
+
 _QUICK_C = ConstructionConfig(machines=("zoo:copy", "zoo:bb4", "random:0"), n_inputs=8, lengths=(4, 7),
                               gates_lengths=(0, 3), min_steps=100, learn_machines=("zoo:parity",
                                                                                    "zoo:binary-increment"),
@@ -189,12 +246,17 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
                    lengths=list(cfg.gates_lengths if e == "gates" else cfg.lengths), seed=cfg.seed,
                    corrupt_weights=cfg.corrupt_weights) for mc in cfg.machines for e in cfg.encodings]
     rows = runner.map(construction_task, points, desc="emulation-construction")
-    learned = []
+    learned, shorter = [], []
     if cfg.corrupt_weights == 0:  # the control breaks the compiled weights, which the learner never reads
         learned = runner.map(thinned_task, grid(machine=list(cfg.learn_machines), every=list(cfg.learn_every),
                                                 n_train=[cfg.learn_n_train], n_test=[cfg.learn_n_test],
                                                 lengths=[list(cfg.learn_lengths)], seed=[cfg.seed]),
                              desc="emulation-construction (learned, thinned)")
+        if cfg.learn_shorter:
+            shorter = runner.map(shorter_task, grid(machine=list(cfg.learn_machines), shorter=[False, True],
+                                                    n_train=[cfg.learn_n_train], n_test=[cfg.learn_n_test],
+                                                    lengths=[list(cfg.learn_lengths)], seed=[cfg.seed]),
+                                 desc="emulation-construction (learned, one token per step shorter)")
     traces = sum(r["traces"] for r in rows)
     exact = sum(r["exact"] for r in rows)
     matches = sum(r["formula_matches"] for r in rows)
@@ -210,7 +272,7 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
     least = {}
     for mc in cfg.learn_machines:
         ok = [r["every"] for r in learned if r["machine"] == mc and r["exact_match"] >= cfg.learn_threshold]
-        least[mc] = f"every {max(ok)} steps" if ok else "none"
+        least[mc] = ("the full CoT only" if max(ok) == 1 else f"every {max(ok)} steps") if ok else "none"
     measured = {"traces_checked": traces, "traces_exact": exact,
                 "exact_fraction": round(exact / traces, 4) if traces else 0.0,
                 "mismatched_tokens": sum(r["mismatched_tokens"] for r in rows),
@@ -219,6 +281,10 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
                 "learned_full_cot_exact": full,
                 "learned_exact_by_thinning": thinned,
                 "thinnest_cot_learned_exactly": least,
+                "learned_exact_full_vs_one_token_per_step_shorter (information)": {
+                    r["machine"]: f"{r['exact_match']:.3f} full, {s['exact_match']:.3f} without the cell of "
+                                  f"column {s['column']}" for r in shorter if not r["shorter"]
+                    for s in shorter if s["shorter"] and s["machine"] == r["machine"]},
                 "lengths_matching_formula (information)": f"{matches}/{n_runs}",
                 "per_machine (information)": {f"{r['machine']} / {r['encoding']}": {
                     "exact": f"{r['exact']}/{r['traces']}", "max_steps": max(r["steps"], default=0),
@@ -238,11 +304,11 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
                   "; learned part not run (control)"))
     figures = {"construction_lengths": _fig_lengths(rows), "construction_weights": _fig_weights(rows)}
     if learned:
-        figures["construction_thinned"] = _fig_thinned(learned, cfg)
+        figures["construction_thinned"] = _fig_thinned(learned, shorter, cfg)
     return Outcome(passed, measured, {"exact_fraction": 1.0, "teacher_forced_errors": 0,
                                       "longest_run_steps_at_least": cfg.min_steps,
                                       "learned_full_cot_exact_at_least": cfg.learn_threshold},
-                   verdict, bound, {"rows": rows, "learned": learned}, figures)
+                   verdict, bound, {"rows": rows, "learned": learned, "shorter": shorter}, figures)
 
 
 def _plain_formula(text: str) -> str:
@@ -286,19 +352,28 @@ def _fig_weights(rows):
     return fig
 
 
-def _fig_thinned(learned, cfg):
+def _fig_thinned(learned, shorter, cfg):
     fig, ax = new_figure()
     machines = sorted({r["machine"] for r in learned})
+    ev = sorted(set(cfg.learn_every))
+    x_short = max(ev) + 1  # the one-token-shorter CoT: beside the thinned ones, its own tick
     for i, mc in enumerate(machines):
         pts = sorted((r["every"], r["exact_match"]) for r in learned if r["machine"] == mc)
-        ax.plot([p for p, _ in pts], [e for _, e in pts], "o-", color=f"C{i}", label=mc)
+        ax.plot([p for p, _ in pts], [e for _, e in pts], "o-", color=f"C{i}", label=f"{mc}: thinned")
+        sh = {r["shorter"]: r["exact_match"] for r in shorter if r["machine"] == mc}
+        if sh:
+            # markers only, the full-CoT one nudged right of the thinned learner's: no line across the
+            # thinned slots, which this learner was not run on
+            ax.plot([1.08, x_short], [sh.get(False), sh.get(True)], "D", color=f"C{i}", ms=6, mfc="none",
+                    label=f"{mc}: band learner, full CoT and one token per step shorter")
     ax.axhline(cfg.learn_threshold, ls=":", c="k", lw=1, label=f"threshold {cfg.learn_threshold:g}")
-    ev = sorted(set(cfg.learn_every))
-    ax.set_xticks(ev, ["full CoT" if e == 1 else f"every {e} steps" for e in ev])
-    ax.set_xlabel("tableau-triples rows kept")
+    ticks = ev + ([x_short] if shorter else [])
+    ax.set_xticks(ticks, ["full CoT" if e == 1 else f"every {e} steps" if e in ev else "one token/step\nshorter"
+                          for e in ticks])
+    ax.set_xlabel("tableau-triples CoT")
     ax.set_ylabel("held-out exact rollouts (fraction)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"One linear learner, thinner CoTs ({cfg.learn_n_train} training traces)")
+    ax.set_title(f"One linear learner, shorter CoTs ({cfg.learn_n_train} training traces)")
     ax.legend(fontsize=7)
     return fig
 

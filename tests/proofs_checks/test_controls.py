@@ -82,3 +82,34 @@ def test_cli_run_control_exits_one_and_says_what_it_breaks(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "r"), "--quick", "--quiet", "--jobs", "1",
                  "--checks", "parity-k-sparse", "--no-controls"]) == 0
     assert "negative_control" not in json.loads((tmp_path / "r" / "results.json").read_text())["checks"][0]
+
+
+#: Where each check of the default report runs its quick preset and asserts that it passes. With the control
+#: test above, that is what `proofs-checks report --quick` needs (every check passes, every control fails);
+#: the report itself is not rerun over every check here (CI's 10 minutes), only its logic
+#: (test_a_control_that_passes_fails_the_report).
+QUICK_PASS_TESTS = {
+    "emulation-construction": "test_proofs_checks.py::test_emulation_construction_quick_and_corrupted_weight",
+    "emulation-learned":
+        "test_proofs_checks.py::test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above",
+    "parity-log-length": "test_proofs_checks.py::test_parity_log_length_quick_and_shuffled_cot",
+    "parity-k-sparse": "test_proofs_checks.py::test_parity_k_sparse_quick_and_shuffled_cot",
+    "length-vs-samples": "test_proofs_checks.py::test_length_vs_samples_quick_and_shuffled_cot",
+    "rollout-vs-teacher-forced": "test_proofs_checks.py::test_rollout_vs_teacher_forced_quick_and_a_sampling_decoder",
+    "multiplication": "test_multiplication_quick.py::test_local_cot_linear_learner_is_exact",
+}
+
+
+def test_every_check_in_the_report_has_a_test_that_its_quick_preset_passes():
+    from pathlib import Path
+
+    assert sorted(QUICK_PASS_TESTS) == sorted(n for n in list_checks() if get_check(n).in_report)
+    here = Path(__file__).parent
+    for name, node in QUICK_PASS_TESTS.items():
+        path, func = node.split("::")
+        src = (here / path).read_text()
+        body = src[src.index(f"def {func}("):]
+        body = body[:body.find("\ndef ", 1) if "\ndef " in body[1:] else len(body)]
+        # the quick preset, asserted to pass (the multiplication test reads the experiment's quick run)
+        assert ('run("quick")' in body and "_assert_result(r, True)" in body) or (
+            name == "multiplication" and "run_multiplication(quick=True" in src and '["passed"]' in body), node

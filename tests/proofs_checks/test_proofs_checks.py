@@ -96,6 +96,13 @@ def test_emulation_construction_quick_and_corrupted_weight():
     assert r.measured["learned_full_cot_exact"] == {"zoo:parity": 1.0, "zoo:binary-increment": 1.0}
     assert set(r.measured["learned_exact_by_thinning"]) == {f"{m} / every {k}" for m in ("zoo:parity",
                                                             "zoo:binary-increment") for k in (1, 2, 3)}
+    # one token per step shorter (the cell of one column dropped): the band learner is exact on the full CoT
+    # and not on binary-increment's shorter one, whose carry walks back over the dropped column
+    short = {(x["machine"], x["shorter"]): x["exact_match"] for x in r.raw["shorter"]}
+    assert short[("zoo:parity", False)] == short[("zoo:binary-increment", False)] == 1.0
+    assert short[("zoo:binary-increment", True)] < 0.99
+    assert set(r.measured["learned_exact_full_vs_one_token_per_step_shorter (information)"]) == {
+        "zoo:parity", "zoo:binary-increment"}
     bad = check.run("quick", machines=("zoo:parity",), corrupt_weights=1)
     _assert_result(bad, False)
     assert bad.measured["traces_exact"] < bad.measured["traces_checked"]
@@ -117,6 +124,27 @@ def test_thin_rows_keeps_every_kth_configuration_row():
         rows = tr.tokens[:(T + 2) * L].reshape(T + 2, L)
         assert np.array_equal(thin.tokens, np.concatenate([rows[keep].ravel(), tr.tokens[(T + 2) * L:]]))
         assert len(thin.tokens) == len(keep) * L + len(tr) - (T + 2) * L and thin.kinds[0] == 0
+
+
+def test_drop_cell_removes_one_cell_per_row_and_keeps_the_input():
+    from proofs_checks.checks.emulation import drop_cell
+    from tmsim.encodings import get_encoding
+
+    enc = get_encoding("tableau-triples", width=9)
+    tr = enc.encode(zoo.get("binary-increment").machine, "1011")
+    L, col = 2 * 9 + 2, 3
+    full = as_sequences([tr.tokens])
+    full = type(full)(full.tokens, full.offsets, np.asarray(tr.kinds, dtype=np.uint8), full.vocab_size)
+    short = drop_cell(full, L, col)
+    n_rows = len(tr) // L
+    assert len(short.tokens) == len(tr) - n_rows
+    rows = tr.tokens[:n_rows * L].reshape(n_rows, L)
+    got = short.tokens[:n_rows * (L - 1)].reshape(n_rows, L - 1)
+    # the prompt loses its (constant COPY) intermediate of that column, every later row the column's cell
+    assert np.array_equal(got[0], np.delete(rows[0], 2 + 2 * col))
+    assert np.array_equal(got[1:], np.delete(rows[1:], 3 + 2 * col, axis=1))
+    assert np.array_equal(short.tokens[n_rows * (L - 1):], tr.tokens[n_rows * L:])
+    assert len(set(rows[0, 2::2].tolist())) == 1  # the prompt's intermediates carry nothing
 
 
 def test_emulation_learned_quick_and_a_learner_that_cannot_see_the_row_above():
@@ -247,6 +275,17 @@ def test_greedy_rollout_is_exact_iff_every_teacher_forced_step_is_right(seed, V,
     assert math.isclose(ev.exact_match, 1 - ev.sequence_error)
 
 
+def test_survival_p_values_are_valid_at_rare_events_and_flag_real_departures():
+    from proofs_checks.checks.rollout import survival_p_values
+
+    n = np.array([1000, 1000, 1000, 1000, 0])
+    p = survival_p_values(np.array([0.5, 0.002, 0.3, 0.0, 0.0]), np.array([0.5, 1e-4, 0.5, 0.0, 0.3]), n)
+    assert p[0] > 0.9 and p[3] == 1.0 and p[4] == 1.0  # as predicted; no trials: nothing to test
+    # 2 survivors of 1000 where 0.1 were expected: z = 8.5 under a normal interval, but not rare for the count
+    assert 1e-3 < p[1] < 0.02
+    assert p[2] < 1e-30  # 300 survivors of 1000 where 500 were expected
+
+
 def test_step_scores_argmax_is_the_models_prediction():
     from learners import as_sequences
     from proofs_checks.checks.rollout import _data, step_scores
@@ -260,6 +299,22 @@ def test_step_scores_argmax_is_the_models_prediction():
     pos = np.concatenate([np.arange(plens[i], lens[i]) for i in range(len(s))])
     assert np.array_equal(model._to_vocabulary(step_scores(model, ref, rows, pos).argmax(axis=1)),
                           model.predict(test))
+
+
+def test_multiplication_rows_say_which_are_information():
+    from proofs_checks.checks.arithmetic import row_measurements
+
+    def row(fmt, model, exact, tok=1.0):
+        return dict(format=fmt, model=model, digits=3, train_digits=3, exact_match=exact, token_accuracy=tok,
+                    train_examples=475)
+
+    m = row_measurements([row("mul-local", "perceptron", 1.0), row("mul-local", "mlp", 0.02, 0.98765),
+                          row("add-local", "perceptron", 1.0)])
+    assert m["mul-local / perceptron / 3 digits"] == 1.0
+    assert m["add-local / perceptron / 3 digits (information)"] == 1.0
+    mlp = m["mul-local / mlp / 3 digits (information)"]
+    assert mlp["exact_match"] == 0.02 and mlp["token_accuracy"] == 0.9877 and mlp["train_pairs"] == 475
+    assert "by construction" in mlp["inputs"] and "exact match" in mlp["measured"]
 
 
 def test_multiplication_adapter_maps_the_experiment_and_its_failures():
