@@ -45,7 +45,7 @@ def _add_exec(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default=None, help="a preset by name (quick or full); overrides --quick")
     p.add_argument("--jobs", type=int, default=2, help="joblib workers for the sweeps (default: %(default)s)")
     p.add_argument("--cache", default=None, metavar="DIR",
-                   help="cache finished sweep tasks here; a rerun resumes an interrupted sweep")
+                   help="cache finished sweep jobs here; a rerun resumes an interrupted sweep")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run the sweeps on this Dask distributed scheduler (tcp://host:8786) instead of joblib. "
                         "A Dask scheduler runs code and returns pickles that this process unpickles: name only a "
@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = interrupts.exit_code(e)
         if code is None:
             raise
-        print(f"{PROG}: interrupted (finished sweep tasks are kept in --cache, if given)", file=sys.stderr)
+        print(f"{PROG}: interrupted (finished sweep jobs are kept in --cache, if given)", file=sys.stderr)
         return code
 
 

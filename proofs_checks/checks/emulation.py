@@ -61,7 +61,7 @@ class ConstructionConfig:
     position class, reading the tokens of the cells within ``every + 1`` columns one row up and the last few
     of its own row), on the full CoT and on the CoT thinned to every ``every`` steps of ``learn_every``; the
     full CoT must be ``learn_threshold`` exact on ``learn_n_test`` held-out inputs. ``learn_shorter``: also
-    train the same learner (with a band of offsets one row up, :func:`shorter_task`) on the full CoT and on
+    train the same learner (with a band of offsets one row up, :func:`shorter_job`) on the full CoT and on
     it one token per step shorter (:func:`drop_cell`), an information row. ``corrupt_weights``:
     negate that many of the largest compiled weights first (the negative control: the check must then fail;
     the learned part, which does not use them, is skipped)."""
@@ -95,7 +95,7 @@ def _corrupt(cm, n_weights: int):
     return dataclasses.replace(cm, coef=coef)
 
 
-def construction_task(machine: str, encoding: str, n_inputs: int, lengths: list, seed: int,
+def construction_job(machine: str, encoding: str, n_inputs: int, lengths: list, seed: int,
                       corrupt_weights: int) -> dict:
     """Compile one machine for one encoding, verify it on random inputs, and size it (a sweep task)."""
     m, entry = _machine(machine)
@@ -145,7 +145,7 @@ def thin_rows(data, period: int, every: int) -> Sequences:
                      np.concatenate(kinds).astype(np.uint8), seqs.vocab_size, seqs.vocabulary)
 
 
-def thinned_task(machine: str, every: int, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
+def thinned_job(machine: str, every: int, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
     """One learner on tableau-triples traces thinned to every ``every`` steps (1: the full CoT); free-rollout
     exact match on held-out inputs of the training lengths (a sweep task)."""
     m, entry = _machine(machine)
@@ -192,7 +192,7 @@ def drop_cell(data, period: int, column: int) -> Sequences:
                      np.concatenate(kinds).astype(np.uint8), seqs.vocab_size, seqs.vocabulary)
 
 
-def shorter_task(machine: str, shorter: bool, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
+def shorter_job(machine: str, shorter: bool, n_train: int, n_test: int, lengths: list, seed: int) -> dict:
     """One learner on the full tableau-triples CoT (``shorter=False``) or on it one token per step shorter
     (:func:`drop_cell`, the cell of the input's third column: the head passes it and must know its symbol);
     free-rollout exact match on held-out inputs of the training lengths (a sweep task). The learner reads,
@@ -245,15 +245,15 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
     points = [dict(machine=mc, encoding=e, n_inputs=cfg.n_inputs,
                    lengths=list(cfg.gates_lengths if e == "gates" else cfg.lengths), seed=cfg.seed,
                    corrupt_weights=cfg.corrupt_weights) for mc in cfg.machines for e in cfg.encodings]
-    rows = runner.map(construction_task, points, desc="emulation-construction")
+    rows = runner.map(construction_job, points, desc="emulation-construction")
     learned, shorter = [], []
     if cfg.corrupt_weights == 0:  # the control breaks the compiled weights, which the learner never reads
-        learned = runner.map(thinned_task, grid(machine=list(cfg.learn_machines), every=list(cfg.learn_every),
+        learned = runner.map(thinned_job, grid(machine=list(cfg.learn_machines), every=list(cfg.learn_every),
                                                 n_train=[cfg.learn_n_train], n_test=[cfg.learn_n_test],
                                                 lengths=[list(cfg.learn_lengths)], seed=[cfg.seed]),
                              desc="emulation-construction (learned, thinned)")
         if cfg.learn_shorter:
-            shorter = runner.map(shorter_task, grid(machine=list(cfg.learn_machines), shorter=[False, True],
+            shorter = runner.map(shorter_job, grid(machine=list(cfg.learn_machines), shorter=[False, True],
                                                     n_train=[cfg.learn_n_train], n_test=[cfg.learn_n_test],
                                                     lengths=[list(cfg.learn_lengths)], seed=[cfg.seed]),
                                  desc="emulation-construction (learned, one token per step shorter)")
@@ -405,7 +405,7 @@ class LearnedConfig:
     window: int | None = None
 
 
-def learned_task(machine: str, train_lengths: list, max_length: int, n_train_grid: list, n_valid: int,
+def learned_job(machine: str, train_lengths: list, max_length: int, n_train_grid: list, n_valid: int,
                  n_per_length: int, seed: int, features: str, window: int | None) -> dict:
     """learned_emulation of one machine, seed and feature choice (a sweep task)."""
     m, entry = _machine(machine)
@@ -449,7 +449,7 @@ def run_learned(cfg: LearnedConfig, runner) -> Outcome:
                   n_train_grid=[list(cfg.n_train_grid)], n_valid=[cfg.n_valid], n_per_length=[cfg.n_per_length],
                   seed=list(cfg.seeds), features=list(cfg.features[:1] if cfg.window is not None else cfg.features),
                   window=[cfg.window])
-    rows = runner.map(learned_task, points, desc="emulation-learned")
+    rows = runner.map(learned_job, points, desc="emulation-learned")
     main_f = cfg.features[0]
     mine = [r for r in rows if r["features"] == main_f]
     needed: dict = {}

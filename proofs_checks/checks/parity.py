@@ -94,7 +94,7 @@ def _fit_eval(train, test, layout, seed: int, max_iter: int) -> dict:
             "fit_seconds": fit}
 
 
-def parity_task(n: int, n_train_grid: list, n_test: int, max_iter: int, threshold: float, seed: int,
+def parity_job(n: int, n_train_grid: list, n_test: int, max_iter: int, threshold: float, seed: int,
                 shuffle_cot: bool) -> dict:
     """One n of ``parity-log-length`` (a sweep task): the count CoT's learning curve up to the first size that
     is ``threshold`` exact, then no CoT and the count CoT without its digit of value 2 at the
@@ -159,7 +159,7 @@ _FULL_P = LogLengthConfig()
 def run_log_length(cfg: LogLengthConfig, runner) -> Outcome:
     points = grid(n=list(cfg.ns), n_train_grid=[list(cfg.n_train_grid)], n_test=[cfg.n_test],
                   max_iter=[cfg.max_iter], threshold=[cfg.threshold], seed=[cfg.seed], shuffle_cot=[cfg.shuffle_cot])
-    rows = sorted(runner.map(parity_task, points, desc="parity-log-length"), key=lambda r: r["n"])
+    rows = sorted(runner.map(parity_job, points, desc="parity-log-length"), key=lambda r: r["n"])
     ns = [r["n"] for r in rows]
     eps = round(1 - cfg.threshold, 12)
     bound = {r["n"]: _pac_ar_bound(r["n"], r["cot_length"], eps, cfg.delta) for r in rows}
@@ -346,7 +346,7 @@ def first_consistent_subset(ctx: np.ndarray, y: np.ndarray, k: int, rng: np.rand
     return {"subset": None, "examined": examined, "sample_checks": checks, "seconds": time.perf_counter() - t0}
 
 
-def ksparse_task(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool,
+def ksparse_job(n: int, k: int, seed: int, n_test: int, max_samples: int, shuffle_cot: bool,
                  search_repeats: int = 1) -> dict:
     """Learn every step of one k-XOR chain by subset search (a sweep task)."""
     task = ParityTask(n=n, fmt="chain", k=k, random_state=seed, shuffle_cot=shuffle_cot)
@@ -414,7 +414,7 @@ _FULL_K = KSparseConfig()
 def run_ksparse(cfg: KSparseConfig, runner) -> Outcome:
     points = grid(n=list(cfg.ns), k=list(cfg.ks), seed=list(cfg.seeds), n_test=[cfg.n_test],
                   max_samples=[cfg.max_samples], shuffle_cot=[cfg.shuffle_cot], search_repeats=[cfg.search_repeats])
-    rows = runner.map(ksparse_task, points, desc="parity-k-sparse")
+    rows = runner.map(ksparse_job, points, desc="parity-k-sparse")
     fits, acc_ok, exp_ok, exps = {}, True, True, {}
     n_steps = n_over = unidentified = 0
     measured = {"rollout_accuracy_min": min(r["rollout_accuracy"] for r in rows), "max_step_samples": {},

@@ -182,7 +182,7 @@ def _data(task: str, n: int, seed: int):
                                            "layout": PositionLayout(period=W + 1, classes=tuple(range(W + 1)))}
 
 
-def rollout_task(task: str, learner: str, n_train: int, seed: int, temperatures: list, repeats: int,
+def rollout_job(task: str, learner: str, n_train: int, seed: int, temperatures: list, repeats: int,
                  decoder_noise: float) -> dict:
     """Fit one learner on one task; the greedy identity, then sampled survival at every temperature."""
     train, test, feats = _data(task, n_train, seed)
@@ -271,7 +271,7 @@ def run_rollout(cfg: RolloutConfig, runner) -> Outcome:
     points = grid(task=list(cfg.tasks), learner=list(cfg.learners), n_train=list(cfg.n_train_grid),
                   seed=list(cfg.seeds), temperatures=[list(cfg.temperatures)], repeats=[cfg.repeats],
                   decoder_noise=[cfg.decoder_noise])
-    rows = runner.map(rollout_task, points, desc="rollout-vs-teacher-forced")
+    rows = runner.map(rollout_job, points, desc="rollout-vs-teacher-forced")
     violations = sum(r["tf_right_rollout_wrong"] for r in rows)
     worse = [r for r in rows if r["rollout_error"] > r["teacher_forced_sequence_error"] + 1e-12]
     gap = max(r["rollout_error"] - r["teacher_forced_sequence_error"] for r in rows)

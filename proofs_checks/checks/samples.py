@@ -66,7 +66,7 @@ def the_learner(offsets: tuple, max_iter: int, seed: int) -> PerceptronAR:
                         max_iter=max_iter, random_state=seed)
 
 
-def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: list, n_test: int,
+def samples_job(machine: str, encoding: str, n_train: int, seed: int, lengths: list, n_test: int,
                  max_iter: int, near: int, reach: int, shuffle_cot: bool) -> dict:
     """Train the learner on ``n_train`` traces of one encoding; exact match on held-out inputs of the same
     lengths (a sweep task)."""
@@ -96,7 +96,7 @@ def samples_task(machine: str, encoding: str, n_train: int, seed: int, lengths: 
             "updates": int(sum(model.mistakes_)), "converged": bool(model.converged_), "epochs": int(model.n_iter_)}
 
 
-def separator_task(machine: str, encoding: str, width: int, lengths: list, n_inputs: int, near: int,
+def separator_job(machine: str, encoding: str, width: int, lengths: list, n_inputs: int, near: int,
                    reach: int, seed: int) -> dict:
     """The compiled weights of ``encoding`` at row width ``width`` as a separator in the learner's feature
     space: its squared norm, its margin on the traces of ``n_inputs`` inputs, and whether the learner's
@@ -172,7 +172,7 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
         points = [dict(machine=cfg.machine, encoding=e, n_train=n, seed=s, lengths=list(cfg.lengths),
                        n_test=cfg.n_test, max_iter=cfg.max_iter, near=cfg.near, reach=cfg.reach,
                        shuffle_cot=cfg.shuffle_cot) for e, s in pending]
-        done = runner.map(samples_task, points, desc=f"length-vs-samples n={n}")
+        done = runner.map(samples_job, points, desc=f"length-vs-samples n={n}")
         rows += done
         if cfg.stop_when_reached:
             pending = [(r["encoding"], r["seed"]) for r in done if r["exact_match"] < cfg.threshold]
@@ -183,7 +183,7 @@ def run_samples(cfg: SamplesConfig, runner) -> Outcome:
     for e in cfg.encodings:
         if e in SEPARATED:
             width = max(r["width"] for r in rows if r["encoding"] == e)
-            seps[e] = runner.map(separator_task, [dict(machine=cfg.machine, encoding=e, width=width,
+            seps[e] = runner.map(separator_job, [dict(machine=cfg.machine, encoding=e, width=width,
                                                        lengths=list(cfg.lengths), n_inputs=50, near=cfg.near,
                                                        reach=cfg.reach, seed=0)],
                                  desc="length-vs-samples separator")[0]
