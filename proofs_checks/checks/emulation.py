@@ -298,7 +298,7 @@ def run_construction(cfg: ConstructionConfig, runner) -> Outcome:
                f"{len(cfg.encodings)} encodings, the longest run "
                + ", ".join(f"{v} steps ({e})" for e, v in longest.items())
                + f" (at least {cfg.min_steps} needed)"
-               + (f"; learned on the full CoT: " + ", ".join(f"{m} {v:.2f}" for m, v in full.items())
+               + ("; learned on the full CoT: " + ", ".join(f"{m} {v:.2f}" for m, v in full.items())
                   + f" exact (threshold {cfg.learn_threshold:g}); thinnest CoT still learned exactly: "
                   + ", ".join(f"{m} {v}" for m, v in least.items()) if learned else
                   "; learned part not run (control)"))
