@@ -55,9 +55,9 @@ from tmsim._cliutil import Progress, announce_compile, name_flags, quiet_stdout,
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
-#: Seconds a stage of ``learners fit`` lasts before its progress lines print (until then they are held: printed
-#: at the end, dropped on an error, so that a bad input found when a stage starts stays a one-line error).
-FIT_PROGRESS_DELAY = 5.0
+#: Seconds a stage of ``learners fit`` lasts before its progress lines print into a log (until then they are
+#: held: printed at the end, dropped on an error, so that a bad input found as a stage starts stays one line).
+FIT_PROGRESS_DELAY = 20.0
 
 
 class _Error(Exception):
@@ -209,8 +209,8 @@ def _features_text(summary: dict, model) -> str:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    # A line per stage and per epoch (at most one a second) in a log, a bar redrawn in place on a terminal;
-    # held back until a stage has lasted FIT_PROGRESS_DELAY seconds (a bad input found early stays one line).
+    # A status line (and a bar) redrawn in place on a terminal; in a log a line per stage and per epoch (at most
+    # one a second), held back until a stage has lasted FIT_PROGRESS_DELAY seconds (early bad input: one line).
     import tmsim.datasets  # noqa: F401 - imported, and the flags checked, before the progress clock starts
 
     model = _make_model(args)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from tmsim.errors import OutputError
-from tmsim._cliutil import announce_compile, quiet_stdout, say_wrote
+from tmsim._cliutil import announce_compile, quiet_stdout, say_wrote, stderr_is_tty
 from tmsim.io import atomic_write
 
 from .errors import CheckError
@@ -33,8 +33,10 @@ def _runner(args):
     from .sweep import SweepRunner
 
     try:
+        # The sweeps' tqdm bars on a terminal only: in a log they would be one line of carriage returns (the
+        # report logs a line per check instead).
         return SweepRunner(n_jobs=args.jobs, cache_dir=args.cache, scheduler=args.scheduler,
-                           progress=not args.quiet, scheduler_name="--scheduler")
+                           progress=not args.quiet and stderr_is_tty(), scheduler_name="--scheduler")
     except CheckError as e:  # name the flag the user typed, not the Python parameter
         raise CheckError(str(e).replace("The 'cache_dir' parameter of SweepRunner", "--cache")
                          .replace("The 'n_jobs' parameter of SweepRunner", "--jobs")) from None
@@ -50,7 +52,8 @@ def _add_exec(p: argparse.ArgumentParser) -> None:
                    help="run the sweeps on this Dask distributed scheduler (tcp://host:8786) instead of joblib. "
                         "A Dask scheduler runs code and returns pickles that this process unpickles: name only a "
                         "cluster you trust")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output (progress bars show on a terminal only; in a log, a line per check)")
 
 
 def _distribution_version() -> str:

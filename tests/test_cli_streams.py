@@ -92,7 +92,8 @@ def test_mlp_fit_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(capsys, tmp_
     monkeypatch.setattr(_cliutil, "stderr_is_tty", lambda: True)
     _, _, term = _run(capsys, learners.cli.main, *argv)
     assert "\r\x1b[K" in term and "[" + "#" * Progress.BAR + "] 3/3 epochs" in term
-    assert term.endswith("\n")  # the redrawn line is ended before the wrote line
+    assert "\r\x1b[Klearners fit: loading" in term and "\r\x1b[Kwrote " in term  # cleared before the wrote line
+    assert "\n" not in term.split("wrote ")[0]  # no stage line kept on the terminal
 
 
 def test_progress_modes():
@@ -108,7 +109,8 @@ def test_progress_modes():
     p.stage("loading")
     p.step(1, 2)
     p.done()
-    assert term.getvalue() == ("\r\x1b[Kjob: loading\n\r\x1b[Kjob: [" + "#" * 12 + "." * 12 + "] 1/2\n")
+    # one status line, redrawn, then cleared for what follows (a wrote line, an error)
+    assert term.getvalue() == ("\r\x1b[Kjob: loading\r\x1b[Kjob: [" + "#" * 12 + "." * 12 + "] 1/2\r\x1b[K")
     quiet = io.StringIO()
     p = Progress("job", enabled=False, stream=quiet)
     p.stage("x"), p.step(1, 1), p.done("y")
@@ -164,21 +166,24 @@ def test_compile_note_only_when_the_cache_is_empty(tmp_path, monkeypatch, capsys
 # --------------------------------------------------------------------------------------- errors name flags
 @pytest.mark.parametrize("argv, line", [
     (["dataset", "zoo:parity", "--encoding", "transitions", "--lengths", "1-3", "--out", "{d}/x.npz"],
-     "tmsim: error: --n must be an integer >= 0. Got none (--n was not given)."),
+     "tmsim: error: --n (the 'n' parameter of write_dataset) must be an integer >= 0. Got none (--n was not "
+     "given)."),
     (["dataset", "zoo:parity", "--encoding", "tableau", "--n", "5", "--lengths", "3-3", "--width", "2", "--out",
-      "{d}/x.npz"], "tmsim: error: --width is too small for the input"),
-    (["spacetime", "zoo:bb2", "--out", "{d}/x.gif"], "tmsim: error: --out must end in one of ('.png', '.svg')"),
+      "{d}/x.npz"], "tmsim: error: --width (the 'width' parameter of tableau(answer=state, width=2)) is too small"),
+    (["spacetime", "zoo:bb2", "--out", "{d}/x.gif"],
+     "tmsim: error: --out (the 'out' parameter of tmsim.draw_spacetime) must end in one of ('.png', '.svg')"),
 ])
 def test_tmsim_errors_name_the_flag_not_the_python_parameter(capsys, tmp_path, argv, line):
     code, out, err = _run(capsys, tmsim.cli.main, *[a.format(d=tmp_path) for a in argv])
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith(line), err
-    assert "parameter of" not in err
+    assert not err.startswith("tmsim: error: The ")
 
 
 def test_learners_errors_name_the_flag(capsys, tmp_path, train):
     code, out, err = _run(capsys, learners.cli.main, "fit", str(train), "--model", "least-squares", "--alpha",
                           "nan", "--offsets", "1", "--out", str(tmp_path / "m.npz"))
-    assert code == 2 and out == "" and err == "learners: error: --alpha must be a float in [0, inf). Got nan instead.\n"
+    assert code == 2 and out == "" and err == ("learners: error: --alpha (the 'alpha' parameter of LeastSquaresAR) "
+                                               "must be a float in [0, inf). Got nan instead.\n")
 
 
 def test_name_flags_keeps_what_it_cannot_map():
@@ -186,6 +191,18 @@ def test_name_flags_keeps_what_it_cannot_map():
 
     args = argparse.Namespace(n=None, seed=3, out="x")
     assert _cliutil.name_flags("The 'random_state' parameter of f must be an int. Got 'a' instead.", args) == \
-        "--seed must be an int. Got 'a' instead."
+        "--seed (the 'random_state' parameter of f) must be an int. Got 'a' instead."
     text = "The 'alpha' parameter of Ridge must be >= 0. Got -1 instead."
     assert _cliutil.name_flags(text, args) == text  # no --alpha in this command
+
+
+def test_sweep_progress_bars_only_on_a_terminal(monkeypatch):
+    import argparse
+
+    import proofs_checks.cli as pc
+
+    args = argparse.Namespace(jobs=1, cache=None, scheduler=None, quiet=False)
+    assert pc._runner(args).progress is False  # capsys: no terminal; a log gets a line per check instead
+    monkeypatch.setattr(pc, "stderr_is_tty", lambda: True)
+    assert pc._runner(args).progress is True
+    assert pc._runner(argparse.Namespace(**{**vars(args), "quiet": True})).progress is False

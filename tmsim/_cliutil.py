@@ -85,7 +85,7 @@ def read_input_file(args: argparse.Namespace) -> None:
 
 
 #: ``The 'n' parameter of write_dataset`` / ``of tableau(width=2)`` / ``of MLPAR``: a library error's subject.
-_PARAMETER = re.compile(r"The '(\w+)' parameter of [\w.]+(?:\([^()]*\))?")
+_PARAMETER = re.compile(r"The '(\w+)' parameter of ([\w.]+(?:\([^()]*\))?)")
 #: Library parameters whose command-line flag is not ``--`` + the name with dashes.
 PARAMETER_FLAGS = {"random_state": "--seed", "inputs": "--sampler", "hidden_layer_sizes": "--hidden",
                    "n_threads": "--threads", "n_jobs": "--jobs", "cache_dir": "--cache"}
@@ -93,8 +93,9 @@ PARAMETER_FLAGS = {"random_state": "--seed", "inputs": "--sampler", "hidden_laye
 
 def name_flags(text: str, args: argparse.Namespace, extra: dict[str, str] | None = None) -> str:
     """A library error as the command line's: ``The 'n' parameter of write_dataset must be ... Got None
-    instead.`` becomes ``--n must be ... Got none (--n was not given).`` when the command has that flag (a
-    key of ``args``, or of ``extra`` / :data:`PARAMETER_FLAGS` where the names differ); other text is kept."""
+    instead.`` becomes ``--n (the 'n' parameter of write_dataset) must be ... Got none (--n was not given).``
+    when the command has that flag (a key of ``args``, or of ``extra`` / :data:`PARAMETER_FLAGS` where the
+    names differ): the flag the user typed first, the library's name kept for a search of the API docs."""
     given = vars(args)
 
     def flag_of(name: str) -> str | None:
@@ -112,7 +113,7 @@ def name_flags(text: str, args: argparse.Namespace, extra: dict[str, str] | None
             return m.group(0)
         if flag.startswith("--") and given.get(flag[2:].replace("-", "_"), 0) is None:
             missing.append(flag)
-        return flag
+        return f"{flag} (the '{m.group(1)}' parameter of {m.group(2)})"
 
     out = _PARAMETER.sub(sub, text)
     if missing and out.endswith("Got None instead."):
@@ -168,9 +169,10 @@ def say_wrote(path: str | os.PathLike, what: str = "", *, prog: str | None = Non
 
 
 class Progress:
-    """Progress of a long command on stderr: on a terminal the steps redraw one line in place (a bar when the
-    total is known); elsewhere (a log file, a pipe, CI) a plain line per stage and per step, never a carriage
-    return. Use it as a context manager: on the way out it ends a redrawn line and stops its timer.
+    """Progress of a long command on stderr: on a terminal one status line redrawn in place (the stage, or a bar
+    when the total is known), cleared at the end so that what follows (a ``wrote`` line, an error) stands
+    alone; elsewhere (a log file, a pipe, CI) a plain line per stage and per step, never a carriage return. Use
+    it as a context manager: on the way out it clears the status line and stops its timer.
 
     Parameters
     ----------
@@ -183,10 +185,10 @@ class Progress:
     min_interval : float
         Off a terminal, the fewest seconds between two step lines (the first and the last step always print).
     delay : float
-        Hold the lines back until a stage has lasted ``delay`` seconds (a timer then prints the stages so far
-        and the latest step, and every line after prints at once): a bad input found within ``delay`` seconds
-        of a stage's start stays a one-line error, since held lines are dropped when the block ends in an
-        exception (and printed in order when it ends well).
+        Off a terminal, hold the lines back until a stage has lasted ``delay`` seconds (a timer then prints the
+        stages so far and the latest step, and every line after prints at once): a bad input found within
+        ``delay`` seconds of a stage's start stays a one-line error in a log, since held lines are dropped
+        when the block ends in an exception (and printed in order when it ends well).
     """
 
     BAR = 24
@@ -200,7 +202,7 @@ class Progress:
         self._open = False  # a redrawn line is on the terminal, not yet ended
         self._last = -float("inf")
         self._held: list[tuple[str, str]] = []  # (kind, text) held back: the stages, the latest step
-        self._holding = enabled and delay > 0
+        self._holding = enabled and delay > 0 and not self.tty
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
 
@@ -217,14 +219,11 @@ class Progress:
     # ----------------------------------------------------------------------------- writing
     def _write(self, kind: str, text: str) -> None:
         line = f"{self.prog}: {text}"
-        if not self.tty:
-            self.stream.write(line + "\n")
-        elif kind == "step":
+        if self.tty:
             self.stream.write("\r\x1b[K" + line)
             self._open = True
-        else:  # a stage (or the end): a line of its own, kept; it ends a redrawn step line first
-            self.stream.write(("\n" if self._open else "") + "\r\x1b[K" + line + "\n")
-            self._open = False
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
 
     def _emit(self, kind: str, text: str) -> None:
@@ -253,7 +252,7 @@ class Progress:
 
     # ----------------------------------------------------------------------------- the interface
     def stage(self, text: str) -> None:
-        """A stage begins (``fitting ...``): a line of its own, kept (the steps below redraw theirs)."""
+        """A stage begins (``fitting ...``): a line of its own in a log, the status line on a terminal."""
         if self.enabled:
             self._emit("stage", text)
 
@@ -273,13 +272,13 @@ class Progress:
         self._emit("step", count + (f" {text}" if text else ""))
 
     def done(self, text: str | None = None) -> None:
-        """The end: the held lines, a closing line (or just the end of the redrawn one)."""
+        """The end: the held lines and a closing line (on a terminal, the status line cleared)."""
         if text is not None and self.enabled:
             self._emit("end", text)
         self.close()
 
     def close(self, failed: bool = False) -> None:
-        """Stop the timer; print the held lines (or drop them when ``failed``); end a redrawn line."""
+        """Stop the timer; print the held lines (or drop them when ``failed``); clear the status line."""
         if not self.enabled:
             return
         with self._lock:
@@ -291,7 +290,7 @@ class Progress:
                 self._held = []
             self._flush_held()
             if self._open:
-                self.stream.write("\n")
+                self.stream.write("\r\x1b[K")
                 self.stream.flush()
                 self._open = False
 
