@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from tmsim.errors import OutputError
-from tmsim._cliutil import announce_compile, quiet_stdout, say_wrote, stderr_is_tty
+from tmsim._cliutil import announce_compile, parse_one_line, quiet_stdout, say_wrote, stderr_is_tty
 from tmsim.io import atomic_write
 
 from .errors import CheckError
@@ -109,7 +109,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from .registry import get_check, jsonable, list_checks
     from .report import check_out_dir, run_report, write_figures
 
-    args = _parser().parse_args(argv)
+    args = parse_one_line(_parser(), sys.argv[1:] if argv is None else list(argv))
     if args.command == "list":
         names = list_checks()
         if args.json:

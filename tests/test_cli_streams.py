@@ -4,6 +4,7 @@ elsewhere; the first-run compile note (tmsim._cliutil)."""
 
 import io
 import json
+import os
 import sys
 import time
 import types
@@ -206,3 +207,17 @@ def test_sweep_progress_bars_only_on_a_terminal(monkeypatch):
     monkeypatch.setattr(pc, "stderr_is_tty", lambda: True)
     assert pc._runner(args).progress is True
     assert pc._runner(argparse.Namespace(**{**vars(args), "quiet": True})).progress is False
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("module", ["tmsim", "learners", "proofs_checks"])
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_to_a_full_disk_are_an_error_line(module, flag):
+    """argparse drops a failed write of --help silently (exit 0); the command lines say so and exit 2."""
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", module, flag], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "error: stdout could not be written" in r.stderr and "Traceback" not in r.stderr

@@ -31,9 +31,9 @@ MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024
 def parse_one_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """``parser.parse_args(argv)``, with a usage error reduced to argparse's one line ``PROG: error: ...``
     (naming the flag) on stderr, and ``SystemExit(2)`` as usual; ``--help`` and ``--version`` are unchanged."""
-    buf = io.StringIO()
+    buf, out = io.StringIO(), io.StringIO()  # argparse drops a failed write silently: write them ourselves
     try:
-        with contextlib.redirect_stderr(buf):
+        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(out):
             return parser.parse_args(argv)
     except SystemExit as e:
         text = buf.getvalue()
@@ -41,6 +41,18 @@ def parse_one_line(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argp
             lines = [ln for ln in text.splitlines() if ln.strip()]
             text = (lines[-1] + "\n") if lines else ""
         sys.stderr.write(text)
+        if out.getvalue():  # --help / --version: their text goes to stdout, which may not take it
+            try:
+                sys.stdout.write(out.getvalue())
+                sys.stdout.flush()
+            except BrokenPipeError:  # ``--help | head``: stop quietly, as Unix tools do
+                quiet_stdout()
+                raise SystemExit(141) from None
+            except OSError as err:  # ``--help > /dev/full``: an error line, not a silent exit 0
+                quiet_stdout()
+                sys.stderr.write(f"{parser.prog.split()[0]}: error: stdout could not be written: "
+                                 f"{err.strerror or err}.\n")
+                raise SystemExit(2) from None
         raise
 
 
