@@ -170,8 +170,8 @@ def test_cli_dataset_split_flag(capsys, tmp_path):
     p = tmp_path / "v.parquet"
     code = cli.main(["dataset", "zoo:parity", "--encoding", "transitions", "--n", "4", "--lengths", "1-3",
                      "--seed", "0", "--split", "validation", "--out", str(p), "--no-progress"])
-    out = capsys.readouterr().out
-    assert code == 0 and "split validation" in out and "inside the file" in out
+    cap = capsys.readouterr()  # the wrote line goes to stderr (stdout carries results only)
+    assert code == 0 and cap.out == "" and "split validation" in cap.err and "inside the file" in cap.err
     back = load_dataset(p)
     assert back.split == "validation" and {r["split"] for r in _rows(p)} == {"validation"}
     assert sorted(os.listdir(tmp_path)) == ["v.parquet"]
