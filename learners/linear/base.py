@@ -141,6 +141,32 @@ class _LinearAR(ARModel, BaseEstimator):
         impl.list_windows(seqs.offsets, seqs.kinds, positions)
         return positions
 
+    def _distinct_windows(self, seqs: Sequences, positions: np.ndarray, n_blocks: int) -> np.ndarray:
+        """One training position per distinct example: the positions whose (weight block, tokens at the
+        offsets that block reads, target) has not occurred earlier in ``positions``, in their order.
+
+        Two positions with the same triple are the same example to every linear model of this layout (same
+        features, same block, same target), so a fit on the representatives has the same consistent
+        separators; a trace repeats most of its windows (copied cells), hence the saving."""
+        offs, V, pad, period, classes, use = self._kernel_args()
+        tokens, starts_all = seqs.tokens, seqs.offsets
+        pos = positions.astype(np.int64)
+        starts = starts_all[np.searchsorted(starts_all, pos, side="right") - 1]
+        rel = pos - starts
+        if period > 0:
+            cls = classes[rel % period] if len(classes) else rel % period
+        else:
+            cls = np.minimum(rel, n_blocks - 1)
+        keys = np.empty((len(pos), len(offs) + 2), dtype=np.int64)
+        keys[:, 0] = cls
+        keys[:, -1] = tokens[pos]
+        for i, o in enumerate(offs):
+            u = pos - int(o)
+            tok = np.where(u >= starts, tokens[np.maximum(u, 0)], pad).astype(np.int64)
+            keys[:, 1 + i] = np.where(use[cls, i] != 0, tok, -1)
+        _, first = np.unique(keys, axis=0, return_index=True)
+        return positions[np.sort(first)]
+
     # ------------------------------------------------------------------ the model protocol's primitives
     def predict(self, X: Any, *, backend: str = "numba") -> np.ndarray:
         """Teacher-forced next-token predictions at every training position (``kinds != 0``).

@@ -64,6 +64,12 @@ class PerceptronAR(_LinearAR):
         from the training traces (:func:`learners.discovery.discover_layout`).
     discovery : dict or None, default None
         Options of the discovery search with ``features="auto"``, as in :class:`LeastSquaresAR`.
+    distinct : bool, default False
+        Train on one window per distinct example — (weight block, tokens at the offsets it reads, target) —
+        instead of every training position. Positions with the same triple are the same example, so the
+        consistent separators are the same and a converged model still has every training window right
+        (with the margin); only the order, the number of updates and the averaging differ. Traces repeat
+        most of their windows (copied cells), so an epoch over the distinct ones is many times shorter.
 
     Attributes
     ----------
@@ -75,6 +81,8 @@ class PerceptronAR(_LinearAR):
         Updates per epoch: mistakes, and with ``margin > 0`` margin violations.
     converged_ : bool
         True when the last epoch (a full pass) made no update.
+    n_windows_ : int
+        Training windows an epoch visits (with ``distinct``: the distinct examples).
     weights_ : {"averaged", "last"}
 
     Examples
@@ -90,8 +98,10 @@ class PerceptronAR(_LinearAR):
     def __init__(self, window: int = 8, offsets: Sequence[int] | None = None, averaged: bool = True,
                  max_iter: int = 100, shuffle: bool = True, random_state: int | np.random.Generator | None = None,
                  layout: PositionLayout | None = None, compact: bool = False, margin: float = 0.0,
-                 shrinking: bool = False, features: str | None = None, discovery: dict | None = None):
+                 shrinking: bool = False, features: str | None = None, discovery: dict | None = None,
+                 distinct: bool = False):
         self.layout = layout
+        self.distinct = distinct
         self.features = features
         self.discovery = discovery
         self.shrinking = shrinking
@@ -110,7 +120,7 @@ class PerceptronAR(_LinearAR):
         check_features(owner, self.features, self.layout, self.offsets, self.window, self.discovery)
         _check_int_param(owner, "max_iter", self.max_iter, 1)
         check_float_param(owner, "margin", self.margin, 0.0)
-        for name in ("averaged", "shuffle", "compact", "shrinking"):
+        for name in ("averaged", "shuffle", "compact", "shrinking", "distinct"):
             check_bool_param(owner, name, getattr(self, name))
 
     def fit(self, X: Any, y: Any = None, *, backend: str = "numba") -> "PerceptronAR":
@@ -146,6 +156,9 @@ class PerceptronAR(_LinearAR):
         positions = self._windows(seqs, impl)
         if len(positions) == 0:
             raise LearnerError(f"{owner}: the dataset has no training positions (every token is prompt).")
+        if self.distinct:
+            positions = self._distinct_windows(seqs, positions, st["W"].shape[0])
+        self.n_windows_ = int(len(positions))
         gaps = np.empty(len(positions) if self.shrinking else 0)
         keep = float(self.margin) + _SHRINK_SLACK
         active = None  # None: a full pass over every training position

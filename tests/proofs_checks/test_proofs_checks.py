@@ -215,7 +215,7 @@ def test_length_vs_samples_quick_and_shuffled_cot():
     r = check.run("quick")
     _assert_result(r, True)
     need = r.measured["samples_needed_traces"]
-    assert need["no CoT"] == "> 400" and r.measured["no_cot_plateau"]["gain_last_doubling"] < 0.05
+    assert need["no CoT"] == "> 400" and r.measured["no_cot_plateau"]["gain_over_best"] < 0.05
     assert isinstance(need["tableau-triples"], float)
     lo, hi = r.measured["ci95_traces"]["tableau-triples"]
     assert lo <= need["tableau-triples"] <= hi
