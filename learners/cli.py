@@ -157,7 +157,7 @@ def _make_model(args: argparse.Namespace):
                          f"Got {args.period!r}.")
         for flag, value in (("--features", args.features), ("--discovery-window", args.discovery_window),
                             ("--margin", args.margin), ("--shrinking", args.shrinking or None),
-                            ("--compact", args.compact or None)):
+                            ("--distinct", args.distinct or None), ("--compact", args.compact or None)):
             if value is not None:
                 raise _Error(f"{flag} applies to the linear models (perceptron, least-squares), not --model mlp.")
         window = 8 if args.window is None else args.window
@@ -176,8 +176,9 @@ def _make_model(args: argparse.Namespace):
     if args.model == "perceptron":
         return PerceptronAR(averaged=not args.last_weights, max_iter=args.max_iter, random_state=args.seed,
                             margin=0.0 if args.margin is None else args.margin, shrinking=args.shrinking,
-                            **common)
-    for flag, value in (("--margin", args.margin), ("--shrinking", args.shrinking or None)):
+                            distinct=args.distinct, **common)
+    for flag, value in (("--margin", args.margin), ("--shrinking", args.shrinking or None),
+                        ("--distinct", args.distinct or None)):
         if value is not None:
             raise _Error(f"{flag} applies to --model perceptron, not --model {args.model}.")
     return LeastSquaresAR(alpha=args.alpha, random_state=args.seed, **common)
@@ -382,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "by less than this (default 0: the plain perceptron)")
     lin.add_argument("--shrinking", action="store_true", help="perceptron: revisit only the windows near the "
                      "margin between full passes (faster on traces)")
+    lin.add_argument("--distinct", action="store_true", help="perceptron: train on one window per distinct "
+                     "(class, context, target) instead of every position (same separators; traces repeat most "
+                     "windows, so epochs are far shorter)")
     lin.add_argument("--compact", action="store_true", help="weights over the tokens seen in training only "
                      "(large vocabularies)")
     mlp = f.add_argument_group("--model mlp (see learners.MLPAR)")

@@ -157,14 +157,14 @@ class _LinearAR(ARModel, BaseEstimator):
             cls = classes[rel % period] if len(classes) else rel % period
         else:
             cls = np.minimum(rel, n_blocks - 1)
-        keys = np.empty((len(pos), len(offs) + 2), dtype=np.int64)
-        keys[:, 0] = cls
-        keys[:, -1] = tokens[pos]
-        for i, o in enumerate(offs):
-            u = pos - int(o)
-            tok = np.where(u >= starts, tokens[np.maximum(u, 0)], pad).astype(np.int64)
-            keys[:, 1 + i] = np.where(use[cls, i] != 0, tok, -1)
-        _, first = np.unique(keys, axis=0, return_index=True)
+        # The key's columns folded one at a time into a dense id (< len(pos) after every fold, so
+        # id * (V + 2) + column stays far inside int64): the same partition as the row tuples, exactly.
+        key = np.unique(cls, return_inverse=True)[1].astype(np.int64)
+        cols = [np.where(use[cls, i] != 0, np.where(pos - int(o) >= starts, tokens[np.maximum(pos - int(o), 0)],
+                                                    pad).astype(np.int64) + 1, 0) for i, o in enumerate(offs)]
+        for col, radix in zip(cols + [tokens[pos].astype(np.int64)], [V + 2] * len(cols) + [V + 2]):
+            key = np.unique(key * radix + col, return_inverse=True)[1].astype(np.int64)
+        _, first = np.unique(key, return_index=True)
         return positions[np.sort(first)]
 
     # ------------------------------------------------------------------ the model protocol's primitives

@@ -517,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seeds", type=str, default=str(d["random_state"]), metavar="S[,S...]",
                     help="seeds of the data and the learner (default: 0)")
     ap.add_argument("--all-sizes", action="store_true", help="fit every size (do not stop at validation-exact)")
+    ap.add_argument("--distinct", action="store_true", help="the learner trains on one window per distinct "
+                    "example (PerceptronAR(distinct=True)): same separators, far shorter epochs on long traces")
     ap.add_argument("--max-steps", type=int, default=d["max_steps"], help="step budget per run")
     ap.add_argument("--max-errors", type=int, default=d["max_errors"], help="first errors kept per part")
     ap.add_argument("--json", action="store_true", help="print the results and curves as JSON")
@@ -539,7 +541,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      n_train_grid=args.grid, n_valid=args.n_valid, n_per_length=args.n_per_length,
                                      random_state=s, features=f, slack=args.slack,
                                      stop_when_exact=not args.all_sizes, max_steps=args.max_steps,
-                                     max_errors=args.max_errors, progress=not args.quiet)
+                                     max_errors=args.max_errors, progress=not args.quiet,
+                                     learner=default_learner(s).set_params(distinct=True) if args.distinct
+                                     else None)
                    for f in feats for s in seeds]
     except (LearnerError, TmsimError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -110,7 +110,7 @@ def test_bad_input_is_one_line(files, capsys, argv, fragment):
 
 def test_fit_features_flags_and_the_printed_offsets(files, capsys):
     """--features auto is the default and prints the discovered offsets per class; declared, window, and
-    --offsets (which wins) print theirs; --margin / --shrinking / --discovery-window reach the model."""
+    --offsets (which wins) print theirs; --margin / --shrinking / --distinct / --discovery-window reach the model."""
     d, _, _, other = files
     layout = load_dataset(other).layout
     L = layout.period
@@ -135,10 +135,13 @@ def test_fit_features_flags_and_the_printed_offsets(files, capsys):
     assert fit("--window", "3", "--json")["offsets"] == {"all": [1, 2, 3]}
     given = fit("--offsets", "1,2", "--features", "declared", "--json")
     assert (given["features"], given["offsets"]) == ("offsets", {"all": [1, 2]})
-    tuned = fit("--discovery-window", "5", "--margin", "2.5", "--shrinking", "--json")
+    tuned = fit("--discovery-window", "5", "--margin", "2.5", "--shrinking", "--distinct", "--json")
     model = load_model(d / "f.npz")
     assert tuned["discovery"]["window"] == 5 and max(model.offsets_) <= 5
-    assert (model.margin, model.shrinking, model.discovery) == (2.5, True, {"window": 5})
+    assert (model.margin, model.shrinking, model.discovery, model.distinct) == (2.5, True, {"window": 5}, True)
+    for bad in (("--model", "least-squares"), ("--model", "mlp")):
+        code, _, err = run_cli(capsys, "fit", str(other), *bad, "--distinct", "--out", str(d / "x.npz"))
+        assert code == 2 and "--distinct applies to" in err and len(err.strip().splitlines()) == 1
     code, out, err = run_cli(capsys, "fit", str(other), "--model", "least-squares", "--features", "auto",
                              "--compact", "--out", str(d / "ls-auto.npz"), "--json")
     assert code == 0 and json.loads(out)["features"] == "auto" and load_model(d / "ls-auto.npz").compact

@@ -426,3 +426,47 @@ def test_save_with_a_generator_random_state(tmp_path):
     m2 = load_model(m.save(tmp_path / "g.npz"))
     assert m2.random_state is None
     np.testing.assert_array_equal(m2.predict(train), m.predict(train))
+
+
+def _distinct_reference(tokens, offsets, positions, offs, pad, period, classes, use, n_blocks):
+    """Plain Python: the first position of every distinct (block, used window tokens, target)."""
+    seen, out = set(), []
+    for t in positions:
+        start = offsets[np.searchsorted(offsets, t, side="right") - 1]
+        rel = t - start
+        c = (classes[rel % period] if len(classes) else rel % period) if period > 0 else min(rel, n_blocks - 1)
+        key = (int(c), tuple(int(tokens[t - o]) if t - o >= start else pad for i, o in enumerate(offs)
+                             if use[c, i]), int(tokens[t]))
+        if key not in seen:
+            seen.add(key)
+            out.append(int(t))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(token_data(), window_offsets, periods, st.data())
+def test_distinct_windows_equal_a_plain_python_dedupe(data, offs, period, draw):
+    tokens, offsets, kinds, V = data
+    p, classes, C, use = draw_layout(draw, period, len(offs))
+    pos = np.flatnonzero(kinds).astype(np.int64)
+    draw.draw(st.randoms()).shuffle(pos)  # any order: the first of each example in that order is kept
+    m = PerceptronAR(offsets=tuple(int(o) for o in offs))
+    m.offsets_, m.use_, m.kernel_period_, m.kernel_classes_, m.vocab_size_, m.token_ids_ = \
+        offs, use, p, classes, V, None
+    seqs = as_sequences((tokens, offsets, kinds), vocab_size=V)
+    got = m._distinct_windows(seqs, pos, C).tolist()
+    assert got == _distinct_reference(tokens, offsets, pos, offs, 0, p, classes, use, C)
+
+
+@pytest.mark.parametrize("shrinking", [False, True])
+def test_distinct_perceptron_fits_every_training_window(shrinking):
+    """distinct=True trains on far fewer windows and still has every training position right, with the
+    margin; the model is saved and loaded with its flag."""
+    from tmsim.datasets import make_dataset
+    data = make_dataset("zoo:parity", "tableau-triples", n=60, lengths=(1, 6), width=10, random_state=0)
+    kw = dict(layout=data.layout, margin=10.0, compact=True, shrinking=shrinking, max_iter=1000, random_state=0)
+    every, few = PerceptronAR(**kw).fit(data), PerceptronAR(distinct=True, **kw).fit(data)
+    assert every.converged_ and few.converged_
+    assert few.n_windows_ * 5 < every.n_windows_ == int(np.count_nonzero(data.kinds))
+    assert few.score(data) == 1.0 and few.evaluate(data).exact_match == 1.0
+    assert few.get_params()["distinct"] is True
