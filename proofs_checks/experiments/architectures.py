@@ -91,9 +91,10 @@ class ArchitecturesConfig:
     thin_every: tuple[int, ...] = (2, 4)  # ablation: snapshots every k steps (machine tableau datasets only)
     loss_mask_ablation: bool = True  # ablation: CoT in context, out of the loss
     ablation_datasets: tuple[str, ...] = ("zoo:binary-increment/tableau", "task:parity")
-    d_model: int = 32  # transformer: 2 layers, 4 heads, learned positions (the fastest learner measured)
+    d_model: int = 64  # transformer: 2 layers, 4 heads, learned positions (chosen by validation pilots: README)
     n_layers: int = 2
     transformer_lr: float = 1e-2
+    transformer_warmup: float = 0.5  # fraction of the steps warming up, then cosine decay (validation pilots: README)
     mlp_hidden: tuple[int, ...] = (128,)
     mlp_lr: float = 3e-3
     seed: int = 0
@@ -229,7 +230,8 @@ def _fit(kind: str, train: Sequences, valid: Sequences, data: _Data, cfg: Archit
         # late positions were never trained: the known limit of learned absolute positions), not re-cropped.
         context = 2 * int(np.diff(train.offsets).max())
         model = TransformerAR(n_layers=cfg.n_layers, d_model=cfg.d_model, n_heads=4, learning_rate=cfg.transformer_lr,
-                              batch_size=batch, max_steps=cfg.steps, context=context, random_state=cfg.seed)
+                              warmup=cfg.transformer_warmup, batch_size=batch, max_steps=cfg.steps, context=context,
+                              random_state=cfg.seed)
         model.fit(train, callback=cb, callback_every=cfg.eval_every)
         seconds = float(model.fit_time_)
         steps = int(model.n_steps_)
