@@ -133,6 +133,10 @@ def test_cli_json_matches_the_function(capsys):
         [(x.n_train, x.exact_valid, list(x.test_exact)) for x in r.runs]
     assert d["traces_needed"] == r.traces_needed and rc == (0 if r.traces_needed else 1)
     assert data["curves"]["discovered"]["lengths"] == [9, 10]
+    assert main(argv + ["--distinct"]) in (0, 1)  # the learner on distinct windows: the same examples
+    (dd,) = json.loads(capsys.readouterr().out)["results"]
+    assert "distinct=True" in dd["learner"] and "distinct=False" in d["learner"]
+    assert dd["layout"] == d["layout"] and all(x["exact_valid"] == 1.0 for x in dd["runs"] if x["test_n"])
 
 
 @pytest.mark.parametrize("argv, needle", [(["zoo:parity", "--train-lengths", "5-2"], "--train-lengths"),
