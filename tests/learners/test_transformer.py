@@ -137,11 +137,14 @@ def test_learns_the_parity_counting_cot_exactly_on_held_out_inputs():
     assert ev.exact_match == 1.0 and ev.token_accuracy == 1.0
 
 
-@pytest.mark.parametrize("positional", ["learned", "hard-alibi"])
-def test_learns_a_small_machine_exactly_on_held_out_inputs(positional):
-    """zoo:parity's transitions CoT (stops at <eos>) on 7-bit inputs it never saw, free greedy rollouts."""
+@pytest.mark.parametrize("positional, steps", [("learned", 300), ("hard-alibi", 500)])
+def test_learns_a_small_machine_exactly_on_held_out_inputs(positional, steps):
+    """zoo:parity's transitions CoT (stops at <eos>) on 7-bit inputs it never saw, free greedy rollouts.
+
+    Hard-ALiBi gets 500 steps: at 300 it was 31/32 exact for seed 0 on one CPU (AVX-512 rounding) and 32/32
+    on another; at 500, 32/32 for seeds 0, 1 and 2."""
     train, test = _held_out_parity("transitions")
-    m = TransformerAR(n_layers=2, d_model=32, n_heads=4, learning_rate=5e-3, max_steps=300, batch_size=16,
+    m = TransformerAR(n_layers=2, d_model=32, n_heads=4, learning_rate=5e-3, max_steps=steps, batch_size=16,
                       positional=positional, random_state=0).fit(train)
     ev = evaluate(m, test)
     assert ev.exact_match == 1.0, ev
