@@ -162,8 +162,8 @@ class _LinearAR(ARModel, BaseEstimator):
         key = np.unique(cls, return_inverse=True)[1].astype(np.int64)
         cols = [np.where(use[cls, i] != 0, np.where(pos - int(o) >= starts, tokens[np.maximum(pos - int(o), 0)],
                                                     pad).astype(np.int64) + 1, 0) for i, o in enumerate(offs)]
-        for col, radix in zip(cols + [tokens[pos].astype(np.int64)], [V + 2] * len(cols) + [V + 2]):
-            key = np.unique(key * radix + col, return_inverse=True)[1].astype(np.int64)
+        for col in cols + [tokens[pos].astype(np.int64)]:  # every column < V + 2 (the target: < V)
+            key = np.unique(key * (V + 2) + col, return_inverse=True)[1].astype(np.int64)
         _, first = np.unique(key, return_index=True)
         return positions[np.sort(first)]
 
