@@ -157,14 +157,13 @@ class _LinearAR(ARModel, BaseEstimator):
             cls = classes[rel % period] if len(classes) else rel % period
         else:
             cls = np.minimum(rel, n_blocks - 1)
-        # The key's columns folded one at a time into a dense id (< len(pos) after every fold, so
-        # id * (V + 2) + column stays far inside int64): the same partition as the row tuples, exactly.
-        key = np.unique(cls, return_inverse=True)[1].astype(np.int64)
+        # The key's columns folded one at a time into a dense id (the block, then < len(pos) after every
+        # fold, so id * (V + 2) + column stays far inside int64): the same partition as the row tuples.
+        key = cls.astype(np.int64)
         cols = [np.where(use[cls, i] != 0, np.where(pos - int(o) >= starts, tokens[np.maximum(pos - int(o), 0)],
                                                     pad).astype(np.int64) + 1, 0) for i, o in enumerate(offs)]
         for col in cols + [tokens[pos].astype(np.int64)]:  # every column < V + 2 (the target: < V)
-            key = np.unique(key * (V + 2) + col, return_inverse=True)[1].astype(np.int64)
-        _, first = np.unique(key, return_index=True)
+            _, first, key = np.unique(key * (V + 2) + col, return_index=True, return_inverse=True)
         return positions[np.sort(first)]
 
     # ------------------------------------------------------------------ the model protocol's primitives
